@@ -1,0 +1,37 @@
+"""Forwarding outbox items: webhook deliveries waiting to reach a ``redirect_to`` address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+__all__ = ["OutboxItem"]
+
+
+@attrs.frozen
+class OutboxItem:
+    """One webhook delivery to forward, byte for byte.
+
+    Attributes:
+        url: The ``redirect_to`` address, already validated.
+        body: The raw body exactly as Facebook sent it.
+        headers: The headers to send with it (signature and content type).
+        order_key: Deliveries with the same key are delivered in order (the
+            sender id of the first event, or the page id).
+        created_at: When the delivery was received.
+        attempts: How many forwarding attempts failed so far.
+        next_attempt_at: Not before this time.
+        last_error: Why the last attempt failed.
+        id: The store's id, ``None`` until stored.
+    """
+
+    url: str
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
+    headers: tuple[tuple[str, str], ...] = attrs.field(converter=tuple)
+    order_key: str
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    id: int | None = None
