@@ -1,0 +1,52 @@
+"""Developer sessions: ``nox -s tests lint typecheck docs demo bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.default_venv_backend = "venv"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (PostgreSQL tests skip unless FMC_TEST_POSTGRES_DSN is set)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on fmc/ and on a typed usage file."""
+    session.install("-e", ".[lint,test]")
+    session.run("mypy", "--strict", "fmc", "tests/typing_usage.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML docs and run their doctests, warnings as errors."""
+    session.install("-e", ".[docs,test]")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run ``fmc demo``: the whole flow on loopback against the fake Graph API."""
+    session.install("-e", ".")
+    session.run("fmc", "demo", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks; ``nox -s bench -- --quick`` finishes in under a minute."""
+    session.install("-e", ".[test,bench]")
+    session.run("python", "benchmarks/run.py", *session.posargs)

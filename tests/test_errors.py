@@ -1,0 +1,181 @@
+"""The error hierarchy and the Graph error code table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fmc.errors import (
+    AmbiguousSendError,
+    AuthenticationError,
+    ConfigurationError,
+    FMCError,
+    FrequencyCapError,
+    GraphAPIError,
+    InvalidRequestError,
+    OutsideWindowError,
+    PayloadError,
+    PermissionDeniedError,
+    RateLimitError,
+    RecipientUnavailableError,
+    TransientError,
+    UncertainDeliveryError,
+    graph_error_class,
+    graph_error_from_response,
+)
+
+CODE_TABLE = [
+    (1, 99, GraphAPIError),
+    (1, 1357046, UncertainDeliveryError),
+    (2, None, TransientError),
+    (2, 2018344, GraphAPIError),
+    (4, None, RateLimitError),
+    (4, 2018022, RateLimitError),
+    (4, 2018354, FrequencyCapError),
+    (9, 2018352, FrequencyCapError),
+    (10, None, PermissionDeniedError),
+    (10, 2018278, OutsideWindowError),
+    (10, 2018065, OutsideWindowError),
+    (10, 2018108, RecipientUnavailableError),
+    (17, None, RateLimitError),
+    (32, None, RateLimitError),
+    (100, None, InvalidRequestError),
+    (100, 2018001, RecipientUnavailableError),
+    (100, 2018109, InvalidRequestError),
+    (190, None, AuthenticationError),
+    (190, 463, AuthenticationError),
+    (200, None, PermissionDeniedError),
+    (200, 1545041, RecipientUnavailableError),
+    (230, None, PermissionDeniedError),
+    (299, None, PermissionDeniedError),
+    (551, None, RecipientUnavailableError),
+    (551, 1545041, RecipientUnavailableError),
+    (613, None, RateLimitError),
+    (1200, None, TransientError),
+    (10303, None, InvalidRequestError),
+    (80006, None, RateLimitError),
+    (424242, None, GraphAPIError),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode", "expected"),
+    CODE_TABLE,
+    ids=[f"{c}/{s}->{e.__name__}" for c, s, e in CODE_TABLE],
+)
+def test_code_table_chooses_class(code: int, subcode: int | None, expected: type) -> None:
+    """Each (code, subcode) pair maps to its documented error class."""
+    assert graph_error_class(code, subcode, status=400) is expected
+
+
+def test_unknown_transient_code_is_transient() -> None:
+    """An unknown code that Meta flags is_transient is a TransientError."""
+    assert graph_error_class(31337, None, is_transient=True) is TransientError
+
+
+def test_server_error_without_code_is_transient() -> None:
+    """An HTTP 5xx without a recognised code is a TransientError."""
+    assert graph_error_class(None, None, status=502) is TransientError
+
+
+def test_permanent_code_beats_http_5xx() -> None:
+    """A known permanent code stays permanent even when the status is 5xx."""
+    assert graph_error_class(100, None, status=500) is InvalidRequestError
+
+
+def test_every_graph_error_is_an_fmc_error() -> None:
+    """Every class in the table derives from GraphAPIError and FMCError."""
+    for _, _, cls in CODE_TABLE:
+        assert issubclass(cls, GraphAPIError)
+        assert issubclass(cls, FMCError)
+
+
+def test_uncertain_delivery_is_ambiguous() -> None:
+    """1/1357046 is both a Graph error and an ambiguous send."""
+    assert issubclass(UncertainDeliveryError, AmbiguousSendError)
+
+
+def test_validation_errors_are_value_errors() -> None:
+    """Configuration and payload errors are also ValueErrors."""
+    assert issubclass(ConfigurationError, ValueError)
+    assert issubclass(PayloadError, ValueError)
+
+
+def _envelope(**error: object) -> bytes:
+    return json.dumps({"error": error}).encode()
+
+
+def test_response_envelope_is_kept_whole() -> None:
+    """Every field of Meta's error envelope reaches the exception."""
+    body = _envelope(
+        message="(#551) This person isn't available right now.",
+        type="OAuthException",
+        code=551,
+        error_subcode=1545041,
+        fbtrace_id="AbCdEf",
+        is_transient=False,
+    )
+    error = graph_error_from_response(400, body, {"X-App-Usage": '{"call_count":5}'})
+    assert isinstance(error, RecipientUnavailableError)
+    assert (error.status, error.code, error.subcode) == (400, 551, 1545041)
+    assert error.type == "OAuthException"
+    assert error.fbtrace_id == "AbCdEf"
+    assert error.usage == {"x-app-usage": '{"call_count":5}'}
+    assert "This person isn't available" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", "not JSON"),
+        (b"", "empty body"),
+        (b'{"error": {"code": 1', "not JSON"),
+        (b'{"data": []}', "no error object"),
+        (b"[1, 2]", "no error object"),
+    ],
+    ids=["html", "empty", "truncated", "no-error-key", "array"],
+)
+def test_unreadable_error_bodies_say_so(body: bytes, says: str) -> None:
+    """A body that is not an error envelope gives a GraphAPIError that says what it was."""
+    error = graph_error_from_response(502, body, {})
+    assert isinstance(error, GraphAPIError)
+    assert says in error.message
+
+
+def test_is_transient_flag_is_honoured() -> None:
+    """An envelope with is_transient true and an unknown code is transient."""
+    error = graph_error_from_response(400, _envelope(code=31337, is_transient=True), {})
+    assert isinstance(error, TransientError)
+    assert error.is_transient
+
+
+def test_string_codes_are_read_as_numbers() -> None:
+    """Codes sent as strings are still mapped (seen in batch item bodies)."""
+    error = graph_error_from_response(400, _envelope(code="613", message="slow down"), {})
+    assert isinstance(error, RateLimitError)
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        (
+            {
+                "X-Business-Use-Case-Usage": json.dumps(
+                    {"123": [{"type": "messenger", "estimated_time_to_regain_access": 2}]}
+                )
+            },
+            120.0,
+        ),
+        ({"X-Business-Use-Case-Usage": "not json"}, None),
+        ({}, None),
+    ],
+    ids=["retry-after", "business-use-case-minutes", "garbage", "none"],
+)
+def test_retry_after_comes_from_usage_headers(
+    headers: dict[str, str], seconds: float | None
+) -> None:
+    """retry_after reads Retry-After or the business use case estimate (minutes)."""
+    error = graph_error_from_response(400, _envelope(code=613, message="limit"), headers)
+    assert error.retry_after == seconds
