@@ -5,15 +5,55 @@ layer shares: fields left at ``None`` are omitted, enums travel as their wire
 values, and datetimes travel as epoch milliseconds (Meta's ``timestamp`` and
 ``watermark`` fields) and come back as timezone-aware UTC datetimes. Layers
 register their own hooks on the converter they build from this factory.
+
+This module registers the Send API's hooks on one private converter, built at
+import: :func:`to_wire` and :func:`send_request_to_wire` turn messages,
+recipients and send requests into Graph JSON, :func:`from_wire` reads it
+back, and :func:`send_result_from_wire` reads Meta's answer to a send. The
+wire's envelopes (``attachment.payload.template_type``, a button's ``type``)
+are added and read here, so the models hold only what the caller chooses.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception, transform_error
 
-__all__ = ["datetime_from_millis", "make_converter", "millis_from_datetime"]
+from fmc.models.buttons import Button, CallButton, DefaultAction, PostbackButton, UrlButton
+from fmc.models.limits import ValidationError
+from fmc.models.messages import MESSAGE_CLASSES, Attachment, Message, Text
+from fmc.models.quick_replies import QuickReply
+from fmc.models.recipient import Recipient
+from fmc.models.send import SendRequest, SendResult
+from fmc.models.templates import (
+    ButtonTemplate,
+    Element,
+    GenericTemplate,
+    MediaElement,
+    MediaTemplate,
+    ReceiptAddress,
+    ReceiptAdjustment,
+    ReceiptElement,
+    ReceiptSummary,
+    ReceiptTemplate,
+)
+
+__all__ = [
+    "datetime_from_millis",
+    "from_wire",
+    "make_converter",
+    "millis_from_datetime",
+    "send_request_to_wire",
+    "send_result_from_wire",
+    "to_wire",
+]
 
 
 def datetime_from_millis(value: object) -> datetime:
@@ -37,9 +77,357 @@ def millis_from_datetime(value: datetime) -> int:
     return round(value.timestamp() * 1000)
 
 
+def _is_enum(type_: Any) -> bool:
+    return isinstance(type_, type) and issubclass(type_, enum.Enum)
+
+
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _str_or_enum_value(value: str) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def make_converter() -> cattrs.Converter:
     """Build a converter with fmc's wire conventions (see the module docstring)."""
     converter = cattrs.Converter(omit_if_default=True, forbid_extra_keys=False)
+    converter.register_unstructure_hook_func(_is_enum, _enum_value)
+    # cattrs dispatches on str before it looks for enums, so a str-mixin enum
+    # would pass through as the member; this hook hands over its value instead.
+    converter.register_unstructure_hook(str, _str_or_enum_value)
     converter.register_unstructure_hook(datetime, millis_from_datetime)
     converter.register_structure_hook(datetime, lambda value, _: datetime_from_millis(value))
     return converter
+
+
+# --- The Send API's wire format -------------------------------------------------------------
+
+#: The keys a message keeps outside its ``attachment`` envelope.
+_ENVELOPE_KEYS = ("quick_replies", "metadata")
+
+#: A template class and its wire ``template_type``.
+_TEMPLATE_TYPES: Mapping[type, str] = MappingProxyType(
+    {
+        GenericTemplate: "generic",
+        ButtonTemplate: "button",
+        MediaTemplate: "media",
+        ReceiptTemplate: "receipt",
+    }
+)
+_TEMPLATE_CLASSES: Mapping[str, type] = MappingProxyType(
+    {name: cls for cls, name in _TEMPLATE_TYPES.items()}
+)
+
+#: A button class and its wire ``type``.
+_BUTTON_TYPES: Mapping[type, str] = MappingProxyType(
+    {UrlButton: "web_url", PostbackButton: "postback", CallButton: "phone_number"}
+)
+_BUTTON_CLASSES: Mapping[str, type] = MappingProxyType(
+    {name: cls for cls, name in _BUTTON_TYPES.items()}
+)
+
+#: Classes whose wire form is their fields, unchanged.
+_PLAIN_CLASSES = (
+    QuickReply,
+    DefaultAction,
+    Element,
+    MediaElement,
+    ReceiptSummary,
+    ReceiptAddress,
+    ReceiptAdjustment,
+    ReceiptElement,
+    Recipient,
+    SendResult,
+)
+
+_T = TypeVar("_T")
+
+
+def _seconds_string(value: datetime) -> str:
+    # The receipt template's timestamp is a string of epoch seconds.
+    return str(int(value.timestamp()))
+
+
+def _datetime_from_seconds(value: object, _type: object) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise TypeError(f"a timestamp must be epoch seconds, got {type(value).__name__}")
+    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+
+
+def _strict(kind: type, accepted: tuple[type, ...]) -> Callable[[object, object], Any]:
+    # cattrs would call str()/bool() on anything; wire data of the wrong type is an error.
+    def structure(value: object, _type: object) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise TypeError(f"expected {kind.__name__}, got bool")
+        if not isinstance(value, accepted):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value if type(value) is kind else kind(value)
+
+    return structure
+
+
+def _mapping(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _is_homogeneous_tuple(type_: Any) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+_Unstructure = Callable[[Any], dict[str, Any]]
+_Structure = Callable[[Any, Any], Any]
+
+
+def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
+    """Build the Send API converter; also return each model's unstructure hook, by class."""
+    converter = make_converter()
+    for kind, accepted in ((str, (str,)), (bool, (bool,)), (int, (int,)), (float, (int, float))):
+        # Matched by identity, so a str-mixin enum keeps cattrs' enum hook.
+        converter.register_structure_hook_func(
+            lambda type_, kind=kind: type_ is kind,  # type: ignore[misc]
+            _strict(kind, accepted),
+        )
+
+    def tuple_as_list(type_: Any) -> Callable[[tuple[Any, ...]], list[Any]]:
+        item = converter.get_unstructure_hook(get_args(type_)[0])
+        return lambda value: [item(element) for element in value]
+
+    converter.register_unstructure_hook_factory(_is_homogeneous_tuple, tuple_as_list)
+
+    unstructure: dict[type, _Unstructure] = {}
+    structure: dict[type, _Structure] = {}
+
+    def register(cls: type, to_wire: _Unstructure, from_wire: _Structure) -> None:
+        unstructure[cls], structure[cls] = to_wire, from_wire
+        converter.register_unstructure_hook(cls, to_wire)
+        converter.register_structure_hook(cls, from_wire)
+
+    def generated(cls: type, **overrides: Any) -> tuple[_Unstructure, _Structure]:
+        return (
+            make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides),
+            make_dict_structure_fn(cls, converter, **overrides),
+        )
+
+    for button_class, button_type in _BUTTON_TYPES.items():
+        to_wire, from_wire = generated(button_class)
+        register(button_class, _typed(to_wire, button_type), from_wire)
+
+    def structure_button(value: object, _type: object) -> Any:
+        data = _mapping(value, "a button")
+        cls = _BUTTON_CLASSES.get(data.get("type"))  # type: ignore[arg-type]
+        if cls is None:
+            raise ValueError(f"unknown button type {data.get('type')!r}")
+        return structure[cls](data, cls)
+
+    converter.register_structure_hook_func(lambda type_: type_ == Button, structure_button)
+
+    for plain_class in _PLAIN_CLASSES:
+        # QuickReply's default content_type, "text", is still required on the wire.
+        overrides = (
+            {"content_type": override(omit_if_default=False)} if plain_class is QuickReply else {}
+        )
+        register(plain_class, *generated(plain_class, **overrides))
+
+    media_element = unstructure[MediaElement]
+    message_overrides: dict[type, dict[str, Any]] = {
+        MediaTemplate: {
+            "element": override(
+                rename="elements",
+                unstruct_hook=lambda element: [media_element(element)],
+                struct_hook=lambda value, _type: _one_media_element(value, structure),
+            )
+        },
+        ReceiptTemplate: {
+            "timestamp": override(unstruct_hook=_seconds_string, struct_hook=_datetime_from_seconds)
+        },
+    }
+    for message_class in MESSAGE_CLASSES:
+        to_wire, from_wire = generated(message_class, **message_overrides.get(message_class, {}))
+        if message_class is not Text:
+            to_wire = _enveloped(to_wire, _TEMPLATE_TYPES.get(message_class))
+            from_wire = _unenveloped(from_wire, message_class)
+        register(message_class, to_wire, from_wire)
+
+    def unstructure_message(message: Any) -> dict[str, Any]:
+        return unstructure[message.__class__](message)
+
+    def structure_message(value: object, _type: object) -> Any:
+        if value is None:
+            return None
+        cls = _message_class(_mapping(value, "a message"))
+        return structure[cls](value, cls)
+
+    converter.register_structure_hook_func(lambda type_: type_ == Message, structure_message)
+    message = override(unstruct_hook=unstructure_message, struct_hook=structure_message)
+    register(SendRequest, *generated(SendRequest, message=message))
+    return converter, unstructure
+
+
+def _typed(base: _Unstructure, button_type: str) -> _Unstructure:
+    """Wrap a generated hook so the button's dict starts with its wire ``type``."""
+    return lambda button: {"type": button_type, **base(button)}
+
+
+def _one_media_element(value: object, structure: Mapping[type, Any]) -> MediaElement:
+    if not isinstance(value, list) or len(value) != 1:
+        raise ValueError("a media template's elements must be a list of exactly one element")
+    element: MediaElement = structure[MediaElement](value[0], MediaElement)
+    return element
+
+
+def _enveloped(base: _Unstructure, template_type: str | None) -> _Unstructure:
+    """Wrap a generated hook so the message's fields go inside ``attachment.payload``."""
+
+    def unstructure(message: Any) -> dict[str, Any]:
+        payload = base(message)
+        outside = {key: payload.pop(key) for key in _ENVELOPE_KEYS if key in payload}
+        if template_type is None:
+            attachment = {"type": payload.pop("type"), "payload": payload}
+        else:
+            attachment = {
+                "type": "template",
+                "payload": {"template_type": template_type, **payload},
+            }
+        return {"attachment": attachment, **outside}
+
+    return unstructure
+
+
+def _unenveloped(base: Callable[[Any, Any], _T], cls: type[_T]) -> Callable[[Any, Any], _T]:
+    """Wrap a generated hook so it reads the message's fields from ``attachment.payload``."""
+
+    def structure(value: object, _type: object) -> _T:
+        data = _mapping(value, "a message")
+        attachment = _mapping(data["attachment"], "message.attachment")
+        flat = dict(_mapping(attachment.get("payload", {}), "message.attachment.payload"))
+        if cls is Attachment:
+            flat["type"] = attachment["type"]
+        else:
+            flat.pop("template_type", None)
+        flat.update((key, data[key]) for key in _ENVELOPE_KEYS if key in data)
+        return base(flat, cls)
+
+    return structure
+
+
+def _message_class(data: Mapping[str, Any]) -> type:
+    if "text" in data:
+        return Text
+    if "attachment" not in data:
+        raise ValueError("a message needs a 'text' or an 'attachment'")
+    attachment = _mapping(data["attachment"], "message.attachment")
+    if attachment.get("type") != "template":
+        return Attachment
+    payload = _mapping(attachment.get("payload"), "message.attachment.payload")
+    cls = _TEMPLATE_CLASSES.get(payload.get("template_type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"unknown template_type {payload.get('template_type')!r}")
+    return cls
+
+
+_CONVERTER, _HOOKS = _build_converter()
+_send_request_hook = _HOOKS[SendRequest]
+
+
+def to_wire(obj: object) -> dict[str, Any]:
+    """Turn a message, button, recipient, send request or result into Graph JSON.
+
+    Unset fields are omitted and enums become their wire values.
+
+    Args:
+        obj: A model instance (never a :class:`~fmc.models.Page`: it holds secrets).
+
+    Returns:
+        The JSON object, ready for ``json.dumps``.
+
+    Raises:
+        TypeError: ``obj`` is not a model fmc sends.
+    """
+    hook = _HOOKS.get(obj.__class__)
+    if hook is None:
+        raise TypeError(f"to_wire does not convert {type(obj).__name__}")
+    return hook(obj)
+
+
+def send_request_to_wire(request: SendRequest) -> dict[str, Any]:
+    """Build the whole Send API JSON body of a request.
+
+    Args:
+        request: The request.
+
+    Returns:
+        ``recipient``, ``message`` or ``sender_action``, and ``messaging_type``,
+        ``tag``, ``notification_type`` and ``persona_id`` when set. The page
+        access token is not part of it.
+    """
+    return _send_request_hook(request)
+
+
+def from_wire(data: object, cls: type[_T]) -> _T:
+    """Read Graph JSON back into a model.
+
+    Templates are read from their envelope
+    (``{"attachment": {"type": "template", "payload": {"template_type": ...}}}``)
+    and buttons by their ``type``.
+
+    Args:
+        data: The decoded JSON.
+        cls: The model class to read, e.g. :class:`~fmc.models.Text` or
+            :class:`~fmc.models.SendRequest`.
+
+    Returns:
+        The model.
+
+    Raises:
+        TypeError: ``cls`` is not a model fmc converts.
+        ValidationError: The data does not describe a valid ``cls``; the
+            message lists each problem with its path.
+    """
+    if cls not in _HOOKS:
+        raise TypeError(f"from_wire does not convert {getattr(cls, '__name__', cls)}")
+    try:
+        return _CONVERTER.structure(data, cls)
+    except Exception as exc:
+        problems = "; ".join(transform_error(exc, format_exception=_describe))
+        raise ValidationError(f"cannot read a {cls.__name__} from wire data: {problems}") from exc
+
+
+def _describe(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, (ValidationError, TypeError)) or (isinstance(exc, ValueError) and not type_):
+        return str(exc)
+    return format_exception(exc, type_)
+
+
+def send_result_from_wire(data: object) -> SendResult:
+    """Read the Send API's answer to a successful send.
+
+    Args:
+        data: The decoded JSON body, e.g. ``{"recipient_id": "...", "message_id": "..."}``.
+
+    Returns:
+        The result; ``recipient_id`` is ``None`` when Meta omits it
+        (``user_ref`` recipients) and ``message_id`` for sender actions.
+
+    Raises:
+        ValidationError: The body is not a JSON object, is an error envelope,
+            or holds a non-string id.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError(f"a Send API result must be a JSON object, got {type(data).__name__}")
+    if "error" in data:
+        raise ValidationError("a Send API result must not be an error envelope")
+    recipient_id = data.get("recipient_id")
+    message_id = data.get("message_id")
+    if recipient_id is not None and not isinstance(recipient_id, str):
+        raise ValidationError(
+            f"a Send API result's recipient_id must be a string, got {type(recipient_id).__name__}"
+        )
+    if message_id is not None and not isinstance(message_id, str):
+        raise ValidationError(
+            f"a Send API result's message_id must be a string, got {type(message_id).__name__}"
+        )
+    return SendResult(recipient_id, message_id)
