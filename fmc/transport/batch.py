@@ -1,0 +1,192 @@
+"""Graph batch requests: up to 50 calls in one HTTP request.
+
+Graph's batch endpoint takes a form field ``batch`` holding a JSON list of
+``{"method", "relative_url", "body"}`` calls, where ``body`` is itself a
+form-encoded string, and answers a JSON list, in request order, of
+``{"code", "body"}`` items whose ``body`` is a JSON string (``null`` for a call
+that did not complete). Each sub-call counts separately toward Meta's rate
+limits (fact sheet §5). This module holds the pure encoding and decoding; the
+client does the HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import attrs
+
+from fmc.errors import GraphAPIError, UncertainDeliveryError, graph_error_from_response
+
+__all__ = [
+    "MAX_BATCH_SIZE",
+    "BatchAnswer",
+    "BatchCall",
+    "decode_batch_answers",
+    "encode_batch_form",
+    "encode_form_body",
+]
+
+#: The most calls Graph accepts in one batch request.
+MAX_BATCH_SIZE = 50
+
+_COMPACT = (",", ":")
+
+
+def encode_form_body(params: Mapping[str, Any]) -> str:
+    """Form-encode Graph parameters the way a batch call's ``body`` needs them.
+
+    Strings travel as they are; every other value (objects, lists, numbers,
+    booleans) travels as compact JSON, as Graph expects for ``recipient`` and
+    ``message``.
+
+    Args:
+        params: Top-level Graph parameters, e.g. a Send API body.
+
+    Returns:
+        An ``application/x-www-form-urlencoded`` string.
+    """
+    return urlencode(
+        [
+            (key, value if isinstance(value, str) else json.dumps(value, separators=_COMPACT))
+            for key, value in params.items()
+            if value is not None
+        ]
+    )
+
+
+@attrs.frozen
+class BatchCall:
+    """One call inside a Graph batch request.
+
+    Attributes:
+        method: ``GET``, ``POST`` or ``DELETE``.
+        relative_url: Path relative to the versioned Graph root, e.g. ``"123/messages"``.
+        body: Form parameters for POST calls (see :func:`encode_form_body`),
+            or an already encoded string.
+    """
+
+    method: str = attrs.field(validator=attrs.validators.in_(("GET", "POST", "DELETE")))
+    relative_url: str = attrs.field(validator=attrs.validators.instance_of(str))
+    body: Mapping[str, Any] | str | None = None
+
+    def to_wire(self) -> dict[str, str]:
+        """The call as one element of Graph's ``batch`` list."""
+        call = {"method": self.method, "relative_url": self.relative_url}
+        if self.body is not None:
+            call["body"] = self.body if isinstance(self.body, str) else encode_form_body(self.body)
+        return call
+
+
+@attrs.frozen
+class BatchAnswer:
+    """Graph's answer to one call of a batch.
+
+    Attributes:
+        code: The HTTP status of the call.
+        body: The call's response body (a JSON string), or ``None``.
+    """
+
+    code: int
+    body: str | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call's status is 2xx."""
+        return 200 <= self.code < 300
+
+    def json(self) -> dict[str, Any]:
+        """Decode a successful call's JSON object.
+
+        Returns:
+            The decoded object.
+
+        Raises:
+            GraphAPIError: The call failed (the typed error chosen from its
+                error body), or its body is not a JSON object.
+        """
+        if not self.ok:
+            raise graph_error_from_response(self.code, self.body, {})
+        try:
+            data = json.loads(self.body) if self.body else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise GraphAPIError(
+                f"batch call answered HTTP {self.code} without a JSON object", status=self.code
+            )
+        if isinstance(data.get("error"), Mapping):
+            raise graph_error_from_response(self.code, data, {})
+        return data
+
+
+def encode_batch_form(
+    calls: Sequence[BatchCall], *, access_token: str, appsecret_proof: str | None
+) -> dict[str, str]:
+    """Build the form fields of a batch request.
+
+    Args:
+        calls: From 1 to :data:`MAX_BATCH_SIZE` calls.
+        access_token: The page access token (sent in the form body, never in a URL).
+        appsecret_proof: The proof for the token, or ``None`` without an app secret.
+
+    Returns:
+        The form fields ``access_token``, ``appsecret_proof`` (when given),
+        ``include_headers=false`` and ``batch``.
+
+    Raises:
+        ValueError: No calls, or more than :data:`MAX_BATCH_SIZE`.
+    """
+    if not 1 <= len(calls) <= MAX_BATCH_SIZE:
+        raise ValueError(f"a batch holds 1 to {MAX_BATCH_SIZE} calls, got {len(calls)}")
+    form = {"access_token": access_token}
+    if appsecret_proof is not None:
+        form["appsecret_proof"] = appsecret_proof
+    form["include_headers"] = "false"
+    form["batch"] = json.dumps([call.to_wire() for call in calls], separators=_COMPACT)
+    return form
+
+
+def decode_batch_answers(data: object, count: int) -> list[BatchAnswer | None]:
+    """Check and decode the JSON answer to a batch request of ``count`` calls.
+
+    Args:
+        data: The decoded JSON body of the batch request's answer.
+        count: How many calls the batch held.
+
+    Returns:
+        One :class:`BatchAnswer` per call, in request order; ``None`` for a
+        call Graph reports as not completed.
+
+    Raises:
+        UncertainDeliveryError: The answer is not a list of ``count`` items of
+            the documented shape, so nothing can be said about any call.
+    """
+    if not isinstance(data, list) or len(data) != count:
+        size = len(data) if isinstance(data, list) else type(data).__name__
+        raise UncertainDeliveryError(
+            f"batch answer is not a list of {count} items (got {size}); "
+            "the calls may or may not have run",
+            status=200,
+        )
+    answers: list[BatchAnswer | None] = []
+    for item in data:
+        if item is None:
+            answers.append(None)
+            continue
+        code = item.get("code") if isinstance(item, dict) else None
+        body = item.get("body") if isinstance(item, dict) else None
+        if (
+            isinstance(code, bool)
+            or not isinstance(code, int)
+            or not (body is None or isinstance(body, str))
+        ):
+            raise UncertainDeliveryError(
+                "batch answer item has no integer code or string body; "
+                "the calls may or may not have run",
+                status=200,
+            )
+        answers.append(BatchAnswer(code, body))
+    return answers
