@@ -199,14 +199,14 @@ class MessagingPolicy:
         # The table ends every purpose with an unconditional row, so this
         # always yields at least once.
         for rule in _ROWS[purpose]:
-            if not self._applies(rule, elapsed):
-                continue
-            if rule.token is None:
-                yield rule, None
-                continue
-            token = _pick_token(subscriber, rule.token, purpose, now)
-            if token is not None:
-                yield rule, token
+            if self._applies(rule, elapsed):
+                token = (
+                    None
+                    if rule.token is None
+                    else _pick_token(subscriber, rule.token, purpose, now)
+                )
+                if rule.token is None or token is not None:
+                    yield rule, token
 
     def _context(self, elapsed: timedelta | None) -> str:
         window = format_duration(self.window)
