@@ -1,0 +1,73 @@
+"""Receiving Messenger webhooks: handshake, signatures, typed events, dedup, dispatch, forwarding.
+
+Start with :class:`WebhookHandler`; wire it to a server with
+:mod:`fmc.adapters.wsgi` or :mod:`fmc.adapters.asgi`.
+"""
+
+from __future__ import annotations
+
+from fmc.webhook.addresses import redact_url
+from fmc.webhook.dedup import DedupStore, MemoryDedup, dedup_key
+from fmc.webhook.events import (
+    AccountLinkingEvent,
+    Attachment,
+    Coordinates,
+    DeliveryEvent,
+    EchoEvent,
+    Event,
+    GamePlayEvent,
+    HandoverEvent,
+    MessageEditEvent,
+    MessageEvent,
+    MessagingEvent,
+    OptinEvent,
+    PolicyEnforcementEvent,
+    PostbackEvent,
+    ReactionEvent,
+    ReadEvent,
+    Referral,
+    ReferralEvent,
+    UnknownEvent,
+)
+from fmc.webhook.forward import Forwarder, ForwardRetry, MemoryOutbox, OutboxStore
+from fmc.webhook.handler import Response, WebhookHandler
+from fmc.webhook.parse import Delivery, make_event_converter, parse_delivery
+from fmc.webhook.signature import SignatureVerifier, sign, verify_signature
+
+__all__ = [
+    "AccountLinkingEvent",
+    "Attachment",
+    "Coordinates",
+    "DedupStore",
+    "Delivery",
+    "DeliveryEvent",
+    "EchoEvent",
+    "Event",
+    "ForwardRetry",
+    "Forwarder",
+    "GamePlayEvent",
+    "HandoverEvent",
+    "MemoryDedup",
+    "MemoryOutbox",
+    "MessageEditEvent",
+    "MessageEvent",
+    "MessagingEvent",
+    "OptinEvent",
+    "OutboxStore",
+    "PolicyEnforcementEvent",
+    "PostbackEvent",
+    "ReactionEvent",
+    "ReadEvent",
+    "Referral",
+    "ReferralEvent",
+    "Response",
+    "SignatureVerifier",
+    "UnknownEvent",
+    "WebhookHandler",
+    "dedup_key",
+    "make_event_converter",
+    "parse_delivery",
+    "redact_url",
+    "sign",
+    "verify_signature",
+]

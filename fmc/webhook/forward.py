@@ -1,0 +1,743 @@
+"""Forwarding webhook deliveries to ``redirect_to``, byte for byte, without delaying Facebook.
+
+:class:`Forwarder` takes a delivery from the handler (:meth:`Forwarder.submit`
+costs a queue put) and a bounded pool of background workers posts it: the raw
+body, the original signature headers and content type, no redirects followed,
+a timeout, and at most a small part of the answer read. A delivery that fails
+with a connection error, a timeout, a 5xx, 408 or 429 is retried (tenacity);
+one that still fails is kept in the :class:`OutboxStore` and retried later by
+the drain loop, in order per ``order_key``: while a key has deliveries waiting
+in the outbox, newer ones for it queue behind them. Refused addresses and
+permanent failures (other 4xx, redirects, deliveries past ``give_up_after``)
+are logged and dropped: nothing is lost silently.
+
+Delivery is at least once: a read timeout after the receiver got the body
+looks like a failure and is retried, so receivers should deduplicate by ``mid``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+from fmc.errors import ConfigurationError, ForwardingError, ForwardingRefused
+from fmc.models.outbox import OutboxItem
+from fmc.webhook.addresses import (
+    Resolver,
+    Target,
+    check_url,
+    redact_url,
+    resolve,
+    system_resolver,
+)
+
+__all__ = ["ForwardRetry", "Forwarder", "MemoryOutbox", "OutboxStore"]
+
+_LOG = logging.getLogger("fmc.webhook.forward")
+_UNKNOWN = -1
+_STOP = object()
+
+
+@runtime_checkable
+class OutboxStore(Protocol):
+    """Keeps deliveries that could not be forwarded yet."""
+
+    def outbox_put(self, item: OutboxItem) -> int:
+        """Store an item; return its id."""
+        ...
+
+    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Items due at ``now``, oldest first; per ``order_key`` only its oldest item, if due."""
+        ...
+
+    def outbox_ack(self, item_id: int) -> None:
+        """Forget a delivered (or abandoned) item."""
+        ...
+
+    def outbox_defer(
+        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
+    ) -> None:
+        """Record a failed attempt and when to try again."""
+        ...
+
+    def outbox_count(self) -> int:
+        """How many items are waiting."""
+        ...
+
+
+class MemoryOutbox:
+    """An in-memory, thread-safe :class:`OutboxStore` (lost on restart; a store is durable)."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, OutboxItem] = {}
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def outbox_put(self, item: OutboxItem) -> int:
+        """Store an item.
+
+        Args:
+            item: The delivery to keep.
+
+        Returns:
+            Its new id.
+        """
+        with self._lock:
+            item_id = self._next_id
+            self._next_id += 1
+            self._items[item_id] = attrs.evolve(item, id=item_id)
+            return item_id
+
+    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Items due now, at most one per ``order_key`` (its oldest), oldest first.
+
+        Args:
+            now: The current time.
+            limit: The most items returned.
+
+        Returns:
+            The due items.
+        """
+        due: list[OutboxItem] = []
+        heads: set[str] = set()
+        with self._lock:
+            for item in self._items.values():
+                if item.order_key in heads:
+                    continue
+                heads.add(item.order_key)
+                if item.next_attempt_at is None or item.next_attempt_at <= now:
+                    due.append(item)
+                    if len(due) >= limit:
+                        break
+        return due
+
+    def outbox_ack(self, item_id: int) -> None:
+        """Forget an item.
+
+        Args:
+            item_id: Its id.
+        """
+        with self._lock:
+            self._items.pop(item_id, None)
+
+    def outbox_defer(
+        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
+    ) -> None:
+        """Record a failed attempt.
+
+        Args:
+            item_id: Its id.
+            next_attempt_at: Not before then.
+            attempts: Failed attempts so far.
+            last_error: Why the last one failed.
+        """
+        with self._lock:
+            item = self._items.get(item_id)
+            if item is not None:
+                self._items[item_id] = attrs.evolve(
+                    item, next_attempt_at=next_attempt_at, attempts=attempts, last_error=last_error
+                )
+
+    def outbox_count(self) -> int:
+        """How many items are waiting.
+
+        Returns:
+            The count.
+        """
+        with self._lock:
+            return len(self._items)
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name} must be positive")
+
+
+@attrs.frozen(kw_only=True)
+class ForwardRetry:
+    """How hard the forwarder tries.
+
+    Attributes:
+        attempts: Immediate attempts per delivery before it goes to the outbox.
+        wait_initial: First wait between immediate attempts, seconds.
+        wait_max: Longest wait between immediate attempts, seconds.
+        wait_jitter: Random extra wait, seconds.
+        outbox_wait_initial: First wait before an outbox retry (doubles each time).
+        outbox_wait_max: Longest wait between outbox retries.
+        give_up_after: A delivery older than this is abandoned (and logged).
+    """
+
+    attempts: int = attrs.field(default=3, validator=_positive)
+    wait_initial: float = attrs.field(default=0.5, validator=_positive)
+    wait_max: float = attrs.field(default=5.0, validator=_positive)
+    wait_jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    outbox_wait_initial: timedelta = timedelta(seconds=30)
+    outbox_wait_max: timedelta = timedelta(hours=1)
+    give_up_after: timedelta = timedelta(days=3)
+
+    def outbox_wait(self, attempts: int) -> timedelta:
+        """The wait before outbox retry number ``attempts``.
+
+        Args:
+            attempts: Failed attempts so far (1 or more).
+
+        Returns:
+            The wait.
+        """
+        factor: int = 2 ** min(max(attempts - 1, 0), 30)
+        wait: timedelta = self.outbox_wait_initial * factor
+        return min(wait, self.outbox_wait_max)
+
+
+class _RetryableError(ForwardingError):
+    """A failure worth retrying: no connection, a timeout, 5xx, 408 or 429."""
+
+
+class _PermanentError(ForwardingError):
+    """A failure retrying will not fix: a 4xx answer or a redirect."""
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address the forwarder checked, not to whatever DNS says a moment later."""
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any] = dict(params)
+        pool_kwargs: dict[str, Any] = dict(kwargs)
+        pinned = getattr(request, "fmc_pinned_ip", None)
+        if pinned is not None:
+            hostname = host_params["host"]
+            host_params = {**host_params, "host": pinned}
+            if host_params["scheme"] == "https":
+                pool_kwargs = {
+                    **pool_kwargs,
+                    "server_hostname": hostname,
+                    "assert_hostname": hostname,
+                }
+        return host_params, pool_kwargs
+
+
+@attrs.frozen
+class _Job:
+    url: str
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
+    headers: tuple[tuple[str, str], ...]
+    order_key: str
+    created_at: datetime
+    item_id: int | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _normalise_hosts(allow_hosts: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(allow_hosts, str):
+        allow_hosts = [allow_hosts]
+    hosts = []
+    for host in allow_hosts:
+        pattern = host.strip().lower().rstrip(".")
+        bare = pattern[2:] if pattern.startswith("*.") else pattern
+        if not bare or "*" in bare or "/" in bare or "@" in bare:
+            raise ConfigurationError(f"allow_hosts entry {host!r} is not a host or *.domain")
+        hosts.append(pattern.strip("[]"))
+    return tuple(hosts)
+
+
+class Forwarder:
+    """Forwards webhook deliveries to their ``redirect_to`` address in the background.
+
+    Args:
+        allow_hosts: Hosts deliveries may go to: exact names or addresses, or
+            ``*.example.com`` for any subdomain. Empty refuses everything.
+        allow_private: Also allow ``http`` and loopback, private or link-local
+            addresses for allowlisted hosts (local development).
+        outbox: Where undeliverable deliveries wait (default in memory).
+        session: A ``requests.Session`` to use; by default the forwarder owns one
+            that pins each connection to the checked address and ignores proxy
+            environment variables. An injected session is used as is (the
+            address is checked just before each request, but not pinned).
+        timeout: ``(connect, read)`` seconds per request.
+        max_body: Larger deliveries are not forwarded (logged).
+        max_response_bytes: The most of a receiver's answer that is read.
+        workers: Background worker threads.
+        queue_size: Deliveries waiting per worker; beyond that they go to the outbox.
+        retry: Retry and outbox timing.
+        resolver: Resolves host names (injectable for tests).
+        clock: Returns the current aware UTC time.
+        sleep: Sleeps between immediate retries (injectable for tests).
+        drain_interval: Seconds between outbox drains in the background.
+        drain_batch: Outbox items fetched per drain pass.
+        persist_first: Put every delivery in the outbox before forwarding it, so a
+            crash between the 200 and the forward loses nothing (one store write
+            per delivery).
+        logger: Where refusals, give-ups and retries are logged.
+
+    Raises:
+        ConfigurationError: a bad allowlist entry or sizes.
+    """
+
+    def __init__(
+        self,
+        allow_hosts: Iterable[str] = (),
+        *,
+        allow_private: bool = False,
+        outbox: OutboxStore | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        max_body: int = 4 * 1024 * 1024,
+        max_response_bytes: int = 64 * 1024,
+        workers: int = 2,
+        queue_size: int = 1000,
+        retry: ForwardRetry | None = None,
+        resolver: Resolver = system_resolver,
+        clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        drain_interval: float = 5.0,
+        drain_batch: int = 100,
+        persist_first: bool = False,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if workers < 1 or queue_size < 1 or drain_batch < 1 or max_body < 1:
+            raise ConfigurationError(
+                "workers, queue_size, drain_batch and max_body must be positive"
+            )
+        self.allow_hosts = _normalise_hosts(allow_hosts)
+        self.allow_private = allow_private
+        self.outbox: OutboxStore = MemoryOutbox() if outbox is None else outbox
+        self.timeout = timeout
+        self.max_body = max_body
+        self.max_response_bytes = max_response_bytes
+        self.retry = ForwardRetry() if retry is None else retry
+        self.persist_first = persist_first
+        self._resolver = resolver
+        self._clock = clock
+        self._sleep = sleep
+        self._drain_interval = drain_interval
+        self._drain_batch = drain_batch
+        self._log = _LOG if logger is None else logger
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            adapter = _PinnedAdapter(pool_connections=4, pool_maxsize=max(workers, 4))
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
+        self._queues: list[queue.Queue[Any]] = [queue.Queue(queue_size) for _ in range(workers)]
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._unfinished = 0
+        self._pending: dict[str, int] = {}
+        self._inflight: set[int] = set()
+        self._route_all = False
+        self._started = False
+        self._closing = False
+        self._stop = threading.Event()
+        self._drain_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"Forwarder(allow_hosts={list(self.allow_hosts)!r}, allow_private={self.allow_private},"
+            f" workers={len(self._queues)})"
+        )
+
+    def __enter__(self) -> Forwarder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- checks -------------------------------------------------------------
+
+    def check(self, url: object) -> Target:
+        """Check a URL without resolving its host.
+
+        Args:
+            url: A ``redirect_to`` value.
+
+        Returns:
+            The checked target.
+
+        Raises:
+            ForwardingRefused: the URL is not allowed.
+        """
+        try:
+            return check_url(url, allow_hosts=self.allow_hosts, allow_private=self.allow_private)
+        except ForwardingRefused as exc:
+            raise ForwardingRefused(exc.reason, url=redact_url(url)) from None
+
+    def validate(self, url: object) -> None:
+        """Check a URL exactly as a forward would, resolving its host.
+
+        Args:
+            url: A ``redirect_to`` value.
+
+        Raises:
+            ForwardingRefused: the URL is not allowed, or its host does not resolve;
+                ``reason`` says why.
+        """
+        self._resolve(self.check(url), url, transient=ForwardingRefused)
+
+    def _resolve(self, target: Target, url: object, *, transient: type[Exception]) -> str:
+        try:
+            return resolve(target, resolver=self._resolver, allow_private=self.allow_private)
+        except ForwardingRefused as exc:
+            raise ForwardingRefused(exc.reason, url=redact_url(url)) from None
+        except (OSError, UnicodeError) as exc:
+            reason = f"host {target.host!r} does not resolve ({type(exc).__name__})"
+            if transient is ForwardingRefused:
+                raise ForwardingRefused(reason, url=redact_url(url)) from None
+            raise transient(reason) from None
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker and drain threads (done on the first :meth:`submit` anyway)."""
+        with self._lock:
+            if self._started or self._closing:
+                return
+            self._started = True
+        self._learn_waiting_keys()
+        for index, work in enumerate(self._queues):
+            thread = threading.Thread(
+                target=self._work, args=(work,), name=f"fmc-forward-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        drainer = threading.Thread(target=self._drain_loop, name="fmc-forward-drain", daemon=True)
+        drainer.start()
+        self._threads.append(drainer)
+
+    def _learn_waiting_keys(self) -> None:
+        """Keys with deliveries already in a durable outbox keep their order after a restart."""
+        horizon = self._clock() + timedelta(days=36500)
+        heads = self.outbox.outbox_due(horizon, 10_000)
+        with self._lock:
+            for item in heads:
+                self._pending.setdefault(item.order_key, _UNKNOWN)
+            self._route_all = len(heads) >= 10_000
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted delivery was forwarded or put in the outbox.
+
+        Args:
+            timeout: Seconds to wait at most (``None``: no limit).
+
+        Returns:
+            True when everything submitted has been handled.
+        """
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the threads; deliveries not yet attempted go to the outbox.
+
+        Args:
+            timeout: Seconds to wait for each thread.
+        """
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+        self._stop.set()
+        for work in self._queues:
+            work.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout)
+        if self._owns_session:
+            self._session.close()
+
+    # -- intake -------------------------------------------------------------
+
+    def submit(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], *, order_key: str
+    ) -> None:
+        """Queue a delivery for forwarding; returns at once and never raises.
+
+        Args:
+            url: The ``redirect_to`` value (checked in the background).
+            body: The raw body as received.
+            headers: The headers to send (signature headers and content type).
+            order_key: Deliveries with the same key arrive in order.
+        """
+        try:
+            self._submit(url, body, tuple(headers), order_key)
+        except Exception:
+            self._log.exception("forward to %s could not be queued", redact_url(url))
+
+    def _submit(
+        self, url: str, body: bytes, headers: tuple[tuple[str, str], ...], key: str
+    ) -> None:
+        if len(body) > self.max_body:
+            self._log.error(
+                "forward to %s refused: body of %d bytes is over max_body",
+                redact_url(url),
+                len(body),
+            )
+            return
+        if not self._started:
+            self.start()
+        job = _Job(url, body, headers, key, self._clock())
+        if self.persist_first or self._closing:
+            item_id = self.outbox.outbox_put(self._item(job, attempts=0, error=None))
+            if self._closing:
+                self._log.warning(
+                    "forwarder closed; delivery for %s kept in the outbox", redact_url(url)
+                )
+                return
+            job = attrs.evolve(job, item_id=item_id)
+        with self._lock:
+            if job.item_id is not None:
+                self._inflight.add(job.item_id)
+            self._unfinished += 1
+        try:
+            self._queues[hash(key) % len(self._queues)].put_nowait(job)
+        except queue.Full:
+            self._log.warning(
+                "forward queue full; delivery for %s kept in the outbox", redact_url(url)
+            )
+            self._park(job, attempts=0, error="queue full", wait=timedelta(0))
+            self._done()
+
+    def _item(self, job: _Job, *, attempts: int, error: str | None) -> OutboxItem:
+        return OutboxItem(
+            url=job.url,
+            body=job.body,
+            headers=job.headers,  # type: ignore[arg-type]  # OutboxItem converts with tuple()
+            order_key=job.order_key,
+            created_at=job.created_at,
+            attempts=attempts,
+            next_attempt_at=job.created_at,
+            last_error=error,
+        )
+
+    def _done(self) -> None:
+        with self._idle:
+            self._unfinished -= 1
+            if self._unfinished == 0:
+                self._idle.notify_all()
+
+    def _park(self, job: _Job, *, attempts: int, error: str | None, wait: timedelta) -> None:
+        """Keep a job in the outbox and hold its key until the outbox delivers it."""
+        next_at = self._clock() + wait
+        with self._lock:
+            if job.item_id is None:
+                item = attrs.evolve(
+                    self._item(job, attempts=attempts, error=error), next_attempt_at=next_at
+                )
+                self.outbox.outbox_put(item)
+            else:
+                self._inflight.discard(job.item_id)
+                if error is not None:
+                    self.outbox.outbox_defer(
+                        job.item_id, next_attempt_at=next_at, attempts=attempts, last_error=error
+                    )
+            count = self._pending.get(job.order_key, 0)
+            if count != _UNKNOWN:
+                self._pending[job.order_key] = count + 1
+
+    def _settle(self, job: _Job) -> None:
+        """A job is finished for good (delivered, refused or abandoned)."""
+        if job.item_id is not None:
+            with self._lock:
+                self._inflight.discard(job.item_id)
+            self.outbox.outbox_ack(job.item_id)
+
+    # -- workers ------------------------------------------------------------
+
+    def _work(self, work: queue.Queue[Any]) -> None:
+        while True:
+            job = work.get()
+            if job is _STOP:
+                return
+            try:
+                if self._closing:
+                    if job.item_id is None:
+                        self._park(job, attempts=0, error=None, wait=timedelta(0))
+                    else:
+                        with self._lock:
+                            self._inflight.discard(job.item_id)
+                else:
+                    self._process(job)
+            except Exception:
+                self._log.exception("forward to %s failed unexpectedly", redact_url(job.url))
+            finally:
+                self._done()
+
+    def _process(self, job: _Job) -> None:
+        with self._lock:
+            blocked = self._route_all or job.order_key in self._pending
+        if blocked:
+            self._park(job, attempts=0, error=None, wait=timedelta(0))
+            return
+        url = redact_url(job.url)
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.retry.attempts),
+            wait=tenacity.wait_exponential_jitter(
+                initial=self.retry.wait_initial,
+                max=self.retry.wait_max,
+                jitter=self.retry.wait_jitter,
+            ),
+            retry=tenacity.retry_if_exception_type(_RetryableError),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: self._log.info(
+                "forward to %s failed (attempt %d), retrying: %s",
+                url,
+                state.attempt_number,
+                state.outcome.exception() if state.outcome else None,
+            ),
+        )
+        try:
+            retrying(self._send, job.url, job.body, job.headers)
+        except ForwardingRefused as exc:
+            self._log.warning("forward to %s refused: %s", url, exc.reason)
+            self._settle(job)
+        except _PermanentError as exc:
+            self._log.error("forward to %s given up: %s", url, exc)
+            self._settle(job)
+        except _RetryableError as exc:
+            self._log.warning(
+                "forward to %s failed %d times, kept in the outbox: %s",
+                url,
+                self.retry.attempts,
+                exc,
+            )
+            attempts = self.retry.attempts
+            self._park(
+                job, attempts=attempts, error=str(exc), wait=self.retry.outbox_wait(attempts)
+            )
+        else:
+            self._settle(job)
+
+    def _send(self, url: str, body: bytes, headers: tuple[tuple[str, str], ...]) -> int:
+        """POST once; return the status, or raise a retryable / permanent / refused error."""
+        target = self.check(url)
+        address = self._resolve(target, url, transient=_RetryableError)
+        request = requests.Request("POST", target.url, data=body, headers=dict(headers)).prepare()
+        default_port = 443 if target.scheme == "https" else 80
+        host = f"[{target.host}]" if ":" in target.host else target.host
+        request.headers["Host"] = host if target.port == default_port else f"{host}:{target.port}"
+        request.fmc_pinned_ip = address  # type: ignore[attr-defined]
+        try:
+            response = self._session.send(
+                request, timeout=self.timeout, allow_redirects=False, stream=True
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _RetryableError(f"{type(exc).__name__} talking to the receiver") from None
+        except requests.RequestException as exc:
+            raise _PermanentError(f"request failed: {type(exc).__name__}") from None
+        try:
+            read = 0
+            for chunk in response.iter_content(8192):
+                read += len(chunk)
+                if read >= self.max_response_bytes:
+                    break
+        except (requests.RequestException, OSError):
+            pass
+        finally:
+            response.close()
+        status = response.status_code
+        if 200 <= status < 300:
+            return status
+        if status >= 500 or status in (408, 429):
+            raise _RetryableError(f"receiver answered {status}")
+        if 300 <= status < 400:
+            raise _PermanentError(f"receiver answered a redirect ({status}), not followed")
+        raise _PermanentError(f"receiver answered {status}")
+
+    # -- outbox -------------------------------------------------------------
+
+    def _drain_loop(self) -> None:
+        while not self._stop.wait(self._drain_interval):
+            try:
+                self.drain()
+            except Exception:
+                self._log.exception("outbox drain failed")
+
+    def drain(self) -> int:
+        """Retry the outbox items that are due, in order per key, until none is left due.
+
+        Runs in the background every ``drain_interval`` seconds; call it directly
+        in tests or from a scheduler.
+
+        Returns:
+            How many items were delivered.
+        """
+        delivered = 0
+        with self._drain_lock:
+            while True:
+                progressed = False
+                for item in self.outbox.outbox_due(self._clock(), self._drain_batch):
+                    with self._lock:
+                        if item.id in self._inflight:
+                            continue
+                    outcome = self._retry_item(item)
+                    delivered += outcome == "delivered"
+                    progressed = progressed or outcome != "deferred"
+                if not progressed:
+                    break
+            if self.outbox.outbox_count() == 0:
+                with self._lock:
+                    self._pending.clear()
+                    self._route_all = False
+        return delivered
+
+    def _retry_item(self, item: OutboxItem) -> str:
+        assert item.id is not None
+        url = redact_url(item.url)
+        try:
+            self._send(item.url, item.body, item.headers)
+        except ForwardingRefused as exc:
+            self._log.warning("outbox forward to %s refused, dropped: %s", url, exc.reason)
+        except _PermanentError as exc:
+            self._log.error("outbox forward to %s given up: %s", url, exc)
+        except _RetryableError as exc:
+            attempts = item.attempts + 1
+            now = self._clock()
+            if now - item.created_at < self.retry.give_up_after:
+                self.outbox.outbox_defer(
+                    item.id,
+                    next_attempt_at=now + self.retry.outbox_wait(attempts),
+                    attempts=attempts,
+                    last_error=str(exc),
+                )
+                return "deferred"
+            self._log.error(
+                "outbox forward to %s given up after %d attempts over %s: %s",
+                url,
+                attempts,
+                now - item.created_at,
+                exc,
+            )
+        else:
+            self._release(item)
+            return "delivered"
+        self._release(item)
+        return "dropped"
+
+    def _release(self, item: OutboxItem) -> None:
+        assert item.id is not None
+        with self._lock:
+            self.outbox.outbox_ack(item.id)
+            count = self._pending.get(item.order_key)
+            if count is not None and count != _UNKNOWN:
+                if count <= 1:
+                    del self._pending[item.order_key]
+                else:
+                    self._pending[item.order_key] = count - 1

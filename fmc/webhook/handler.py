@@ -1,0 +1,446 @@
+"""The framework-agnostic webhook endpoint: plain values in, a :class:`Response` out.
+
+:meth:`WebhookHandler.respond` is all an adapter calls. What it answers:
+
+====================================================  ======
+request                                               status
+====================================================  ======
+GET, ``hub.mode=subscribe``, right ``hub.verify_token``  200, the challenge
+GET, a ``hub.*`` parameter missing or repeated            400
+GET, another mode or a wrong token                        403
+POST, body over ``max_body_bytes``                        413
+POST, signature missing, malformed, repeated or wrong     403
+POST, not JSON, wrong ``object``, broken structure        400
+POST, a delivery                                          200
+any other method                                          405
+====================================================  ======
+
+A 200 is answered even when a callback raises (Facebook would otherwise resend
+the whole delivery); the failure is logged with the event's kind and ``mid``.
+Nothing a client sends yields a 500; an unexpected internal failure (a broken
+dedup store, say) is logged and answered 503 so Facebook retries it later.
+
+Events already seen within ``dedup_window`` (Facebook delivers at least once)
+are not dispatched again, and a delivery made only of such events is not
+forwarded again. Keys are marked before callbacks run, so with a durable dedup
+store a crash in between loses the dispatch of those events, never doubles it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar, Union, cast
+from urllib.parse import parse_qs
+
+import attrs
+
+from fmc.errors import ConfigurationError, PayloadError, PayloadTooLargeError, SignatureError
+from fmc.webhook.dedup import DedupStore, MemoryDedup, dedup_key
+from fmc.webhook.events import Event
+from fmc.webhook.forward import Forwarder
+from fmc.webhook.parse import DEFAULT_OBJECTS, decode_body, parse_data
+from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1, SignatureVerifier
+
+__all__ = [
+    "BAD_REQUEST_LENGTH",
+    "DEFAULT_MAX_BODY_BYTES",
+    "PAYLOAD_TOO_LARGE",
+    "Headers",
+    "Query",
+    "Response",
+    "WebhookHandler",
+]
+
+#: The default body size limit: 1 MiB (Meta batches at most about 1,000 events).
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+#: Headers as a mapping (case-insensitive lookup is done by the handler) or as
+#: ``(name, value)`` pairs, which keeps repeated headers visible.
+Headers = Union[Mapping[str, Any], Iterable[tuple[str, str]]]  # noqa: UP007
+#: A query as a mapping of names to a value or a list of values, or the raw query string.
+Query = Union[Mapping[str, Any], str, None]  # noqa: UP007
+
+E = TypeVar("E", bound=Event)
+Callback = Callable[[Any], object]
+DeliveryCallback = Callable[[list[Event]], object]
+
+_AMBIGUOUS = object()
+_TEXT = (("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff"))
+
+
+@attrs.frozen
+class Response:
+    """What to answer.
+
+    Attributes:
+        status: The HTTP status.
+        headers: ``(name, value)`` pairs.
+        body: The body bytes.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def _text(status: int, text: str, *extra: tuple[str, str]) -> Response:
+    return Response(status, _TEXT + extra, text.encode("utf-8", "replace"))
+
+
+_OK = _text(200, "EVENT_RECEIVED")
+#: The 413 answer; adapters send it when a declared length is already over the limit.
+PAYLOAD_TOO_LARGE = _text(413, "body too large")
+#: The 400 answer for an unreadable ``Content-Length``.
+BAD_REQUEST_LENGTH = _text(400, "bad request: invalid Content-Length")
+_NOT_ALLOWED = _text(405, "method not allowed", ("Allow", "GET, POST"))
+_UNAVAILABLE = _text(503, "temporarily unavailable")
+_DUPLICATE_SIGNATURE = _text(403, "forbidden: repeated signature header")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _one(value: Any) -> Any:
+    """A single query or header value; ``_AMBIGUOUS`` when repeated."""
+    if type(value) is str:
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            return _AMBIGUOUS
+        return _one(value[0])
+    return _AMBIGUOUS if value is not None else None
+
+
+def _query_value(query: Query, name: str) -> Any:
+    if query is None:
+        return None
+    if isinstance(query, str):
+        query = parse_qs(query.lstrip("?"), keep_blank_values=True)
+    return _one(query.get(name))
+
+
+class WebhookHandler:
+    """Answers Messenger webhook requests.
+
+    It does the handshake, checks signatures, parses, deduplicates, dispatches and forwards.
+
+    Args:
+        app_secret: The app secret (or several, for rotation, or a ready
+            :class:`SignatureVerifier`).
+        verify_token: The verify token set in the app dashboard.
+        forwarder: Forwards deliveries to their ``redirect_to`` address.
+        dedup: Remembers handled events (default: a bounded :class:`MemoryDedup`).
+        dedup_window: How long a handled event counts as seen.
+        max_body_bytes: Larger bodies are answered 413 before anything else.
+        accept_sha1: Accept the legacy ``X-Hub-Signature`` when the sha256 one is absent.
+        objects: The accepted values of the body's ``object``.
+        clock: Returns the current aware UTC time.
+        logger: Where failures are logged.
+
+    Raises:
+        ConfigurationError: no app secret or verify token (fmc fails closed).
+    """
+
+    def __init__(
+        self,
+        app_secret: str | bytes | Sequence[str | bytes] | SignatureVerifier,
+        verify_token: str,
+        *,
+        forwarder: Forwarder | None = None,
+        dedup: DedupStore | None = None,
+        dedup_window: timedelta = timedelta(hours=36),
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        accept_sha1: bool = False,
+        objects: Collection[str] = DEFAULT_OBJECTS,
+        clock: Callable[[], datetime] = _utcnow,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if isinstance(app_secret, SignatureVerifier):
+            self.verifier = app_secret
+        else:
+            self.verifier = SignatureVerifier(app_secret, accept_sha1=accept_sha1)
+        if not isinstance(verify_token, str) or not verify_token:
+            raise ConfigurationError("a verify token is required for the webhook handshake")
+        if max_body_bytes < 1:
+            raise ConfigurationError("max_body_bytes must be positive")
+        self._verify_token = verify_token.encode("utf-8")
+        self.forwarder = forwarder
+        self.dedup: DedupStore = MemoryDedup() if dedup is None else dedup
+        self.dedup_window = dedup_window
+        self.max_body_bytes = max_body_bytes
+        self.objects = frozenset(objects)
+        self._clock = clock
+        self._log = logger if logger is not None else logging.getLogger("fmc.webhook")
+        self._callbacks: list[tuple[type[Event], Callback]] = []
+        self._delivery_callbacks: tuple[DeliveryCallback, ...] = ()
+        self._table: dict[type[Event], tuple[Callback, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"WebhookHandler(forwarder={self.forwarder!r}, max_body_bytes={self.max_body_bytes})"
+
+    # -- registration -------------------------------------------------------
+
+    def on(self, event_class: type[E], callback: Callable[[E], object] | None = None) -> Any:
+        """Register a callback for an event class (and its subclasses).
+
+        Use as ``@handler.on(MessageEvent)`` or ``handler.on(MessageEvent, func)``.
+
+        Args:
+            event_class: The events to receive; :class:`Event` receives all.
+            callback: The function; omitted when used as a decorator.
+
+        Returns:
+            The callback (or a decorator that registers and returns it).
+
+        Raises:
+            TypeError: ``event_class`` is not an event class.
+        """
+        if not (isinstance(event_class, type) and issubclass(event_class, Event)):
+            raise TypeError("on() takes an event class, such as MessageEvent")
+
+        def register(func: Callable[[E], object]) -> Callable[[E], object]:
+            self._callbacks = [*self._callbacks, (event_class, func)]
+            self._table = {}
+            return func
+
+        return register if callback is None else register(callback)
+
+    def on_any(self, callback: Callable[[Event], object]) -> Callable[[Event], object]:
+        """Register a callback for every event, known or not.
+
+        Args:
+            callback: Called with each new event.
+
+        Returns:
+            The callback, so this works as a decorator.
+        """
+        self.on(Event, callback)
+        return callback
+
+    def on_delivery(self, callback: DeliveryCallback) -> DeliveryCallback:
+        """Register a callback called once per delivery with all its new events.
+
+        Meant for batching (one store commit per delivery); called after the
+        per-event callbacks, and not called when no event is new.
+
+        Args:
+            callback: Called with the list of new events, in order.
+
+        Returns:
+            The callback, so this works as a decorator.
+        """
+        self._delivery_callbacks = (*self._delivery_callbacks, callback)
+        return callback
+
+    def _callbacks_for(self, cls: type[Event]) -> tuple[Callback, ...]:
+        found = tuple(func for base, func in self._callbacks if issubclass(cls, base))
+        table = dict(self._table)
+        table[cls] = found
+        self._table = table
+        return found
+
+    # -- signatures ---------------------------------------------------------
+
+    def sign(self, body: bytes) -> str:
+        """Sign a body with the (first) app secret.
+
+        Args:
+            body: The raw bytes.
+
+        Returns:
+            The ``X-Hub-Signature-256`` value.
+        """
+        return self.verifier.sign(body)
+
+    def verify_signature(self, body: bytes, header_value: str | None) -> None:
+        """Check a body against an ``X-Hub-Signature-256`` value.
+
+        Args:
+            body: The raw bytes.
+            header_value: The header value.
+
+        Raises:
+            SignatureError: missing, malformed or wrong.
+        """
+        self.verifier.verify(body, header_value)
+
+    # -- entry points -------------------------------------------------------
+
+    def respond(self, method: str, query: Query, headers: Headers, body: bytes) -> Response:
+        """Answer one HTTP request to the webhook URL.
+
+        Args:
+            method: The HTTP method.
+            query: The query parameters (mapping, or the raw query string).
+            headers: The request headers (mapping or pairs; names case-insensitive).
+            body: The raw body bytes.
+
+        Returns:
+            The response to send; see the module docstring for the table.
+        """
+        try:
+            if method == "POST":
+                return self._post(query, headers, body)
+            upper = method.upper() if isinstance(method, str) else ""
+            if upper == "POST":
+                return self._post(query, headers, body)
+            if upper == "GET":
+                return self._get(query)
+            return _NOT_ALLOWED
+        except Exception:
+            self._log.exception("webhook request failed unexpectedly")
+            return _UNAVAILABLE
+
+    def handle(self, body: bytes, headers: Headers) -> list[Event]:
+        """Verify and parse a delivery, without dedup, dispatch or forwarding.
+
+        Args:
+            body: The raw body bytes.
+            headers: The request headers.
+
+        Returns:
+            Every event, in order.
+
+        Raises:
+            PayloadTooLargeError: the body is over ``max_body_bytes``.
+            SignatureError: the signature is missing, repeated, malformed or wrong.
+            PayloadError: the body is not a Messenger delivery.
+        """
+        body = bytes(body)
+        if len(body) > self.max_body_bytes:
+            raise PayloadTooLargeError(f"body is over {self.max_body_bytes} bytes")
+        signature, sha1, _content_type = self._signature_headers(headers)
+        if signature is _AMBIGUOUS or sha1 is _AMBIGUOUS:
+            raise SignatureError("repeated signature header")
+        self.verifier.verify(body, signature, sha1_header=sha1)
+        return parse_data(decode_body(body), objects=self.objects)
+
+    # -- GET ----------------------------------------------------------------
+
+    def _get(self, query: Query) -> Response:
+        mode = _query_value(query, "hub.mode")
+        token = _query_value(query, "hub.verify_token")
+        challenge = _query_value(query, "hub.challenge")
+        values = (mode, token, challenge)
+        if None in values or _AMBIGUOUS in values:
+            return _text(400, "missing or repeated hub.mode, hub.verify_token or hub.challenge")
+        if mode != "subscribe":
+            return _text(403, "forbidden: hub.mode is not subscribe")
+        if not hmac.compare_digest(token.encode("utf-8", "replace"), self._verify_token):
+            self._log.warning("webhook handshake refused: wrong verify token")
+            return _text(403, "forbidden: wrong verify token")
+        return _text(200, challenge)
+
+    # -- POST ---------------------------------------------------------------
+
+    def _signature_headers(self, headers: Headers) -> tuple[Any, Any, Any]:
+        signature = sha1 = content_type = None
+        items = getattr(headers, "items", None)
+        pairs = cast("Iterable[tuple[str, Any]]", items() if items is not None else headers)
+        for name, value in pairs:
+            lowered = name.lower()
+            if lowered == "x-hub-signature-256":
+                signature = _AMBIGUOUS if signature is not None else _one(value)
+            elif lowered == "x-hub-signature":
+                sha1 = _AMBIGUOUS if sha1 is not None else _one(value)
+            elif lowered == "content-type":
+                content_type = _one(value)
+        return signature, sha1, content_type
+
+    def _post(self, query: Query, headers: Headers, body: bytes) -> Response:
+        if type(body) is not bytes:
+            body = bytes(body)
+        if len(body) > self.max_body_bytes:
+            return PAYLOAD_TOO_LARGE
+        signature, sha1, content_type = self._signature_headers(headers)
+        if signature is _AMBIGUOUS or sha1 is _AMBIGUOUS:
+            return _DUPLICATE_SIGNATURE
+        try:
+            self.verifier.verify(body, signature, sha1_header=sha1)
+        except SignatureError as exc:
+            return _text(403, f"forbidden: {exc}")
+        try:
+            events = parse_data(decode_body(body), objects=self.objects)
+        except PayloadError as exc:
+            return _text(400, f"bad request: {exc}")
+        fresh = self._fresh(events)
+        if self.forwarder is not None and (fresh or not events):
+            self._forward(query, body, signature, sha1, content_type, events)
+        if fresh:
+            self._dispatch(fresh)
+        return _OK
+
+    def _fresh(self, events: list[Event]) -> list[Event]:
+        now = self._clock()
+        window = self.dedup_window
+        check = self.dedup.dedup_check_and_mark
+        fresh = []
+        for event in events:
+            key = dedup_key(event)
+            if key is not None:
+                try:
+                    if check(key, now=now, window=window):
+                        continue
+                except Exception:
+                    # At least once: an event the store cannot check is dispatched.
+                    self._log.exception("dedup store failed; dispatching %s event", event.kind)
+            fresh.append(event)
+        return fresh
+
+    def _dispatch(self, events: list[Event]) -> None:
+        table = self._table
+        for event in events:
+            callbacks = table.get(type(event))
+            if callbacks is None:
+                callbacks = self._callbacks_for(type(event))
+            for callback in callbacks:
+                try:
+                    callback(event)
+                except Exception:
+                    self._log.exception(
+                        "webhook callback %s failed on a %s event (mid=%s)",
+                        getattr(callback, "__qualname__", repr(callback)),
+                        event.kind,
+                        getattr(event, "mid", None),
+                    )
+        for on_delivery in self._delivery_callbacks:
+            try:
+                on_delivery(events)
+            except Exception:
+                self._log.exception(
+                    "webhook delivery callback %s failed on %d events",
+                    getattr(on_delivery, "__qualname__", repr(on_delivery)),
+                    len(events),
+                )
+
+    def _forward(
+        self,
+        query: Query,
+        body: bytes,
+        signature: str | None,
+        sha1: str | None,
+        content_type: str | None,
+        events: list[Event],
+    ) -> None:
+        assert self.forwarder is not None
+        url = _query_value(query, "redirect_to")
+        if url is None:
+            return
+        if url is _AMBIGUOUS:
+            self._log.warning("delivery not forwarded: redirect_to is repeated")
+            return
+        headers = []
+        if signature is not None:
+            headers.append((SIGNATURE_HEADER, signature))
+        if sha1 is not None:
+            headers.append((SIGNATURE_HEADER_SHA1, sha1))
+        headers.append(("Content-Type", content_type or "application/json"))
+        first = events[0] if events else None
+        who = getattr(first, "sender_id", None) or getattr(first, "page_id", None) or ""
+        self.forwarder.submit(url, body, headers, order_key=f"{who}|{url}")
