@@ -1,0 +1,213 @@
+"""The PostgreSQL schema of :class:`~fmc.store.PostgresStore`: ordered migrations and its SQL.
+
+PSIDs use the ``"C"`` collation, so keyset order is code point order whatever
+the database's locale, the same order as the other stores.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fmc.errors import StoreError
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = [
+    "DEDUP_MARK",
+    "JOURNAL_CLAIM",
+    "JOURNAL_PAGE",
+    "JOURNAL_PAGE_BY_STATES",
+    "JOURNAL_RECORD",
+    "MIGRATIONS",
+    "OUTBOX_DUE",
+    "RECORD_EVENTS",
+    "SELECT_SUBSCRIBER",
+    "SET_STATUS",
+    "SUBSCRIBERS_PAGE",
+    "SUBSCRIBERS_PAGE_BY_STATUS",
+    "UPDATE_PROFILE",
+    "migrate",
+]
+
+#: Serializes migrations of every fmc schema in one database (an arbitrary constant).
+_MIGRATION_LOCK = 0x666D63
+
+#: ``(version, statements)`` in order; a released migration is never edited, only appended.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE subscribers (
+                page_id text NOT NULL,
+                psid text COLLATE "C" NOT NULL,
+                status text NOT NULL DEFAULT 'active',
+                first_seen_at timestamptz,
+                last_interaction_at timestamptz,
+                last_human_agent_at timestamptz,
+                name text,
+                locale text,
+                timezone double precision,
+                tokens jsonb NOT NULL DEFAULT '[]',
+                status_reason text,
+                PRIMARY KEY (page_id, psid)
+            )""",
+            "CREATE INDEX subscribers_status ON subscribers (page_id, status, psid)",
+            """CREATE TABLE dedup (
+                key text PRIMARY KEY,
+                seen_at timestamptz NOT NULL
+            )""",
+            "CREATE INDEX dedup_seen_at ON dedup (seen_at)",
+            """CREATE TABLE outbox (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                url text NOT NULL,
+                body bytea NOT NULL,
+                headers jsonb NOT NULL,
+                order_key text NOT NULL,
+                created_at timestamptz NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz,
+                last_error text
+            )""",
+            "CREATE INDEX outbox_order ON outbox (order_key, id)",
+            """CREATE TABLE broadcasts (
+                broadcast_id text PRIMARY KEY,
+                page_id text NOT NULL,
+                purpose text NOT NULL,
+                message text NOT NULL,
+                created_at timestamptz NOT NULL
+            )""",
+            """CREATE TABLE journal (
+                broadcast_id text NOT NULL,
+                psid text COLLATE "C" NOT NULL,
+                state text NOT NULL,
+                message_id text,
+                detail text,
+                updated_at timestamptz,
+                PRIMARY KEY (broadcast_id, psid)
+            )""",
+            "CREATE INDEX journal_state ON journal (broadcast_id, state, psid)",
+        ),
+    ),
+)
+
+_SELECT_SUBSCRIBERS = """
+SELECT page_id, psid, status, first_seen_at, last_interaction_at, last_human_agent_at,
+       name, locale, timezone, tokens, status_reason
+FROM subscribers
+"""
+SELECT_SUBSCRIBER = _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid = %s"
+SUBSCRIBERS_PAGE = _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid > %s ORDER BY psid LIMIT %s"
+SUBSCRIBERS_PAGE_BY_STATUS = (
+    _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid > %s AND status = %s ORDER BY psid LIMIT %s"
+)
+
+# GREATEST and LEAST ignore NULLs in PostgreSQL, which is what "no value yet" needs.
+RECORD_EVENTS = """
+INSERT INTO subscribers AS s
+    (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at)
+SELECT * FROM unnest(
+    %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+ON CONFLICT (page_id, psid) DO UPDATE SET
+    first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),
+    last_interaction_at = GREATEST(s.last_interaction_at, EXCLUDED.last_interaction_at),
+    last_human_agent_at = GREATEST(s.last_human_agent_at, EXCLUDED.last_human_agent_at)
+"""
+
+SET_STATUS = """
+INSERT INTO subscribers AS s (page_id, psid, status, status_reason, first_seen_at)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (page_id, psid) DO UPDATE SET
+    status = EXCLUDED.status,
+    status_reason = EXCLUDED.status_reason,
+    first_seen_at = coalesce(s.first_seen_at, EXCLUDED.first_seen_at)
+"""
+
+UPDATE_PROFILE = """
+INSERT INTO subscribers AS s (page_id, psid, name, locale, timezone) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (page_id, psid) DO UPDATE SET
+    name = coalesce(EXCLUDED.name, s.name),
+    locale = coalesce(EXCLUDED.locale, s.locale),
+    timezone = coalesce(EXCLUDED.timezone, s.timezone)
+"""
+
+DEDUP_MARK = """
+INSERT INTO dedup AS d (key, seen_at) VALUES (%s, %s)
+ON CONFLICT (key) DO UPDATE SET seen_at = EXCLUDED.seen_at WHERE d.seen_at <= %s
+RETURNING 1
+"""
+
+OUTBOX_DUE = """
+SELECT id, url, body, headers, order_key, created_at, attempts, next_attempt_at, last_error
+FROM outbox
+WHERE id IN (SELECT min(id) FROM outbox GROUP BY order_key)
+  AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+ORDER BY id LIMIT %s
+"""
+
+JOURNAL_CLAIM = """
+INSERT INTO journal (broadcast_id, psid, state, updated_at)
+SELECT %s, p, 'pending', %s FROM unnest(%s::text[]) AS p
+ON CONFLICT DO NOTHING
+RETURNING psid
+"""
+
+JOURNAL_PAGE = """
+SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
+WHERE broadcast_id = %s AND psid > %s ORDER BY psid LIMIT %s
+"""
+JOURNAL_PAGE_BY_STATES = """
+SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
+WHERE broadcast_id = %s AND psid > %s AND state = ANY(%s) ORDER BY psid LIMIT %s
+"""
+
+JOURNAL_RECORD = """
+INSERT INTO journal AS j (broadcast_id, psid, state, message_id, detail, updated_at)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])
+ON CONFLICT (broadcast_id, psid) DO UPDATE SET
+    state = EXCLUDED.state,
+    message_id = EXCLUDED.message_id,
+    detail = EXCLUDED.detail,
+    updated_at = EXCLUDED.updated_at
+"""
+
+
+def migrate(conn: psycopg.Connection[Any], schema: str | None) -> int:
+    """Bring the database (or ``schema`` in it) to the newest version, in one transaction.
+
+    An advisory lock serializes processes migrating at the same time.
+
+    Args:
+        conn: An autocommit connection whose ``search_path`` starts with ``schema``.
+        schema: The schema to create first, or ``None`` for the connection's default.
+
+    Returns:
+        The schema version the database now has.
+
+    Raises:
+        StoreError: the database was migrated by a newer fmc.
+    """
+    from psycopg import sql
+
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        if schema is not None:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        current = int(row[0]) if row is not None else 0
+        newest = MIGRATIONS[-1][0]
+        if current > newest:
+            raise StoreError(
+                f"the database has schema version {current}, newer than this fmc knows "
+                f"({newest}); upgrade fmc"
+            )
+        for version, statements in MIGRATIONS:
+            if version > current:
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+    return max(current, newest)

@@ -1,0 +1,224 @@
+"""The SQLite schema of :class:`~fmc.store.SQLiteStore`: ordered migrations and the SQL it runs.
+
+Datetimes are stored as integer microseconds since the Unix epoch (UTC), so
+SQL ``min``/``max`` compare them exactly; tokens as a JSON array.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from fmc.errors import StoreError
+
+__all__ = [
+    "DEDUP_MARK",
+    "JOURNAL_PAGE",
+    "JOURNAL_PAGE_BY_STATES",
+    "JOURNAL_RECLAIM",
+    "JOURNAL_RECORD",
+    "JOURNAL_STATES",
+    "MIGRATIONS",
+    "OUTBOX_DUE",
+    "RECORD_EVENT",
+    "SELECT_SUBSCRIBER",
+    "SET_STATUS",
+    "SUBSCRIBERS_PAGE",
+    "SUBSCRIBERS_PAGE_BY_STATUS",
+    "UPDATE_PROFILE",
+    "UPSERT_TOKENS",
+    "migrate",
+]
+
+#: ``(version, statements)`` in order; a released migration is never edited, only appended.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE subscribers (
+                page_id TEXT NOT NULL,
+                psid TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'active',
+                first_seen_at INTEGER,
+                last_interaction_at INTEGER,
+                last_human_agent_at INTEGER,
+                name TEXT,
+                locale TEXT,
+                timezone REAL,
+                tokens TEXT NOT NULL DEFAULT '[]',
+                status_reason TEXT,
+                PRIMARY KEY (page_id, psid)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX subscribers_status ON subscribers (page_id, status, psid)",
+            """CREATE TABLE dedup (
+                key TEXT PRIMARY KEY,
+                seen_at INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX dedup_seen_at ON dedup (seen_at)",
+            """CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                url TEXT NOT NULL,
+                body BLOB NOT NULL,
+                headers TEXT NOT NULL,
+                order_key TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER,
+                last_error TEXT
+            )""",
+            "CREATE INDEX outbox_order ON outbox (order_key, id)",
+            """CREATE TABLE broadcasts (
+                broadcast_id TEXT PRIMARY KEY,
+                page_id TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                message TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            """CREATE TABLE journal (
+                broadcast_id TEXT NOT NULL,
+                psid TEXT NOT NULL,
+                state TEXT NOT NULL,
+                message_id TEXT,
+                detail TEXT,
+                updated_at INTEGER,
+                PRIMARY KEY (broadcast_id, psid)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX journal_state ON journal (broadcast_id, state, psid)",
+        ),
+    ),
+)
+
+_SELECT_SUBSCRIBERS = """
+SELECT page_id, psid, status, first_seen_at, last_interaction_at, last_human_agent_at,
+       name, locale, timezone, tokens, status_reason
+FROM subscribers
+"""
+SELECT_SUBSCRIBER = _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid = ?"
+SUBSCRIBERS_PAGE = _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid > ? ORDER BY psid LIMIT ?"
+SUBSCRIBERS_PAGE_BY_STATUS = (
+    _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid > ? AND status = ? ORDER BY psid LIMIT ?"
+)
+
+# Scalar min/max return NULL when an argument is NULL; the coalesces make NULL mean "no value".
+RECORD_EVENT = """
+INSERT INTO subscribers (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (page_id, psid) DO UPDATE SET
+    first_seen_at = min(coalesce(first_seen_at, excluded.first_seen_at), excluded.first_seen_at),
+    last_interaction_at = max(
+        coalesce(last_interaction_at, excluded.last_interaction_at),
+        coalesce(excluded.last_interaction_at, last_interaction_at)),
+    last_human_agent_at = max(
+        coalesce(last_human_agent_at, excluded.last_human_agent_at),
+        coalesce(excluded.last_human_agent_at, last_human_agent_at))
+"""
+
+SET_STATUS = """
+INSERT INTO subscribers (page_id, psid, status, status_reason, first_seen_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (page_id, psid) DO UPDATE SET
+    status = excluded.status,
+    status_reason = excluded.status_reason,
+    first_seen_at = coalesce(first_seen_at, excluded.first_seen_at)
+"""
+
+UPDATE_PROFILE = """
+INSERT INTO subscribers (page_id, psid, name, locale, timezone) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (page_id, psid) DO UPDATE SET
+    name = coalesce(excluded.name, name),
+    locale = coalesce(excluded.locale, locale),
+    timezone = coalesce(excluded.timezone, timezone)
+"""
+
+UPSERT_TOKENS = """
+INSERT INTO subscribers (page_id, psid, tokens) VALUES (?, ?, ?)
+ON CONFLICT (page_id, psid) DO UPDATE SET tokens = excluded.tokens
+"""
+
+DEDUP_MARK = """
+INSERT INTO dedup (key, seen_at) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen_at <= ?
+"""
+
+OUTBOX_DUE = """
+SELECT id, url, body, headers, order_key, created_at, attempts, next_attempt_at, last_error
+FROM outbox
+WHERE id IN (SELECT min(id) FROM outbox GROUP BY order_key)
+  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+ORDER BY id LIMIT ?
+"""
+
+# {states} and {psids} become "?, ?, ..." placeholders: values are always bound, never formatted.
+JOURNAL_PAGE = """
+SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
+WHERE broadcast_id = ? AND psid > ? ORDER BY psid LIMIT ?
+"""
+JOURNAL_PAGE_BY_STATES = """
+SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
+WHERE broadcast_id = ? AND psid > ? AND state IN ({states}) ORDER BY psid LIMIT ?
+"""
+JOURNAL_STATES = "SELECT psid, state FROM journal WHERE broadcast_id = ? AND psid IN ({psids})"
+JOURNAL_RECLAIM = """
+UPDATE journal SET state = 'pending', message_id = NULL, detail = NULL, updated_at = ?
+WHERE broadcast_id = ? AND psid = ? AND state IN ({states})
+"""
+
+JOURNAL_RECORD = """
+INSERT INTO journal (broadcast_id, psid, state, message_id, detail, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (broadcast_id, psid) DO UPDATE SET
+    state = excluded.state,
+    message_id = excluded.message_id,
+    detail = excluded.detail,
+    updated_at = excluded.updated_at
+"""
+
+
+def migrate(conn: sqlite3.Connection, *, now: datetime | None = None) -> int:
+    """Bring a database to the newest schema version, in one write transaction.
+
+    Safe when several processes open the same file at once: ``BEGIN IMMEDIATE``
+    serializes them and the version is read inside the transaction.
+
+    Args:
+        conn: An autocommit connection (``isolation_level=None``).
+        now: When the migration is applied (recorded in ``schema_version``).
+
+    Returns:
+        The schema version the database now has.
+
+    Raises:
+        StoreError: the file was written by a newer fmc, or is not a database.
+    """
+    applied_at = (now or datetime.now(timezone.utc)).isoformat()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        newest = MIGRATIONS[-1][0]
+        if current > newest:
+            raise StoreError(
+                f"the database has schema version {current}, newer than this fmc knows "
+                f"({newest}); upgrade fmc"
+            )
+        for version, statements in MIGRATIONS:
+            if version > current:
+                _apply(conn, statements)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, applied_at),
+                )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return max(int(current), newest)
+
+
+def _apply(conn: sqlite3.Connection, statements: Sequence[str]) -> None:
+    for statement in statements:
+        conn.execute(statement)

@@ -1,0 +1,305 @@
+"""The subscriber store protocol every backend implements, and its small value types.
+
+A store keeps four things for a Channel:
+
+* **subscribers**, upserted by ``(page_id, psid)`` from webhook events, never
+  losing an earlier first-seen time, and streamed back in keyset pages;
+* **webhook dedup keys**, so a redelivered event is handled once;
+* **the forwarding outbox**, so deliveries that could not be forwarded yet
+  survive a restart and leave in order per sender;
+* **broadcast journals**, which record the intent to send before each send and
+  its outcome after, so a broadcast resumes without sending anyone anything
+  twice.
+
+Every method takes and returns models (:class:`~fmc.models.subscriber.Subscriber`,
+:class:`~fmc.models.outbox.OutboxItem`, :class:`~fmc.models.broadcast.JournalEntry`),
+never database rows. Every datetime is timezone-aware; stores return UTC.
+Backends: :class:`~fmc.store.MemoryStore`, :class:`~fmc.store.SQLiteStore`,
+:class:`~fmc.store.PostgresStore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.models.outbox import OutboxItem
+from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
+
+__all__ = ["BroadcastInfo", "EventRecord", "SubscriberStore"]
+
+_S = TypeVar("_S", bound="SubscriberStore")
+
+
+def _aware(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{attribute.name} must be a timezone-aware datetime")
+
+
+def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{attribute.name} must be a non-empty string")
+
+
+@attrs.frozen
+class EventRecord:
+    """One webhook event from a person, as the store registers it.
+
+    Attributes:
+        page_id: The Page the event was sent to.
+        psid: The person's page-scoped id.
+        at: When the event happened.
+        interaction: Whether the event opens the 24-hour window (a message,
+            postback, reaction, referral or plugin opt-in; not a delivery,
+            read or echo).
+        human_agent: Whether it records a reply a human agent sent the person.
+    """
+
+    page_id: str = attrs.field(validator=_non_empty)
+    psid: str = attrs.field(validator=_non_empty)
+    at: datetime = attrs.field(validator=_aware)
+    interaction: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    human_agent: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+@attrs.frozen
+class BroadcastInfo:
+    """What the journal knows about one broadcast.
+
+    Attributes:
+        broadcast_id: The caller's id for the broadcast; runs with the same id
+            are the same broadcast.
+        page_id: The Page it is sent from.
+        purpose: The purpose's value (``fmc.Purpose``), as text.
+        message: The message as its Graph JSON, so a resumed run can check it
+            sends the same thing.
+        created_at: When the first run began.
+    """
+
+    broadcast_id: str = attrs.field(validator=_non_empty)
+    page_id: str = attrs.field(validator=_non_empty)
+    purpose: str
+    message: str
+    created_at: datetime = attrs.field(validator=_aware)
+
+
+@runtime_checkable
+class SubscriberStore(Protocol):
+    """Where a Channel keeps subscribers, dedup keys, its outbox and broadcast journals.
+
+    Implementations are safe to share between threads. Errors of the underlying
+    database are raised as :class:`fmc.errors.StoreError`; a naive datetime
+    argument raises :class:`ValueError`.
+    """
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def get(self, page_id: str, psid: str) -> Subscriber | None:
+        """Return the subscriber, or ``None`` if the Page never heard from this PSID."""
+        ...
+
+    def record_event(
+        self, page_id: str, psid: str, *, at: datetime, interaction: bool, human_agent: bool = False
+    ) -> None:
+        """Register an event from a person (upsert).
+
+        A new person becomes an ACTIVE subscriber first seen at ``at``. For a
+        known one, ``first_seen_at`` only ever moves earlier; ``interaction``
+        moves ``last_interaction_at`` to ``at`` if later, ``human_agent`` does
+        the same for ``last_human_agent_at``. The status never changes.
+        """
+        ...
+
+    def record_events(self, records: Iterable[EventRecord]) -> None:
+        """Apply :meth:`record_event` to many events in one transaction."""
+        ...
+
+    def set_status(
+        self,
+        page_id: str,
+        psid: str,
+        status: SubscriberStatus,
+        *,
+        reason: str | None = None,
+        at: datetime,
+    ) -> None:
+        """Set a subscriber's status and its reason, creating the subscriber if missing."""
+        ...
+
+    def update_profile(
+        self,
+        page_id: str,
+        psid: str,
+        *,
+        name: str | None = None,
+        locale: str | None = None,
+        timezone: float | None = None,
+    ) -> None:
+        """Store profile fields; ``None`` leaves a field as it is.
+
+        A subscriber not known yet is created (ACTIVE, no first-seen time).
+        """
+        ...
+
+    def add_token(self, page_id: str, psid: str, token: NotificationToken) -> None:
+        """Keep a notification token, replacing one with the same token string."""
+        ...
+
+    def set_token_status(self, page_id: str, psid: str, token: str, status: TokenStatus) -> bool:
+        """Change a token's status.
+
+        Returns:
+            ``False`` if the subscriber has no such token.
+        """
+        ...
+
+    def count(self, page_id: str, *, status: SubscriberStatus | None = None) -> int:
+        """Count a Page's subscribers, optionally only those with ``status``."""
+        ...
+
+    def iter_subscribers(
+        self,
+        page_id: str,
+        *,
+        status: SubscriberStatus | None = None,
+        after_psid: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[Subscriber]:
+        """Stream a Page's subscribers in PSID order (code point order).
+
+        Each page of ``page_size`` is one short query keyed on the last PSID
+        seen (keyset pagination), so at most one page is in memory and no read
+        transaction stays open while the caller works on what was yielded.
+        Subscribers written during the iteration may or may not be seen.
+
+        Args:
+            page_id: The Page.
+            status: Only subscribers with this status.
+            after_psid: Start after this PSID (to resume an iteration).
+            page_size: How many subscribers one query fetches.
+        """
+        ...
+
+    # -- webhook durability ------------------------------------------------------------
+
+    def dedup_check_and_mark(self, key: str, *, now: datetime, window: timedelta) -> bool:
+        """Check a delivery key and remember it, atomically.
+
+        Returns:
+            ``True`` if the key was already seen within ``window`` before
+            ``now`` (a duplicate); otherwise it is recorded and ``False``.
+        """
+        ...
+
+    def outbox_put(self, item: OutboxItem) -> int:
+        """Keep a delivery to forward; returns its id (ids grow in put order)."""
+        ...
+
+    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Return up to ``limit`` items to try now, oldest first.
+
+        Only the oldest undelivered item of each ``order_key`` can be due, and
+        only once its ``next_attempt_at`` (if any) is not after ``now``; so
+        deliveries of one sender leave in order.
+        """
+        ...
+
+    def outbox_ack(self, item_id: int) -> None:
+        """Forget a delivered item (an unknown id is ignored)."""
+        ...
+
+    def outbox_defer(
+        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
+    ) -> None:
+        """Record a failed attempt and when to try again (an unknown id is ignored)."""
+        ...
+
+    def outbox_count(self) -> int:
+        """How many items wait in the outbox."""
+        ...
+
+    # -- broadcast journal -------------------------------------------------------------
+
+    def broadcast_begin(
+        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
+    ) -> BroadcastInfo:
+        """Record a broadcast, or return the existing record if the id is known."""
+        ...
+
+    def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
+        """Return a broadcast's record, or ``None``."""
+        ...
+
+    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
+        """Journal the intent to send, atomically: claim PSIDs that have no entry yet.
+
+        Inserts a PENDING entry for every PSID without one and returns exactly
+        those, in input order. Two runs (threads or processes) claiming the same
+        PSIDs get disjoint results, so several workers can share one broadcast:
+        the claim is an ``INSERT ... ON CONFLICT DO NOTHING`` on the journal's
+        primary key (a runner handing out pre-journaled rows would use
+        PostgreSQL's ``SELECT ... FOR UPDATE SKIP LOCKED`` the same way).
+        """
+        ...
+
+    def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
+        """Return the state of each of ``psids`` that has a journal entry."""
+        ...
+
+    def journal_reclaim(
+        self,
+        broadcast_id: str,
+        psids: Sequence[str],
+        *,
+        from_states: Collection[JournalState],
+        at: datetime,
+    ) -> list[str]:
+        """Move entries in ``from_states`` back to PENDING, atomically.
+
+        Returns:
+            The PSIDs moved, in input order; an entry another run moved first
+            is not returned.
+        """
+        ...
+
+    def journal_record(self, entries: Sequence[JournalEntry]) -> None:
+        """Upsert entries (state, message id, detail, updated at) in one transaction."""
+        ...
+
+    def journal_entries(
+        self,
+        broadcast_id: str,
+        *,
+        states: Collection[JournalState] | None = None,
+        page_size: int = 500,
+    ) -> Iterator[JournalEntry]:
+        """Stream a broadcast's entries in PSID order, optionally only some states."""
+        ...
+
+    def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
+        """Count a broadcast's entries per state; every state is a key, zero if absent."""
+        ...
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        ...
+
+    def __enter__(self: _S) -> _S:
+        """Return the store itself."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        ...

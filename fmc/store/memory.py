@@ -1,0 +1,400 @@
+"""An in-memory subscriber store, for tests and short-lived scripts."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+
+import attrs
+
+from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.models.outbox import OutboxItem
+from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
+from fmc.store._codec import MergedEvent, converted, merge_events, ordered_unique, utc
+from fmc.store.base import BroadcastInfo, EventRecord
+
+__all__ = ["MemoryStore"]
+
+_PURGE_EVERY = 1000
+
+
+def _check_page_size(page_size: int) -> None:
+    if page_size < 1:
+        raise ValueError("page_size must be at least 1")
+
+
+class MemoryStore:
+    """A :class:`~fmc.store.SubscriberStore` that keeps everything in this process.
+
+    Thread-safe (one lock), nothing survives the process. Iteration follows
+    the same keyset contract as the database stores: each page is looked up
+    afresh, so writes during an iteration never break it.
+    """
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._lock = threading.RLock()
+        self._subscribers: dict[tuple[str, str], Subscriber] = {}
+        self._psids: dict[str, list[str]] = {}
+        self._dedup: dict[str, datetime] = {}
+        self._dedup_calls = 0
+        self._outbox: dict[int, OutboxItem] = {}
+        self._next_outbox_id = 1
+        self._broadcasts: dict[str, BroadcastInfo] = {}
+        self._journal: dict[str, dict[str, JournalEntry]] = {}
+
+    def __repr__(self) -> str:
+        return f"MemoryStore(subscribers={len(self._subscribers)})"
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def _put(self, subscriber: Subscriber) -> None:
+        key = (subscriber.page_id, subscriber.psid)
+        if key not in self._subscribers:
+            bisect.insort(self._psids.setdefault(subscriber.page_id, []), subscriber.psid)
+        self._subscribers[key] = subscriber
+
+    def _existing_or_new(self, page_id: str, psid: str) -> Subscriber:
+        found = self._subscribers.get((page_id, psid))
+        return found if found is not None else Subscriber(page_id, psid)
+
+    def get(self, page_id: str, psid: str) -> Subscriber | None:
+        """See :meth:`fmc.store.SubscriberStore.get`."""
+        with self._lock:
+            return self._subscribers.get((page_id, psid))
+
+    def record_event(
+        self, page_id: str, psid: str, *, at: datetime, interaction: bool, human_agent: bool = False
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.record_event`."""
+        self.record_events([EventRecord(page_id, psid, at, interaction, human_agent)])
+
+    def record_events(self, records: Iterable[EventRecord]) -> None:
+        """See :meth:`fmc.store.SubscriberStore.record_events`."""
+        merged = merge_events(records)
+        with self._lock:
+            for event in merged:
+                self._apply(event)
+
+    def _apply(self, event: MergedEvent) -> None:
+        old = self._subscribers.get((event.page_id, event.psid))
+        if old is None:
+            self._put(
+                Subscriber(
+                    event.page_id,
+                    event.psid,
+                    first_seen_at=event.first_at,
+                    last_interaction_at=event.interaction_at,
+                    last_human_agent_at=event.human_agent_at,
+                )
+            )
+            return
+        first = (
+            event.first_at if old.first_seen_at is None else min(old.first_seen_at, event.first_at)
+        )
+        interaction = old.last_interaction_at
+        if event.interaction_at is not None:
+            interaction = max(filter(None, (interaction, event.interaction_at)))
+        human = old.last_human_agent_at
+        if event.human_agent_at is not None:
+            human = max(filter(None, (human, event.human_agent_at)))
+        self._put(
+            attrs.evolve(
+                old, first_seen_at=first, last_interaction_at=interaction, last_human_agent_at=human
+            )
+        )
+
+    def set_status(
+        self,
+        page_id: str,
+        psid: str,
+        status: SubscriberStatus,
+        *,
+        reason: str | None = None,
+        at: datetime,
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.set_status`."""
+        at = utc(at, "at")
+        status = SubscriberStatus(status)
+        with self._lock:
+            old = self._existing_or_new(page_id, psid)
+            first = old.first_seen_at if old.first_seen_at is not None else at
+            self._put(attrs.evolve(old, status=status, status_reason=reason, first_seen_at=first))
+
+    def update_profile(
+        self,
+        page_id: str,
+        psid: str,
+        *,
+        name: str | None = None,
+        locale: str | None = None,
+        timezone: float | None = None,
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.update_profile`."""
+        with self._lock:
+            old = self._existing_or_new(page_id, psid)
+            self._put(
+                attrs.evolve(
+                    old,
+                    name=old.name if name is None else name,
+                    locale=old.locale if locale is None else locale,
+                    timezone=old.timezone if timezone is None else timezone,
+                )
+            )
+
+    def add_token(self, page_id: str, psid: str, token: NotificationToken) -> None:
+        """See :meth:`fmc.store.SubscriberStore.add_token`."""
+        token = attrs.evolve(
+            token,
+            expires_at=None if token.expires_at is None else utc(token.expires_at),
+            created_at=None if token.created_at is None else utc(token.created_at),
+        )
+        with self._lock:
+            old = self._existing_or_new(page_id, psid)
+            kept = tuple(t for t in old.tokens if t.token != token.token)
+            self._put(attrs.evolve(old, tokens=converted((*kept, token))))
+
+    def set_token_status(self, page_id: str, psid: str, token: str, status: TokenStatus) -> bool:
+        """See :meth:`fmc.store.SubscriberStore.set_token_status`."""
+        status = TokenStatus(status)
+        with self._lock:
+            old = self._subscribers.get((page_id, psid))
+            if old is None or all(t.token != token for t in old.tokens):
+                return False
+            tokens = tuple(
+                attrs.evolve(t, status=status) if t.token == token else t for t in old.tokens
+            )
+            self._put(attrs.evolve(old, tokens=converted(tokens)))
+            return True
+
+    def count(self, page_id: str, *, status: SubscriberStatus | None = None) -> int:
+        """See :meth:`fmc.store.SubscriberStore.count`."""
+        with self._lock:
+            psids = self._psids.get(page_id, [])
+            if status is None:
+                return len(psids)
+            return sum(1 for p in psids if self._subscribers[(page_id, p)].status is status)
+
+    def iter_subscribers(
+        self,
+        page_id: str,
+        *,
+        status: SubscriberStatus | None = None,
+        after_psid: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[Subscriber]:
+        """See :meth:`fmc.store.SubscriberStore.iter_subscribers`."""
+        _check_page_size(page_size)
+        return self._iter_subscribers(page_id, status, after_psid, page_size)
+
+    def _iter_subscribers(
+        self, page_id: str, status: SubscriberStatus | None, after: str | None, page_size: int
+    ) -> Iterator[Subscriber]:
+        while True:
+            page: list[Subscriber] = []
+            with self._lock:
+                psids = self._psids.get(page_id, [])
+                start = 0 if after is None else bisect.bisect_right(psids, after)
+                for psid in psids[start:]:
+                    after = psid
+                    subscriber = self._subscribers[(page_id, psid)]
+                    if status is None or subscriber.status is status:
+                        page.append(subscriber)
+                        if len(page) == page_size:
+                            break
+            yield from page
+            if len(page) < page_size:
+                return
+
+    # -- webhook durability ------------------------------------------------------------
+
+    def dedup_check_and_mark(self, key: str, *, now: datetime, window: timedelta) -> bool:
+        """See :meth:`fmc.store.SubscriberStore.dedup_check_and_mark`."""
+        now = utc(now, "now")
+        cutoff = now - window
+        with self._lock:
+            self._dedup_calls += 1
+            if self._dedup_calls % _PURGE_EVERY == 0:
+                self._dedup = {k: v for k, v in self._dedup.items() if v > cutoff}
+            seen = self._dedup.get(key)
+            if seen is not None and seen > cutoff:
+                return True
+            self._dedup[key] = now
+            return False
+
+    def outbox_put(self, item: OutboxItem) -> int:
+        """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
+        with self._lock:
+            item_id = self._next_outbox_id
+            self._next_outbox_id += 1
+            self._outbox[item_id] = attrs.evolve(item, id=item_id)
+            return item_id
+
+    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """See :meth:`fmc.store.SubscriberStore.outbox_due`."""
+        now = utc(now, "now")
+        due: list[OutboxItem] = []
+        heads: set[str] = set()
+        with self._lock:
+            for item_id in sorted(self._outbox):
+                item = self._outbox[item_id]
+                if item.order_key in heads:
+                    continue
+                heads.add(item.order_key)
+                if item.next_attempt_at is None or utc(item.next_attempt_at) <= now:
+                    due.append(item)
+                    if len(due) >= limit:
+                        break
+        return due
+
+    def outbox_ack(self, item_id: int) -> None:
+        """See :meth:`fmc.store.SubscriberStore.outbox_ack`."""
+        with self._lock:
+            self._outbox.pop(item_id, None)
+
+    def outbox_defer(
+        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.outbox_defer`."""
+        next_attempt_at = utc(next_attempt_at, "next_attempt_at")
+        with self._lock:
+            item = self._outbox.get(item_id)
+            if item is not None:
+                self._outbox[item_id] = attrs.evolve(
+                    item, next_attempt_at=next_attempt_at, attempts=attempts, last_error=last_error
+                )
+
+    def outbox_count(self) -> int:
+        """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
+        with self._lock:
+            return len(self._outbox)
+
+    # -- broadcast journal -------------------------------------------------------------
+
+    def broadcast_begin(
+        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
+    ) -> BroadcastInfo:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
+        info = BroadcastInfo(broadcast_id, page_id, purpose, message, utc(created_at, "created_at"))
+        with self._lock:
+            return self._broadcasts.setdefault(broadcast_id, info)
+
+    def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
+        with self._lock:
+            return self._broadcasts.get(broadcast_id)
+
+    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
+        """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
+        at = utc(at, "at")
+        claimed: list[str] = []
+        with self._lock:
+            journal = self._journal.setdefault(broadcast_id, {})
+            for psid in ordered_unique(psids):
+                if psid not in journal:
+                    journal[psid] = JournalEntry(
+                        broadcast_id, psid, JournalState.PENDING, None, None, at
+                    )
+                    claimed.append(psid)
+        return claimed
+
+    def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
+        """See :meth:`fmc.store.SubscriberStore.journal_states`."""
+        with self._lock:
+            journal = self._journal.get(broadcast_id, {})
+            return {p: journal[p].state for p in psids if p in journal}
+
+    def journal_reclaim(
+        self,
+        broadcast_id: str,
+        psids: Sequence[str],
+        *,
+        from_states: Collection[JournalState],
+        at: datetime,
+    ) -> list[str]:
+        """See :meth:`fmc.store.SubscriberStore.journal_reclaim`."""
+        at = utc(at, "at")
+        allowed = frozenset(JournalState(s) for s in from_states)
+        moved: list[str] = []
+        with self._lock:
+            journal = self._journal.get(broadcast_id, {})
+            for psid in ordered_unique(psids):
+                entry = journal.get(psid)
+                if entry is not None and entry.state in allowed:
+                    journal[psid] = JournalEntry(
+                        broadcast_id, psid, JournalState.PENDING, None, None, at
+                    )
+                    moved.append(psid)
+        return moved
+
+    def journal_record(self, entries: Sequence[JournalEntry]) -> None:
+        """See :meth:`fmc.store.SubscriberStore.journal_record`."""
+        normalized = [
+            attrs.evolve(
+                e,
+                state=JournalState(e.state),
+                updated_at=None if e.updated_at is None else utc(e.updated_at, "updated_at"),
+            )
+            for e in entries
+        ]
+        with self._lock:
+            for entry in normalized:
+                self._journal.setdefault(entry.broadcast_id, {})[entry.psid] = entry
+
+    def journal_entries(
+        self,
+        broadcast_id: str,
+        *,
+        states: Collection[JournalState] | None = None,
+        page_size: int = 500,
+    ) -> Iterator[JournalEntry]:
+        """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
+        _check_page_size(page_size)
+        wanted = None if states is None else frozenset(JournalState(s) for s in states)
+        return self._journal_entries(broadcast_id, wanted, page_size)
+
+    def _journal_entries(
+        self, broadcast_id: str, wanted: frozenset[JournalState] | None, page_size: int
+    ) -> Iterator[JournalEntry]:
+        after: str | None = None
+        while True:
+            with self._lock:
+                journal = self._journal.get(broadcast_id, {})
+                page = sorted(
+                    (e for p, e in journal.items() if after is None or p > after),
+                    key=lambda e: e.psid,
+                )
+            page = [e for e in page if wanted is None or e.state in wanted][:page_size]
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].psid
+
+    def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
+        """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
+        counts = dict.fromkeys(JournalState, 0)
+        with self._lock:
+            for entry in self._journal.get(broadcast_id, {}).values():
+                counts[entry.state] += 1
+        return counts
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Nothing to release; kept for the protocol."""
+
+    def __enter__(self) -> MemoryStore:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()

@@ -1,0 +1,634 @@
+"""The production subscriber store on PostgreSQL (psycopg 3, the ``postgres`` extra).
+
+psycopg is imported when a :class:`PostgresStore` is created, never when
+``fmc`` is imported.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any, TypeVar
+
+import attrs
+
+from fmc.errors import ConfigurationError, StoreError
+from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.models.outbox import OutboxItem
+from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
+from fmc.store import _postgres_schema as sql
+from fmc.store._codec import (
+    converted,
+    merge_events,
+    ordered_unique,
+    tokens_from_data,
+    tokens_to_data,
+    utc,
+)
+from fmc.store.base import BroadcastInfo, EventRecord
+
+__all__ = ["PostgresStore", "redact_dsn"]
+
+_T = TypeVar("_T")
+_PURGE_EVERY = 1000
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
+
+
+def redact_dsn(text: str) -> str:
+    """Hide passwords in a DSN or in a message quoting one.
+
+    Both forms are covered: ``postgresql://user:secret@host`` becomes
+    ``postgresql://user:***@host`` and ``password=secret`` becomes
+    ``password=***``.
+    """
+    return _KV_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ConfigurationError(
+            "PostgresStore needs psycopg 3: pip install 'fmc[postgres]'"
+        ) from exc
+    return psycopg
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # psycopg answers in the session's time zone; stores answer in UTC.
+    return None if value is None else value.astimezone(timezone.utc)
+
+
+def _subscriber(row: Sequence[Any]) -> Subscriber:
+    return Subscriber(
+        page_id=row[0],
+        psid=row[1],
+        status=SubscriberStatus(row[2]),
+        first_seen_at=_utc(row[3]),
+        last_interaction_at=_utc(row[4]),
+        last_human_agent_at=_utc(row[5]),
+        name=row[6],
+        locale=row[7],
+        timezone=row[8],
+        tokens=converted(tokens_from_data(row[9])),
+        status_reason=row[10],
+    )
+
+
+def _outbox_item(row: Sequence[Any]) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        url=row[1],
+        body=bytes(row[2]),
+        headers=converted([(str(k), str(v)) for k, v in row[3]]),
+        order_key=row[4],
+        created_at=row[5].astimezone(timezone.utc),
+        attempts=row[6],
+        next_attempt_at=_utc(row[7]),
+        last_error=row[8],
+    )
+
+
+def _entry(row: Sequence[Any]) -> JournalEntry:
+    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], _utc(row[5]))
+
+
+def _broadcast(row: Sequence[Any]) -> BroadcastInfo:
+    return BroadcastInfo(row[0], row[1], row[2], row[3], row[4].astimezone(timezone.utc))
+
+
+def _opt_utc(value: datetime | None, name: str) -> datetime | None:
+    return None if value is None else utc(value, name)
+
+
+class PostgresStore:
+    """A :class:`~fmc.store.SubscriberStore` on PostgreSQL, for several processes and hosts.
+
+    Thread-safe: a small lock-protected pool of autocommit connections, each
+    used by one thread at a time; every write is one short transaction,
+    batches lock rows in key order, and a deadlock or serialization failure
+    is retried. Iteration reads one keyset page per query, with no
+    transaction kept open between pages. Broadcast claims are
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, so workers in several
+    processes can share one broadcast. The schema is versioned in
+    ``schema_version`` and migrated on open under an advisory lock.
+
+    Args:
+        dsn: A libpq connection string or URL. Its password never appears in
+            ``repr`` or error messages.
+        schema: Keep the tables in this schema (created if missing) instead of
+            the connection's default; useful for tests and for sharing a
+            database.
+        max_connections: The pool's size; threads beyond it wait.
+        connect_timeout: Seconds to wait for a connection to be established.
+        acquire_timeout: Seconds a thread waits for a free pooled connection.
+        retries: How many times a transaction that hit a deadlock or a
+            serialization failure is retried.
+        sleep: Called with the seconds to wait between those retries.
+
+    Raises:
+        ConfigurationError: psycopg is not installed or an option is invalid.
+        StoreError: the server cannot be reached or the schema migrated.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str | None = None,
+        max_connections: int = 8,
+        connect_timeout: float = 10.0,
+        acquire_timeout: float = 30.0,
+        retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Connect, then create or migrate the schema."""
+        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+            raise ConfigurationError("schema must be a plain SQL identifier (letters, digits, _)")
+        if max_connections < 1 or retries < 0 or connect_timeout <= 0 or acquire_timeout <= 0:
+            raise ConfigurationError(
+                "max_connections must be >= 1, retries >= 0, timeouts positive"
+            )
+        self._pg = _psycopg()
+        self._dsn = dsn
+        self._schema = schema
+        self._max = max_connections
+        self._connect_timeout = connect_timeout
+        self._acquire_timeout = acquire_timeout
+        self._retries = retries
+        self._sleep = sleep
+        self._cond = threading.Condition()
+        self._idle: list[Any] = []
+        self._open = 0
+        self._closed = False
+        self._dedup_calls = 0
+        self._run("migrate the schema", lambda c: sql.migrate(c, schema), write=False)
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({redact_dsn(self._dsn)!r}, schema={self._schema!r})"
+
+    # -- connections and transactions --------------------------------------------------
+
+    def _connect(self) -> Any:
+        pg = self._pg
+        try:
+            conn = pg.connect(
+                self._dsn, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
+            )
+        except pg.Error as exc:
+            raise StoreError(
+                f"PostgreSQL could not connect to {redact_dsn(self._dsn)!r}: "
+                f"{redact_dsn(str(exc)).strip()}"
+            ) from None
+        if self._schema is not None:
+            conn.execute(
+                pg.sql.SQL("SET search_path TO {}, public").format(pg.sql.Identifier(self._schema))
+            )
+        return conn
+
+    def _acquire(self) -> Any:
+        with self._cond:
+            deadline = time.monotonic() + self._acquire_timeout
+            while not self._idle and self._open >= self._max:
+                if self._closed:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StoreError(
+                        f"no free PostgreSQL connection within {self._acquire_timeout} s "
+                        f"(max_connections={self._max})"
+                    )
+                self._cond.wait(remaining)
+            if self._closed:
+                raise StoreError("the PostgresStore is closed")
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+        try:
+            return self._connect()
+        except BaseException:
+            with self._cond:
+                self._open -= 1
+                self._cond.notify()
+            raise
+
+    def _release(self, conn: Any, *, broken: bool) -> None:
+        with self._cond:
+            if self._closed or broken or conn.closed:
+                self._open -= 1
+                discard = True
+            else:
+                self._idle.append(conn)
+                discard = False
+            self._cond.notify()
+        if discard:
+            conn.close()
+
+    def _run(self, what: str, operation: Callable[[Any], _T], *, write: bool = True) -> _T:
+        pg = self._pg
+        retryable = (pg.errors.DeadlockDetected, pg.errors.SerializationFailure)
+        for attempt in range(self._retries + 1):
+            conn = self._acquire()
+            broken = False
+            try:
+                if not write:
+                    return operation(conn)
+                with conn.transaction():
+                    return operation(conn)
+            except retryable as exc:
+                if attempt == self._retries:
+                    raise StoreError(f"PostgreSQL could not {what}: {exc}") from exc
+            except pg.Error as exc:
+                broken = bool(conn.closed or conn.broken)
+                raise StoreError(f"PostgreSQL could not {what}: {redact_dsn(str(exc))}") from exc
+            finally:
+                self._release(conn, broken=broken)
+            self._sleep(min(0.05 * 2**attempt, 1.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rows(self, what: str, query: Any, params: Sequence[Any] = ()) -> list[Any]:
+        return self._run(what, lambda c: c.execute(query, params).fetchall(), write=False)
+
+    def schema_version(self) -> int:
+        """Return the schema version of the database."""
+        return int(
+            self._rows("read the schema version", "SELECT max(version) FROM schema_version")[0][0]
+        )
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def get(self, page_id: str, psid: str) -> Subscriber | None:
+        """See :meth:`fmc.store.SubscriberStore.get`."""
+        rows = self._rows("read a subscriber", sql.SELECT_SUBSCRIBER, (page_id, psid))
+        return _subscriber(rows[0]) if rows else None
+
+    def record_event(
+        self, page_id: str, psid: str, *, at: datetime, interaction: bool, human_agent: bool = False
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.record_event`."""
+        self.record_events([EventRecord(page_id, psid, at, interaction, human_agent)])
+
+    def record_events(self, records: Iterable[EventRecord]) -> None:
+        """See :meth:`fmc.store.SubscriberStore.record_events`."""
+        merged = merge_events(records)
+        if not merged:
+            return
+        params = (
+            [e.page_id for e in merged],
+            [e.psid for e in merged],
+            [e.first_at for e in merged],
+            [e.interaction_at for e in merged],
+            [e.human_agent_at for e in merged],
+        )
+        self._run("record events", lambda c: c.execute(sql.RECORD_EVENTS, params))
+
+    def set_status(
+        self,
+        page_id: str,
+        psid: str,
+        status: SubscriberStatus,
+        *,
+        reason: str | None = None,
+        at: datetime,
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.set_status`."""
+        params = (page_id, psid, SubscriberStatus(status).value, reason, utc(at, "at"))
+        self._run("set a status", lambda c: c.execute(sql.SET_STATUS, params))
+
+    def update_profile(
+        self,
+        page_id: str,
+        psid: str,
+        *,
+        name: str | None = None,
+        locale: str | None = None,
+        timezone: float | None = None,
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.update_profile`."""
+        params = (page_id, psid, name, locale, timezone)
+        self._run("update a profile", lambda c: c.execute(sql.UPDATE_PROFILE, params))
+
+    def _change_tokens(
+        self,
+        what: str,
+        page_id: str,
+        psid: str,
+        change: Callable[[list[NotificationToken]], list[NotificationToken] | None],
+        *,
+        create: bool,
+    ) -> bool:
+        jsonb = self._pg.types.json.Jsonb
+
+        def run(conn: Any) -> bool:
+            if create:
+                conn.execute(_INSERT_BARE, (page_id, psid))
+            row = conn.execute(
+                "SELECT tokens FROM subscribers WHERE page_id = %s AND psid = %s FOR UPDATE",
+                (page_id, psid),
+            ).fetchone()
+            tokens = None if row is None else change(list(tokens_from_data(row[0])))
+            if tokens is None:
+                raise _NoChangeError
+            conn.execute(
+                "UPDATE subscribers SET tokens = %s WHERE page_id = %s AND psid = %s",
+                (jsonb(tokens_to_data(tokens)), page_id, psid),
+            )
+            return True
+
+        try:
+            return self._run(what, run)
+        except _NoChangeError:
+            return False
+
+    def add_token(self, page_id: str, psid: str, token: NotificationToken) -> None:
+        """See :meth:`fmc.store.SubscriberStore.add_token`."""
+        tokens_to_data([token])  # rejects naive datetimes before the transaction
+        self._change_tokens(
+            "add a token",
+            page_id,
+            psid,
+            lambda tokens: [*(t for t in tokens if t.token != token.token), token],
+            create=True,
+        )
+
+    def set_token_status(self, page_id: str, psid: str, token: str, status: TokenStatus) -> bool:
+        """See :meth:`fmc.store.SubscriberStore.set_token_status`."""
+        status = TokenStatus(status)
+
+        def change(tokens: list[NotificationToken]) -> list[NotificationToken] | None:
+            if all(t.token != token for t in tokens):
+                return None
+            return [attrs.evolve(t, status=status) if t.token == token else t for t in tokens]
+
+        return self._change_tokens("set a token status", page_id, psid, change, create=False)
+
+    def count(self, page_id: str, *, status: SubscriberStatus | None = None) -> int:
+        """See :meth:`fmc.store.SubscriberStore.count`."""
+        if status is None:
+            rows = self._rows(
+                "count subscribers",
+                "SELECT count(*) FROM subscribers WHERE page_id = %s",
+                (page_id,),
+            )
+        else:
+            rows = self._rows(
+                "count subscribers",
+                "SELECT count(*) FROM subscribers WHERE page_id = %s AND status = %s",
+                (page_id, SubscriberStatus(status).value),
+            )
+        return int(rows[0][0])
+
+    def iter_subscribers(
+        self,
+        page_id: str,
+        *,
+        status: SubscriberStatus | None = None,
+        after_psid: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[Subscriber]:
+        """See :meth:`fmc.store.SubscriberStore.iter_subscribers`."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        query = sql.SUBSCRIBERS_PAGE if status is None else sql.SUBSCRIBERS_PAGE_BY_STATUS
+        extra = () if status is None else (SubscriberStatus(status).value,)
+        return self._pages(query, page_id, extra, after_psid or "", page_size, _subscriber)
+
+    def _pages(
+        self,
+        query: str,
+        scope: str,
+        extra: tuple[Any, ...],
+        after: str,
+        page_size: int,
+        decode: Callable[[Sequence[Any]], _T],
+    ) -> Iterator[_T]:
+        while True:
+            rows = self._rows("read a page", query, (scope, after, *extra, page_size))
+            for row in rows:
+                yield decode(row)
+            if len(rows) < page_size:
+                return
+            after = rows[-1][1]
+
+    # -- webhook durability ------------------------------------------------------------
+
+    def dedup_check_and_mark(self, key: str, *, now: datetime, window: timedelta) -> bool:
+        """See :meth:`fmc.store.SubscriberStore.dedup_check_and_mark`."""
+        now = utc(now, "now")
+        cutoff = now - window
+        with self._cond:
+            self._dedup_calls += 1
+            purge = self._dedup_calls % _PURGE_EVERY == 0
+
+        def mark(conn: Any) -> bool:
+            marked = conn.execute(sql.DEDUP_MARK, (key, now, cutoff)).fetchone() is not None
+            if purge:
+                conn.execute("DELETE FROM dedup WHERE seen_at <= %s", (cutoff,))
+            return not marked
+
+        return self._run("check a dedup key", mark)
+
+    def outbox_put(self, item: OutboxItem) -> int:
+        """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
+        jsonb = self._pg.types.json.Jsonb
+        params = (
+            item.url,
+            bytes(item.body),
+            jsonb([list(pair) for pair in item.headers]),
+            item.order_key,
+            utc(item.created_at, "created_at"),
+            item.attempts,
+            _opt_utc(item.next_attempt_at, "next_attempt_at"),
+            item.last_error,
+        )
+        query = (
+            "INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, "
+            "next_attempt_at, last_error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+        )
+        return self._run(
+            "store an outbox item", lambda c: int(c.execute(query, params).fetchone()[0])
+        )
+
+    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """See :meth:`fmc.store.SubscriberStore.outbox_due`."""
+        rows = self._rows("read the outbox", sql.OUTBOX_DUE, (utc(now, "now"), limit))
+        return [_outbox_item(row) for row in rows]
+
+    def outbox_ack(self, item_id: int) -> None:
+        """See :meth:`fmc.store.SubscriberStore.outbox_ack`."""
+        self._run(
+            "ack an outbox item",
+            lambda c: c.execute("DELETE FROM outbox WHERE id = %s", (item_id,)),
+        )
+
+    def outbox_defer(
+        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
+    ) -> None:
+        """See :meth:`fmc.store.SubscriberStore.outbox_defer`."""
+        query = (
+            "UPDATE outbox SET next_attempt_at = %s, attempts = %s, last_error = %s WHERE id = %s"
+        )
+        params = (utc(next_attempt_at, "next_attempt_at"), attempts, last_error, item_id)
+        self._run("defer an outbox item", lambda c: c.execute(query, params))
+
+    def outbox_count(self) -> int:
+        """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
+        return int(self._rows("count the outbox", "SELECT count(*) FROM outbox")[0][0])
+
+    # -- broadcast journal -------------------------------------------------------------
+
+    def broadcast_begin(
+        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
+    ) -> BroadcastInfo:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
+        params = (broadcast_id, page_id, purpose, message, utc(created_at, "created_at"))
+
+        def begin(conn: Any) -> Any:
+            conn.execute(
+                "INSERT INTO broadcasts (broadcast_id, page_id, purpose, message, created_at) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                params,
+            )
+            return conn.execute(_BROADCAST_SELECT, (broadcast_id,)).fetchone()
+
+        return _broadcast(self._run("begin a broadcast", begin))
+
+    def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
+        rows = self._rows("read a broadcast", _BROADCAST_SELECT, (broadcast_id,))
+        return _broadcast(rows[0]) if rows else None
+
+    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
+        """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
+        at = utc(at, "at")
+        wanted = ordered_unique(psids)
+        if not wanted:
+            return []
+        params = (broadcast_id, at, sorted(wanted))
+        rows = self._run(
+            "claim journal entries", lambda c: c.execute(sql.JOURNAL_CLAIM, params).fetchall()
+        )
+        claimed = {row[0] for row in rows}
+        return [psid for psid in wanted if psid in claimed]
+
+    def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
+        """See :meth:`fmc.store.SubscriberStore.journal_states`."""
+        if not psids:
+            return {}
+        rows = self._rows(
+            "read journal states",
+            "SELECT psid, state FROM journal WHERE broadcast_id = %s AND psid = ANY(%s)",
+            (broadcast_id, list(ordered_unique(psids))),
+        )
+        return {psid: JournalState(state) for psid, state in rows}
+
+    def journal_reclaim(
+        self,
+        broadcast_id: str,
+        psids: Sequence[str],
+        *,
+        from_states: Collection[JournalState],
+        at: datetime,
+    ) -> list[str]:
+        """See :meth:`fmc.store.SubscriberStore.journal_reclaim`."""
+        at = utc(at, "at")
+        states = [JournalState(s).value for s in from_states]
+        wanted = ordered_unique(psids)
+        if not wanted or not states:
+            return []
+        query = (
+            "UPDATE journal SET state = 'pending', message_id = NULL, detail = NULL, "
+            "updated_at = %s WHERE broadcast_id = %s AND psid = ANY(%s) AND state = ANY(%s) "
+            "RETURNING psid"
+        )
+        params = (at, broadcast_id, sorted(wanted), states)
+        rows = self._run("reclaim journal entries", lambda c: c.execute(query, params).fetchall())
+        moved = {row[0] for row in rows}
+        return [psid for psid in wanted if psid in moved]
+
+    def journal_record(self, entries: Sequence[JournalEntry]) -> None:
+        """See :meth:`fmc.store.SubscriberStore.journal_record`."""
+        # One row per key (the last wins): ON CONFLICT DO UPDATE may touch a row once per statement.
+        last = {(e.broadcast_id, e.psid): e for e in entries}
+        rows = [last[key] for key in sorted(last)]
+        if not rows:
+            return
+        params = (
+            [e.broadcast_id for e in rows],
+            [e.psid for e in rows],
+            [JournalState(e.state).value for e in rows],
+            [e.message_id for e in rows],
+            [e.detail for e in rows],
+            [_opt_utc(e.updated_at, "updated_at") for e in rows],
+        )
+        self._run("record journal entries", lambda c: c.execute(sql.JOURNAL_RECORD, params))
+
+    def journal_entries(
+        self,
+        broadcast_id: str,
+        *,
+        states: Collection[JournalState] | None = None,
+        page_size: int = 500,
+    ) -> Iterator[JournalEntry]:
+        """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        query = sql.JOURNAL_PAGE
+        extra: tuple[Any, ...] = ()
+        if states is not None:
+            query = sql.JOURNAL_PAGE_BY_STATES
+            extra = ([JournalState(s).value for s in states],)
+        return self._pages(query, broadcast_id, extra, "", page_size, _entry)
+
+    def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
+        """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
+        rows = self._rows(
+            "count journal entries",
+            "SELECT state, count(*) FROM journal WHERE broadcast_id = %s GROUP BY state",
+            (broadcast_id,),
+        )
+        counts = dict.fromkeys(JournalState, 0)
+        counts.update((JournalState(state), int(n)) for state, n in rows)
+        return counts
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the idle connections; connections in use close when released."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._cond.notify_all()
+        for conn in idle:
+            conn.close()
+
+    def __enter__(self) -> PostgresStore:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+
+class _NoChangeError(Exception):
+    """Raised inside a token transaction to roll it back when nothing changes."""
+
+
+_INSERT_BARE = "INSERT INTO subscribers (page_id, psid) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+_BROADCAST_SELECT = (
+    "SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts "
+    "WHERE broadcast_id = %s"
+)
