@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,10 @@ def _aware(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> No
 def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{attribute.name} must be a non-empty string")
+
+
+def _token_tuple(tokens: Iterable[NotificationToken]) -> tuple[NotificationToken, ...]:
+    return tuple(tokens)
 
 
 class SubscriberStatus(str, enum.Enum):
@@ -112,7 +117,7 @@ class Subscriber:
     name: str | None = None
     locale: str | None = None
     timezone: float | None = None
-    tokens: tuple[NotificationToken, ...] = attrs.field(default=(), converter=tuple)
+    tokens: tuple[NotificationToken, ...] = attrs.field(default=(), converter=_token_tuple)
     status_reason: str | None = None
 
     def usable_tokens(self, now: datetime) -> tuple[NotificationToken, ...]:
