@@ -123,6 +123,8 @@ _TEMPLATE_CLASSES: Mapping[str, type] = MappingProxyType(
 _BUTTON_TYPES: Mapping[type, str] = MappingProxyType(
     {UrlButton: "web_url", PostbackButton: "postback", CallButton: "phone_number"}
 )
+#: A generic template element's default action is a URL action without a title.
+_DEFAULT_ACTION_TYPE = "web_url"
 _BUTTON_CLASSES: Mapping[str, type] = MappingProxyType(
     {name: cls for cls, name in _BUTTON_TYPES.items()}
 )
@@ -130,7 +132,6 @@ _BUTTON_CLASSES: Mapping[str, type] = MappingProxyType(
 #: Classes whose wire form is their fields, unchanged.
 _PLAIN_CLASSES = (
     QuickReply,
-    DefaultAction,
     Element,
     MediaElement,
     ReceiptSummary,
@@ -155,13 +156,16 @@ def _datetime_from_seconds(value: object, _type: object) -> datetime:
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
 
 
-def _strict(kind: type, accepted: tuple[type, ...]) -> Callable[[object, object], Any]:
+def _strict(kind: type, accepted: tuple[type, ...]) -> Callable[[object, Any], Any]:
     # cattrs would call str()/bool() on anything; wire data of the wrong type is an error.
-    def structure(value: object, _type: object) -> Any:
+    # The hook also serves subclasses (a str-mixin enum), which get their own lookup.
+    def structure(value: object, type_: Any) -> Any:
         if isinstance(value, bool) and kind is not bool:
             raise TypeError(f"expected {kind.__name__}, got bool")
         if not isinstance(value, accepted):
             raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        if type_ is not kind:
+            return type_(value)
         return value if type(value) is kind else kind(value)
 
     return structure
@@ -169,7 +173,7 @@ def _strict(kind: type, accepted: tuple[type, ...]) -> Callable[[object, object]
 
 def _mapping(value: object, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"{what} must be a JSON object, got {type(value).__name__}")
+        raise ValidationError(f"{what} must be a JSON object, got {type(value).__name__}")
     return value
 
 
@@ -186,11 +190,7 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
     """Build the Send API converter; also return each model's unstructure hook, by class."""
     converter = make_converter()
     for kind, accepted in ((str, (str,)), (bool, (bool,)), (int, (int,)), (float, (int, float))):
-        # Matched by identity, so a str-mixin enum keeps cattrs' enum hook.
-        converter.register_structure_hook_func(
-            lambda type_, kind=kind: type_ is kind,  # type: ignore[misc]
-            _strict(kind, accepted),
-        )
+        converter.register_structure_hook(kind, _strict(kind, accepted))
 
     def tuple_as_list(type_: Any) -> Callable[[tuple[Any, ...]], list[Any]]:
         item = converter.get_unstructure_hook(get_args(type_)[0])
@@ -209,18 +209,21 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
     def generated(cls: type, **overrides: Any) -> tuple[_Unstructure, _Structure]:
         return (
             make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides),
-            make_dict_structure_fn(cls, converter, **overrides),
+            _objects_only(make_dict_structure_fn(cls, converter, **overrides), cls),
         )
 
     for button_class, button_type in _BUTTON_TYPES.items():
         to_wire, from_wire = generated(button_class)
         register(button_class, _typed(to_wire, button_type), from_wire)
 
+    to_wire, from_wire = generated(DefaultAction)
+    register(DefaultAction, _typed(to_wire, _DEFAULT_ACTION_TYPE), from_wire)
+
     def structure_button(value: object, _type: object) -> Any:
         data = _mapping(value, "a button")
         cls = _BUTTON_CLASSES.get(data.get("type"))  # type: ignore[arg-type]
         if cls is None:
-            raise ValueError(f"unknown button type {data.get('type')!r}")
+            raise ValidationError(f"unknown button type {data.get('type')!r}")
         return structure[cls](data, cls)
 
     converter.register_structure_hook_func(lambda type_: type_ == Button, structure_button)
@@ -267,14 +270,23 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
     return converter, unstructure
 
 
-def _typed(base: _Unstructure, button_type: str) -> _Unstructure:
+def _objects_only(base: _Structure, cls: type) -> _Structure:
+    """Wrap a generated hook so anything but a JSON object is refused by name."""
+
+    def structure(value: object, type_: Any) -> Any:
+        return base(_mapping(value, f"a {cls.__name__}"), type_)
+
+    return structure
+
+
+def _typed(base: _Unstructure, wire_type: str) -> _Unstructure:
     """Wrap a generated hook so the button's dict starts with its wire ``type``."""
-    return lambda button: {"type": button_type, **base(button)}
+    return lambda button: {"type": wire_type, **base(button)}
 
 
 def _one_media_element(value: object, structure: Mapping[type, Any]) -> MediaElement:
     if not isinstance(value, list) or len(value) != 1:
-        raise ValueError("a media template's elements must be a list of exactly one element")
+        raise ValidationError("a media template's elements must be a list of exactly one element")
     element: MediaElement = structure[MediaElement](value[0], MediaElement)
     return element
 
@@ -318,14 +330,14 @@ def _message_class(data: Mapping[str, Any]) -> type:
     if "text" in data:
         return Text
     if "attachment" not in data:
-        raise ValueError("a message needs a 'text' or an 'attachment'")
+        raise ValidationError("a message needs a 'text' or an 'attachment'")
     attachment = _mapping(data["attachment"], "message.attachment")
     if attachment.get("type") != "template":
         return Attachment
     payload = _mapping(attachment.get("payload"), "message.attachment.payload")
     cls = _TEMPLATE_CLASSES.get(payload.get("template_type"))  # type: ignore[arg-type]
     if cls is None:
-        raise ValueError(f"unknown template_type {payload.get('template_type')!r}")
+        raise ValidationError(f"unknown template_type {payload.get('template_type')!r}")
     return cls
 
 
@@ -397,7 +409,8 @@ def from_wire(data: object, cls: type[_T]) -> _T:
 
 
 def _describe(exc: BaseException, type_: Any) -> str:
-    if isinstance(exc, (ValidationError, TypeError)) or (isinstance(exc, ValueError) and not type_):
+    # fmc's own errors, the strict hooks' TypeErrors and enum lookups say what is wrong.
+    if isinstance(exc, (ValueError, TypeError)):
         return str(exc)
     return format_exception(exc, type_)
 

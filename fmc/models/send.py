@@ -33,7 +33,11 @@ class MessagingType(str, enum.Enum):
 
 
 class MessageTag(str, enum.Enum):
-    """The message tags Meta accepts for sending outside the 24-hour window."""
+    """The message tags Meta accepts for sending outside the 24-hour window.
+
+    ``NON_PROMOTIONAL_SUBSCRIPTION`` is legacy: Meta retired it on March 4,
+    2020 except for Pages in its News Page Index.
+    """
 
     #: A reminder or update for an event the person registered for.
     CONFIRMED_EVENT_UPDATE = "CONFIRMED_EVENT_UPDATE"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -103,6 +104,18 @@ def _aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         )
 
 
+def _elements(value: Iterable[Element]) -> tuple[Element, ...]:
+    return tuple(value)
+
+
+def _receipt_elements(value: Iterable[ReceiptElement]) -> tuple[ReceiptElement, ...]:
+    return tuple(value)
+
+
+def _adjustments(value: Iterable[ReceiptAdjustment]) -> tuple[ReceiptAdjustment, ...]:
+    return tuple(value)
+
+
 class ImageAspectRatio(str, enum.Enum):
     """The shape of the images of a generic template."""
 
@@ -176,7 +189,7 @@ class GenericTemplate:
     """
 
     elements: tuple[Element, ...] = attrs.field(
-        converter=tuple,
+        converter=_elements,
         validator=[limited("GenericTemplate.elements"), _instances_of(Element)],
     )
     image_aspect_ratio: ImageAspectRatio | None = attrs.field(
@@ -389,7 +402,7 @@ class ReceiptTemplate:
     timestamp: datetime | None = attrs.field(default=None, validator=_aware, kw_only=True)
     elements: tuple[ReceiptElement, ...] = attrs.field(
         default=(),
-        converter=tuple,
+        converter=_receipt_elements,
         validator=[limited("ReceiptTemplate.elements"), _instances_of(ReceiptElement)],
         kw_only=True,
     )
@@ -399,7 +412,7 @@ class ReceiptTemplate:
         kw_only=True,
     )
     adjustments: tuple[ReceiptAdjustment, ...] = attrs.field(
-        default=(), converter=tuple, validator=_instances_of(ReceiptAdjustment), kw_only=True
+        default=(), converter=_adjustments, validator=_instances_of(ReceiptAdjustment), kw_only=True
     )
     sharable: bool | None = attrs.field(default=None, validator=_optional_bool, kw_only=True)
     quick_replies: tuple[QuickReply, ...] = attrs.field(
