@@ -1,0 +1,634 @@
+"""The fake Graph API on the wire: a loopback HTTP server, in-process or as a subprocess.
+
+:class:`FakeGraphServer` serves a :class:`~fmc.testing.fake_graph.FakeGraphAPI`
+on 127.0.0.1 with an ephemeral port: one thread per connection, HTTP/1.1
+keep-alive, ``TCP_NODELAY`` and a large listen backlog. It reads requests
+straight from the socket rather than through :mod:`http.server`, whose header
+parsing would cost more than the fake itself. Latency is slept in the
+connection's thread, so concurrent requests wait concurrently. A dropped
+connection is a TCP reset, which a client cannot tell apart from a network
+failure — after a ``drop_after`` fault, the send *was* delivered.
+
+:class:`FakeGraphProcess` runs the same server in a subprocess, so a benchmark's
+client does not share its GIL with the fake::
+
+    python -m fmc.testing.server --port 0 --latency 0.05 --fault rate_limit:ratio=0.1
+
+prints its URL on the first line of stdout and serves until stdin closes or it
+gets SIGTERM. Its state is read and changed over HTTP: ``GET /_fake/deliveries``
+(``?since=N``), ``GET /_fake/requests``, ``GET``/``POST /_fake/faults``,
+``POST /_fake/reset`` and ``POST /_fake/users``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
+from types import FrameType, TracebackType
+from typing import IO, Any
+
+from fmc.testing.fake_graph import DEFAULT_PAGE_ID, FakeGraphAPI, Reply
+from fmc.testing.faults import Fault
+
+__all__ = ["FakeGraphProcess", "FakeGraphServer", "main"]
+
+MAX_HEAD = 64 * 1024
+MAX_BODY = 64 * 1024 * 1024
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class _BadRequestError(Exception):
+    pass
+
+
+class FakeGraphServer:
+    """A real HTTP server on loopback in front of a :class:`FakeGraphAPI`.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+    :meth:`stop` closes every connection and joins every thread it started.
+
+    Attributes:
+        fake: The fake it serves.
+        host: The address it listens on.
+    """
+
+    def __init__(
+        self,
+        fake: FakeGraphAPI,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        backlog: int = 1024,
+    ) -> None:
+        """Create a server (not yet listening).
+
+        Args:
+            fake: The fake Graph API to serve.
+            host: The address to listen on.
+            port: The port; 0 picks an ephemeral one.
+            backlog: The listen backlog.
+        """
+        self.fake = fake
+        self.host = host
+        self._port = port
+        self._backlog = backlog
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        self._listener: socket.socket | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None
+        self._acceptor: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = "listening" if self._acceptor is not None else "stopped"
+        return f"FakeGraphServer(host={self.host!r}, port={self._port}, {state})"
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (known once started)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The base URL to give a client, e.g. ``http://127.0.0.1:54321``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._port}"
+
+    def start(self) -> FakeGraphServer:
+        """Listen and start accepting connections in a background thread.
+
+        Returns:
+            The server itself.
+
+        Raises:
+            RuntimeError: it is already running.
+        """
+        if self._acceptor is not None:
+            raise RuntimeError("the fake Graph server is already running")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.host, self._port))
+            listener.listen(self._backlog)
+        except OSError:
+            listener.close()
+            raise
+        self._port = listener.getsockname()[1]
+        self._listener = listener
+        self._wake = socket.socketpair()
+        self._stopping.clear()
+        self._acceptor = threading.Thread(
+            target=self._accept_loop, name=f"fmc-fake-graph-{self._port}", daemon=True
+        )
+        self._acceptor.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting, close every connection and join every thread.
+
+        Args:
+            timeout: Seconds to wait for each thread.
+        """
+        acceptor, self._acceptor = self._acceptor, None
+        if acceptor is None:
+            return
+        self._stopping.set()
+        assert self._wake is not None
+        assert self._listener is not None
+        self._wake[1].send(b"x")
+        acceptor.join(timeout)
+        with self._lock:
+            connections = list(self._connections.items())
+        for connection, _ in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for _, thread in connections:
+            thread.join(timeout)
+        self._listener.close()
+        for end in self._wake:
+            end.close()
+
+    def __enter__(self) -> FakeGraphServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- accepting ----------------------------------------------------------------------
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        assert self._wake is not None
+        listener, wake = self._listener, self._wake[0]
+        with selectors.DefaultSelector() as selector:
+            selector.register(listener, selectors.EVENT_READ)
+            selector.register(wake, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is wake:
+                        return
+                    try:
+                        connection, _ = listener.accept()
+                    except OSError:
+                        continue
+                    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    thread = threading.Thread(
+                        target=self._serve_connection,
+                        args=(connection,),
+                        name=f"fmc-fake-graph-{self._port}-conn",
+                        daemon=True,
+                    )
+                    with self._lock:
+                        self._connections[connection] = thread
+                    thread.start()
+
+    # -- one connection -----------------------------------------------------------------
+
+    def _serve_connection(self, connection: socket.socket) -> None:
+        try:
+            self._converse(connection)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._connections.pop(connection, None)
+            connection.close()
+
+    def _converse(self, connection: socket.socket) -> None:
+        recv = connection.recv
+        buffer = b""
+        while not self._stopping.is_set():
+            end = buffer.find(b"\r\n\r\n")
+            while end < 0:
+                if len(buffer) > MAX_HEAD:
+                    connection.sendall(_plain(431, "request head too large"))
+                    return
+                chunk = recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+                end = buffer.find(b"\r\n\r\n")
+            head, buffer = buffer[:end], buffer[end + 4 :]
+            try:
+                method, target, version, headers = _parse_head(head)
+                if headers.get("expect", "").lower() == "100-continue":
+                    connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                if "chunked" in headers.get("transfer-encoding", "").lower():
+                    body, buffer = _read_chunked(recv, buffer)
+                else:
+                    length = int(headers.get("content-length") or 0)
+                    if not 0 <= length <= MAX_BODY:
+                        raise _BadRequestError("bad Content-Length")
+                    while len(buffer) < length:
+                        chunk = recv(max(65536, length - len(buffer)))
+                        if not chunk:
+                            return
+                        buffer += chunk
+                    body, buffer = buffer[:length], buffer[length:]
+            except (_BadRequestError, ValueError) as exc:
+                connection.sendall(_plain(400, str(exc)))
+                return
+            connection_header = headers.get("connection", "").lower()
+            keep_alive = (
+                connection_header != "close"
+                if version == "HTTP/1.1"
+                else connection_header == "keep-alive"
+            )
+            try:
+                reply = self.fake.handle(method, target, headers, body)
+            except Exception as exc:  # a bug in the fake must show, not hang the client
+                connection.sendall(_plain(500, f"fake Graph API failed: {exc!r}"))
+                return
+            if reply.drop == "before":
+                _reset(connection)
+                return
+            if reply.delay and self._stopping.wait(reply.delay):
+                return
+            if reply.drop is not None:
+                _reset(connection)
+                return
+            connection.sendall(_response(reply, keep_alive, with_body=method != "HEAD"))
+            if not keep_alive:
+                return
+
+
+def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
+    lines = head.split(b"\r\n")
+    parts = lines[0].decode("latin-1").split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise _BadRequestError("malformed request line")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep:
+            raise _BadRequestError("malformed header line")
+        headers[name.decode("latin-1").strip().lower()] = value.decode("latin-1").strip()
+    return parts[0], parts[1], parts[2], headers
+
+
+def _read_chunked(recv: Any, buffer: bytes) -> tuple[bytes, bytes]:
+    body = bytearray()
+    while True:
+        end = buffer.find(b"\r\n")
+        while end < 0:
+            chunk = recv(65536)
+            if not chunk:
+                raise _BadRequestError("connection closed inside a chunked body")
+            buffer += chunk
+            end = buffer.find(b"\r\n")
+        size = int(buffer[:end].split(b";")[0], 16)
+        buffer = buffer[end + 2 :]
+        while len(buffer) < size + 2:
+            chunk = recv(65536)
+            if not chunk:
+                raise _BadRequestError("connection closed inside a chunked body")
+            buffer += chunk
+        if size == 0:
+            # Skip trailers up to the blank line that ends the body.
+            while not buffer.startswith(b"\r\n") and b"\r\n\r\n" not in buffer:
+                chunk = recv(65536)
+                if not chunk:
+                    raise _BadRequestError("connection closed inside a chunked body")
+                buffer += chunk
+            cut = 2 if buffer.startswith(b"\r\n") else buffer.find(b"\r\n\r\n") + 4
+            return bytes(body), buffer[cut:]
+        body += buffer[:size]
+        if len(body) > MAX_BODY:
+            raise _BadRequestError("body too large")
+        buffer = buffer[size + 2 :]
+
+
+def _response(reply: Reply, keep_alive: bool, *, with_body: bool = True) -> bytes:
+    lines = [
+        f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Unknown')}",
+        f"Content-Length: {len(reply.body)}",
+    ]
+    lines.extend(f"{name}: {value}" for name, value in reply.headers)
+    if not keep_alive:
+        lines.append("Connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head + reply.body if with_body else head
+
+
+def _plain(status: int, text: str) -> bytes:
+    return _response(
+        Reply(status, text.encode(), (("Content-Type", "text/plain; charset=utf-8"),)), False
+    )
+
+
+def _reset(connection: socket.socket) -> None:
+    """Close with a TCP reset, as a crashed proxy or a network failure would."""
+    with contextlib.suppress(OSError):
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+    connection.close()
+
+
+# -- the subprocess form -----------------------------------------------------------------
+
+
+class FakeGraphProcess:
+    """The fake Graph server in a subprocess (``python -m fmc.testing.server``).
+
+    Its state lives in the subprocess; read and change it with :meth:`state`,
+    :meth:`deliveries`, :meth:`reset`, :meth:`set_faults` and :meth:`add_users`.
+
+    Attributes:
+        url: The base URL (once started).
+    """
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        faults: Iterable[Fault | str] = (),
+        seed: int = 0,
+        page_id: str = DEFAULT_PAGE_ID,
+        access_token: str | None = None,
+        app_secret: str | None = None,
+        api_version: str | None = None,
+        python: str | None = None,
+        startup_timeout: float = 15.0,
+    ) -> None:
+        """Describe the subprocess to run.
+
+        Args:
+            latency: Seconds added to every answer.
+            faults: Faults to inject from the start.
+            seed: Seeds the fault draws.
+            page_id: The Page's id.
+            access_token: The only token accepted (passed through the environment).
+            app_secret: Require ``appsecret_proof`` (passed through the environment).
+            api_version: The only API version accepted.
+            python: The interpreter (this one by default).
+            startup_timeout: Seconds to wait for the URL line.
+        """
+        self.url = ""
+        self._args = [python or sys.executable, "-m", "fmc.testing.server", "--port", "0"]
+        self._args += ["--latency", repr(latency), "--seed", str(seed), "--page-id", page_id]
+        if api_version is not None:
+            self._args += ["--api-version", api_version]
+        for fault in faults:
+            spec = json.dumps(fault.to_dict()) if isinstance(fault, Fault) else fault
+            self._args += ["--fault", spec]
+        self._env = dict(os.environ)
+        for name, value in (
+            ("FMC_FAKE_ACCESS_TOKEN", access_token),
+            ("FMC_FAKE_APP_SECRET", app_secret),
+        ):
+            if value is None:
+                self._env.pop(name, None)
+            else:
+                self._env[name] = value
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def __repr__(self) -> str:
+        return f"FakeGraphProcess(url={self.url!r})"
+
+    def start(self) -> FakeGraphProcess:
+        """Start the subprocess and wait for its URL.
+
+        Returns:
+            The process wrapper itself.
+
+        Raises:
+            RuntimeError: it did not print its URL in time.
+        """
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self._env
+        )
+        self._process = process
+        assert process.stdout is not None
+        line = _read_line(process.stdout, self._startup_timeout)
+        if not line.startswith("http://"):
+            self.stop()
+            raise RuntimeError(f"the fake Graph server did not start (it printed {line!r})")
+        self.url = line
+        return self
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Close its stdin, wait for it to exit, and kill it if it does not.
+
+        Args:
+            timeout: Seconds to wait before terminating it.
+
+        Returns:
+            Its exit code.
+        """
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                return process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                return process.wait()
+
+    def __enter__(self) -> FakeGraphProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _call(self, method: str, path: str, data: Any = None) -> Any:
+        body = None if data is None else json.dumps(data).encode()
+        request = urllib.request.Request(  # noqa: S310 - our own loopback URL
+            self.url + path,
+            data=body,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with self._opener.open(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def state(self, *, since: int = 0) -> dict[str, Any]:
+        """The fake's state: deliveries, request count and faults injected.
+
+        Args:
+            since: Leave out the first ``since`` deliveries.
+
+        Returns:
+            The JSON of ``GET /_fake/deliveries``.
+        """
+        result: dict[str, Any] = self._call("GET", f"/_fake/deliveries?since={since}")
+        return result
+
+    def deliveries(self, *, since: int = 0) -> list[dict[str, Any]]:
+        """The deliveries, as JSON objects (see :meth:`Delivery.to_dict`).
+
+        Args:
+            since: Leave out the first ``since`` deliveries.
+
+        Returns:
+            The deliveries.
+        """
+        deliveries: list[dict[str, Any]] = self.state(since=since)["deliveries"]
+        return deliveries
+
+    def reset(self, *, faults: bool = True) -> None:
+        """Forget all traffic (and, unless ``faults=False``, every fault).
+
+        Args:
+            faults: Also remove the faults.
+        """
+        self._call("POST", "/_fake/reset", {"faults": faults})
+
+    def set_faults(self, faults: Sequence[Fault | str], *, replace: bool = True) -> None:
+        """Change the faults the fake injects.
+
+        Args:
+            faults: The faults.
+            replace: Replace the current faults (else add to them).
+        """
+        specs = [f.to_dict() if isinstance(f, Fault) else f for f in faults]
+        self._call("POST", "/_fake/faults", {"faults": specs, "replace": replace})
+
+    def add_users(self, users: Mapping[str, Mapping[str, Any]]) -> None:
+        """Make PSIDs known to the user profile endpoint.
+
+        Args:
+            users: PSID → profile fields.
+        """
+        self._call("POST", "/_fake/users", {k: dict(v) for k, v in users.items()})
+
+
+def _read_line(stream: IO[bytes], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    line = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                break
+            byte = os.read(stream.fileno(), 1)
+            if not byte:
+                break
+            line += byte
+    return line.decode("utf-8", "replace").strip()
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+def _fault_arg(text: str) -> Fault:
+    text = text.strip()
+    try:
+        if text.startswith("{"):
+            return Fault.from_dict(json.loads(text))
+        return Fault.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fmc.testing.server",
+        description="Serve fmc's fake Graph API on loopback. Prints its URL on the first line "
+        "of stdout and serves until stdin closes or SIGTERM. The access token and app secret "
+        "may also come from FMC_FAKE_ACCESS_TOKEN and FMC_FAKE_APP_SECRET.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks an ephemeral port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--page-id", default=DEFAULT_PAGE_ID)
+    parser.add_argument("--api-version", default=None)
+    parser.add_argument("--backlog", type=int, default=1024)
+    parser.add_argument(
+        "--fault",
+        action="append",
+        type=_fault_arg,
+        default=[],
+        help="KIND[:key=value,...] or a JSON object; repeatable",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: IO[bytes] | None = None) -> int:
+    """Run the fake Graph server until stdin closes or SIGTERM.
+
+    Args:
+        argv: Command-line arguments (``sys.argv[1:]`` when ``None``).
+        stdin: The stream whose end stops the server (``sys.stdin`` by default).
+
+    Returns:
+        The exit code.
+    """
+    args = _parser().parse_args(argv)
+    fake = FakeGraphAPI(
+        page_id=args.page_id,
+        access_token=os.environ.get("FMC_FAKE_ACCESS_TOKEN"),
+        app_secret=os.environ.get("FMC_FAKE_APP_SECRET"),
+        api_version=args.api_version,
+        latency=args.latency,
+        seed=args.seed,
+        faults=args.fault,
+    )
+    done = threading.Event()
+    stream = stdin if stdin is not None else sys.stdin.buffer
+
+    def wait_for_eof() -> None:
+        try:
+            while stream.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        done.set()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_signal) if in_main_thread else None
+    server = FakeGraphServer(fake, host=args.host, port=args.port, backlog=args.backlog).start()
+    try:
+        threading.Thread(target=wait_for_eof, name="fmc-fake-graph-stdin", daemon=True).start()
+        sys.stdout.write(server.url + "\n")
+        sys.stdout.flush()
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
