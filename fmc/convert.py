@@ -49,6 +49,7 @@ __all__ = [
     "datetime_from_millis",
     "from_wire",
     "make_converter",
+    "message_from_wire",
     "millis_from_datetime",
     "send_request_to_wire",
     "send_result_from_wire",
@@ -123,11 +124,11 @@ _TEMPLATE_CLASSES: Mapping[str, type] = MappingProxyType(
 _BUTTON_TYPES: Mapping[type, str] = MappingProxyType(
     {UrlButton: "web_url", PostbackButton: "postback", CallButton: "phone_number"}
 )
-#: A generic template element's default action is a URL action without a title.
-_DEFAULT_ACTION_TYPE = "web_url"
 _BUTTON_CLASSES: Mapping[str, type] = MappingProxyType(
     {name: cls for cls, name in _BUTTON_TYPES.items()}
 )
+#: A generic template element's default action is a URL action without a title.
+_DEFAULT_ACTION_TYPE = "web_url"
 
 #: Classes whose wire form is their fields, unchanged.
 _PLAIN_CLASSES = (
@@ -406,6 +407,32 @@ def from_wire(data: object, cls: type[_T]) -> _T:
     except Exception as exc:
         problems = "; ".join(transform_error(exc, format_exception=_describe))
         raise ValidationError(f"cannot read a {cls.__name__} from wire data: {problems}") from exc
+
+
+def message_from_wire(data: object) -> Message:
+    """Read any message back from Graph JSON, choosing its class from the JSON.
+
+    ``text`` makes a :class:`~fmc.models.Text`; an ``attachment`` of type
+    ``template`` makes the template its ``template_type`` names; any other
+    attachment makes an :class:`~fmc.models.Attachment`.
+
+    Args:
+        data: The decoded JSON of a Send API ``message``.
+
+    Returns:
+        The message.
+
+    Raises:
+        ValidationError: The data does not describe a valid message.
+    """
+    try:
+        message: Message = _CONVERTER.structure(data, Message)  # type: ignore[arg-type]
+    except Exception as exc:
+        problems = "; ".join(transform_error(exc, format_exception=_describe))
+        raise ValidationError(f"cannot read a message from wire data: {problems}") from exc
+    if message is None:
+        raise ValidationError("cannot read a message from wire data: got null")
+    return message
 
 
 def _describe(exc: BaseException, type_: Any) -> str:

@@ -70,6 +70,11 @@ class Limit:
 class LimitError(ValidationError):
     """A field is longer (or shorter) than Meta accepts.
 
+    Args:
+        field: The field that broke its limit, as ``Class.attribute``.
+        size: The size it was given, in the limit's unit.
+        limit: The limit it broke.
+
     Attributes:
         field: The field that broke its limit, as ``Class.attribute``.
         size: The size it was given, in the limit's unit.
@@ -86,6 +91,9 @@ class LimitError(ValidationError):
         else:
             rule = f"at least {limit.min:,} {'is' if limit.min == 1 else 'are'} required"
         super().__init__(f"{field} {verb} {size:,} {limit.unit.value}; {rule}")
+
+    def __reduce__(self) -> tuple[type[LimitError], tuple[str, int, Limit]]:
+        return (type(self), (self.field, self.size, self.limit))
 
 
 _C = Unit.CHARACTERS

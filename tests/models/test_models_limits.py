@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -203,3 +204,15 @@ def test_plural_minimum_reads_are() -> None:
     """A minimum above one reads 'are required'."""
     error = LimitError("X.y", 1, Limit("X.y", 5, Unit.BUTTONS, min=2))
     assert str(error) == "X.y has 1 buttons; at least 2 are required"
+
+
+def test_limit_error_survives_pickling() -> None:
+    """A LimitError crosses process boundaries intact."""
+    error = LimitError("Text.text", 2013, LIMITS["Text.text"])
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (str(copy), copy.field, copy.size, copy.limit) == (
+        str(error),
+        error.field,
+        error.size,
+        error.limit,
+    )

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fmc.convert import from_wire, send_request_to_wire, send_result_from_wire, to_wire
+from fmc.convert import (
+    from_wire,
+    make_converter,
+    message_from_wire,
+    send_request_to_wire,
+    send_result_from_wire,
+    to_wire,
+)
 from fmc.models import (
     Attachment,
     ButtonTemplate,
@@ -636,3 +643,59 @@ def test_send_request_round_trips_any(
     """Any valid text SendRequest survives the wire."""
     request = SendRequest(recipient, text, tag=tag, notification_type=notification)
     assert _through_json(request) == request
+
+
+@pytest.mark.parametrize(("name", "model", "wire"), DOCUMENTED, ids=DOCUMENTED_IDS)
+def test_message_from_wire_chooses_the_class(name: str, model: Any, wire: dict[str, Any]) -> None:
+    """message_from_wire reads any message kind without being told its class."""
+    assert message_from_wire(wire) == model
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [(None, "got null"), (5, "must be a JSON object"), ({"text": ""}, "at least 1 is required")],
+    ids=["null", "number", "empty-text"],
+)
+def test_message_from_wire_refuses_non_messages(data: object, match: str) -> None:
+    """message_from_wire raises ValidationError for what is not a valid message."""
+    with pytest.raises(ValidationError, match=match):
+        message_from_wire(data)
+
+
+def test_make_converter_turns_str_enums_into_values() -> None:
+    """The shared converter unstructures str-mixin enums to their plain values."""
+    value = make_converter().unstructure(SenderAction.MARK_SEEN)
+    assert value == "mark_seen"
+    assert type(value) is str
+
+
+buttons = st.one_of(
+    st.builds(
+        UrlButton,
+        short,
+        urls,
+        webview_height_ratio=st.none() | st.sampled_from(["compact", "tall", "full"]),
+    ),
+    st.builds(PostbackButton, short, payloads),
+    st.builds(CallButton, short, st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True)),
+)
+elements = st.builds(
+    Element,
+    st.text(min_size=1, max_size=80),
+    subtitle=st.text(min_size=1, max_size=80),
+    image_url=st.none() | urls,
+    default_action=st.none() | st.builds(DefaultAction, urls),
+    buttons=st.lists(buttons, max_size=3),
+)
+
+
+@given(
+    st.builds(
+        GenericTemplate,
+        st.lists(elements, min_size=1, max_size=10),
+        sharable=st.none() | st.booleans(),
+    )
+)
+def test_generic_template_round_trips(template: GenericTemplate) -> None:
+    """Any valid generic template survives the wire."""
+    assert _through_json(template) == template
