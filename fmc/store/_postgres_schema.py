@@ -1,4 +1,4 @@
-"""The PostgreSQL schema of :class:`~fmc.store.PostgresStore`: ordered migrations and its SQL.
+"""The PostgreSQL schema of :class:`~fmc.store.PostgresStore`: migrations, SQL, rows as models.
 
 PSIDs use the ``"C"`` collation, so keyset order is code point order whatever
 the database's locale, the same order as the other stores.
@@ -6,15 +6,25 @@ the database's locale, the same order as the other stores.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from fmc.errors import StoreError
+from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.models.outbox import OutboxItem
+from fmc.models.subscriber import Subscriber, SubscriberStatus
+from fmc.store._codec import converted, tokens_from_data
+from fmc.store.base import BroadcastInfo
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "BROADCAST_INSERT",
+    "BROADCAST_SELECT",
     "DEDUP_MARK",
+    "INSERT_BARE",
     "JOURNAL_CLAIM",
     "JOURNAL_PAGE",
     "JOURNAL_PAGE_BY_STATES",
@@ -27,7 +37,11 @@ __all__ = [
     "SUBSCRIBERS_PAGE",
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
+    "broadcast_from_row",
+    "entry_from_row",
     "migrate",
+    "outbox_item_from_row",
+    "subscriber_from_row",
 ]
 
 #: Serializes migrations of every fmc schema in one database (an arbitrary constant).
@@ -161,6 +175,16 @@ SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
 WHERE broadcast_id = %s AND psid > %s AND state = ANY(%s) ORDER BY psid LIMIT %s
 """
 
+INSERT_BARE = "INSERT INTO subscribers (page_id, psid) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+
+BROADCAST_INSERT = """
+INSERT INTO broadcasts (broadcast_id, page_id, purpose, message, created_at)
+VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+BROADCAST_SELECT = """
+SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts WHERE broadcast_id = %s
+"""
+
 JOURNAL_RECORD = """
 INSERT INTO journal AS j (broadcast_id, psid, state, message_id, detail, updated_at)
 SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])
@@ -211,3 +235,50 @@ def migrate(conn: psycopg.Connection[Any], schema: str | None) -> int:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
     return max(current, newest)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # psycopg answers in the session's time zone; stores answer in UTC.
+    return None if value is None else value.astimezone(timezone.utc)
+
+
+def subscriber_from_row(row: Sequence[Any]) -> Subscriber:
+    """Decode a row of the subscriber queries."""
+    return Subscriber(
+        page_id=row[0],
+        psid=row[1],
+        status=SubscriberStatus(row[2]),
+        first_seen_at=_utc(row[3]),
+        last_interaction_at=_utc(row[4]),
+        last_human_agent_at=_utc(row[5]),
+        name=row[6],
+        locale=row[7],
+        timezone=row[8],
+        tokens=converted(tokens_from_data(row[9])),
+        status_reason=row[10],
+    )
+
+
+def outbox_item_from_row(row: Sequence[Any]) -> OutboxItem:
+    """Decode a row of :data:`OUTBOX_DUE`."""
+    return OutboxItem(
+        id=row[0],
+        url=row[1],
+        body=bytes(row[2]),
+        headers=converted([(str(k), str(v)) for k, v in row[3]]),
+        order_key=row[4],
+        created_at=row[5].astimezone(timezone.utc),
+        attempts=row[6],
+        next_attempt_at=_utc(row[7]),
+        last_error=row[8],
+    )
+
+
+def entry_from_row(row: Sequence[Any]) -> JournalEntry:
+    """Decode a row of the journal page queries."""
+    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], _utc(row[5]))
+
+
+def broadcast_from_row(row: Sequence[Any]) -> BroadcastInfo:
+    """Decode a row of :data:`BROADCAST_SELECT`."""
+    return BroadcastInfo(row[0], row[1], row[2], row[3], row[4].astimezone(timezone.utc))

@@ -1,4 +1,4 @@
-"""The SQLite schema of :class:`~fmc.store.SQLiteStore`: ordered migrations and the SQL it runs.
+"""The SQLite schema of :class:`~fmc.store.SQLiteStore`: migrations, its SQL, its rows as models.
 
 Datetimes are stored as integer microseconds since the Unix epoch (UTC), so
 SQL ``min``/``max`` compare them exactly; tokens as a JSON array.
@@ -6,13 +6,22 @@ SQL ``min``/``max`` compare them exactly; tokens as a JSON array.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from fmc.errors import StoreError
+from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.models.outbox import OutboxItem
+from fmc.models.subscriber import Subscriber, SubscriberStatus
+from fmc.store._codec import converted, from_micros, tokens_from_data
+from fmc.store.base import BroadcastInfo
 
 __all__ = [
+    "BROADCAST_INSERT",
+    "BROADCAST_SELECT",
     "DEDUP_MARK",
     "JOURNAL_PAGE",
     "JOURNAL_PAGE_BY_STATES",
@@ -28,7 +37,11 @@ __all__ = [
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
     "UPSERT_TOKENS",
+    "broadcast_from_row",
+    "entry_from_row",
     "migrate",
+    "outbox_item_from_row",
+    "subscriber_from_row",
 ]
 
 #: ``(version, statements)`` in order; a released migration is never edited, only appended.
@@ -163,6 +176,14 @@ UPDATE journal SET state = 'pending', message_id = NULL, detail = NULL, updated_
 WHERE broadcast_id = ? AND psid = ? AND state IN ({states})
 """
 
+BROADCAST_INSERT = """
+INSERT OR IGNORE INTO broadcasts (broadcast_id, page_id, purpose, message, created_at)
+VALUES (?, ?, ?, ?, ?)
+"""
+BROADCAST_SELECT = """
+SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts WHERE broadcast_id = ?
+"""
+
 JOURNAL_RECORD = """
 INSERT INTO journal (broadcast_id, psid, state, message_id, detail, updated_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -222,3 +243,51 @@ def migrate(conn: sqlite3.Connection, *, now: datetime | None = None) -> int:
 def _apply(conn: sqlite3.Connection, statements: Sequence[str]) -> None:
     for statement in statements:
         conn.execute(statement)
+
+
+def subscriber_from_row(row: tuple[Any, ...]) -> Subscriber:
+    """Decode a row of the subscriber queries."""
+    return Subscriber(
+        page_id=row[0],
+        psid=row[1],
+        status=SubscriberStatus(row[2]),
+        first_seen_at=from_micros(row[3]),
+        last_interaction_at=from_micros(row[4]),
+        last_human_agent_at=from_micros(row[5]),
+        name=row[6],
+        locale=row[7],
+        timezone=row[8],
+        tokens=converted(tokens_from_data(json.loads(row[9]))),
+        status_reason=row[10],
+    )
+
+
+def outbox_item_from_row(row: tuple[Any, ...]) -> OutboxItem:
+    """Decode a row of :data:`OUTBOX_DUE`."""
+    return OutboxItem(
+        id=row[0],
+        url=row[1],
+        body=bytes(row[2]),
+        headers=converted([(str(k), str(v)) for k, v in json.loads(row[3])]),
+        order_key=row[4],
+        created_at=_required(from_micros(row[5])),
+        attempts=row[6],
+        next_attempt_at=from_micros(row[7]),
+        last_error=row[8],
+    )
+
+
+def entry_from_row(row: tuple[Any, ...]) -> JournalEntry:
+    """Decode a row of the journal page queries."""
+    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], from_micros(row[5]))
+
+
+def _required(value: datetime | None) -> datetime:
+    if value is None:
+        raise StoreError("a required time is missing from the database")
+    return value
+
+
+def broadcast_from_row(row: tuple[Any, ...]) -> BroadcastInfo:
+    """Decode a row of :data:`BROADCAST_SELECT`."""
+    return BroadcastInfo(row[0], row[1], row[2], row[3], _required(from_micros(row[4])))

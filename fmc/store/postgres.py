@@ -10,25 +10,25 @@ import re
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
 import attrs
 
-from fmc.errors import ConfigurationError, StoreError
+from fmc.errors import ConfigurationError
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _postgres_schema as sql
 from fmc.store._codec import (
-    converted,
     merge_events,
     ordered_unique,
     tokens_from_data,
     tokens_to_data,
     utc,
 )
+from fmc.store._postgres_pool import PostgresPool, redact_dsn
 from fmc.store.base import BroadcastInfo, EventRecord
 
 __all__ = ["PostgresStore", "redact_dsn"]
@@ -36,71 +36,6 @@ __all__ = ["PostgresStore", "redact_dsn"]
 _T = TypeVar("_T")
 _PURGE_EVERY = 1000
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
-
-
-def redact_dsn(text: str) -> str:
-    """Hide passwords in a DSN or in a message quoting one.
-
-    Both forms are covered: ``postgresql://user:secret@host`` becomes
-    ``postgresql://user:***@host`` and ``password=secret`` becomes
-    ``password=***``.
-    """
-    return _KV_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:
-        raise ConfigurationError(
-            "PostgresStore needs psycopg 3: pip install 'fmc[postgres]'"
-        ) from exc
-    return psycopg
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # psycopg answers in the session's time zone; stores answer in UTC.
-    return None if value is None else value.astimezone(timezone.utc)
-
-
-def _subscriber(row: Sequence[Any]) -> Subscriber:
-    return Subscriber(
-        page_id=row[0],
-        psid=row[1],
-        status=SubscriberStatus(row[2]),
-        first_seen_at=_utc(row[3]),
-        last_interaction_at=_utc(row[4]),
-        last_human_agent_at=_utc(row[5]),
-        name=row[6],
-        locale=row[7],
-        timezone=row[8],
-        tokens=converted(tokens_from_data(row[9])),
-        status_reason=row[10],
-    )
-
-
-def _outbox_item(row: Sequence[Any]) -> OutboxItem:
-    return OutboxItem(
-        id=row[0],
-        url=row[1],
-        body=bytes(row[2]),
-        headers=converted([(str(k), str(v)) for k, v in row[3]]),
-        order_key=row[4],
-        created_at=row[5].astimezone(timezone.utc),
-        attempts=row[6],
-        next_attempt_at=_utc(row[7]),
-        last_error=row[8],
-    )
-
-
-def _entry(row: Sequence[Any]) -> JournalEntry:
-    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], _utc(row[5]))
-
-
-def _broadcast(row: Sequence[Any]) -> BroadcastInfo:
-    return BroadcastInfo(row[0], row[1], row[2], row[3], row[4].astimezone(timezone.utc))
 
 
 def _opt_utc(value: datetime | None, name: str) -> datetime | None:
@@ -155,118 +90,38 @@ class PostgresStore:
             raise ConfigurationError(
                 "max_connections must be >= 1, retries >= 0, timeouts positive"
             )
-        self._pg = _psycopg()
         self._dsn = dsn
         self._schema = schema
-        self._max = max_connections
-        self._connect_timeout = connect_timeout
-        self._acquire_timeout = acquire_timeout
-        self._retries = retries
-        self._sleep = sleep
-        self._cond = threading.Condition()
-        self._idle: list[Any] = []
-        self._open = 0
-        self._closed = False
+        self._pool = PostgresPool(
+            dsn,
+            schema=schema,
+            max_connections=max_connections,
+            connect_timeout=connect_timeout,
+            acquire_timeout=acquire_timeout,
+            retries=retries,
+            sleep=sleep,
+        )
+        self._lock = threading.Lock()
         self._dedup_calls = 0
-        self._run("migrate the schema", lambda c: sql.migrate(c, schema), write=False)
+        self._pool.run("migrate the schema", lambda c: sql.migrate(c, schema), write=False)
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact_dsn(self._dsn)!r}, schema={self._schema!r})"
 
-    # -- connections and transactions --------------------------------------------------
-
-    def _connect(self) -> Any:
-        pg = self._pg
-        try:
-            conn = pg.connect(
-                self._dsn, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
-            )
-        except pg.Error as exc:
-            raise StoreError(
-                f"PostgreSQL could not connect to {redact_dsn(self._dsn)!r}: "
-                f"{redact_dsn(str(exc)).strip()}"
-            ) from None
-        if self._schema is not None:
-            conn.execute(
-                pg.sql.SQL("SET search_path TO {}, public").format(pg.sql.Identifier(self._schema))
-            )
-        return conn
-
-    def _acquire(self) -> Any:
-        with self._cond:
-            deadline = time.monotonic() + self._acquire_timeout
-            while not self._idle and self._open >= self._max:
-                if self._closed:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise StoreError(
-                        f"no free PostgreSQL connection within {self._acquire_timeout} s "
-                        f"(max_connections={self._max})"
-                    )
-                self._cond.wait(remaining)
-            if self._closed:
-                raise StoreError("the PostgresStore is closed")
-            if self._idle:
-                return self._idle.pop()
-            self._open += 1
-        try:
-            return self._connect()
-        except BaseException:
-            with self._cond:
-                self._open -= 1
-                self._cond.notify()
-            raise
-
-    def _release(self, conn: Any, *, broken: bool) -> None:
-        with self._cond:
-            if self._closed or broken or conn.closed:
-                self._open -= 1
-                discard = True
-            else:
-                self._idle.append(conn)
-                discard = False
-            self._cond.notify()
-        if discard:
-            conn.close()
-
-    def _run(self, what: str, operation: Callable[[Any], _T], *, write: bool = True) -> _T:
-        pg = self._pg
-        retryable = (pg.errors.DeadlockDetected, pg.errors.SerializationFailure)
-        for attempt in range(self._retries + 1):
-            conn = self._acquire()
-            broken = False
-            try:
-                if not write:
-                    return operation(conn)
-                with conn.transaction():
-                    return operation(conn)
-            except retryable as exc:
-                if attempt == self._retries:
-                    raise StoreError(f"PostgreSQL could not {what}: {exc}") from exc
-            except pg.Error as exc:
-                broken = bool(conn.closed or conn.broken)
-                raise StoreError(f"PostgreSQL could not {what}: {redact_dsn(str(exc))}") from exc
-            finally:
-                self._release(conn, broken=broken)
-            self._sleep(min(0.05 * 2**attempt, 1.0))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _rows(self, what: str, query: Any, params: Sequence[Any] = ()) -> list[Any]:
-        return self._run(what, lambda c: c.execute(query, params).fetchall(), write=False)
-
     def schema_version(self) -> int:
         """Return the schema version of the database."""
         return int(
-            self._rows("read the schema version", "SELECT max(version) FROM schema_version")[0][0]
+            self._pool.rows("read the schema version", "SELECT max(version) FROM schema_version")[
+                0
+            ][0]
         )
 
     # -- subscribers -----------------------------------------------------------------
 
     def get(self, page_id: str, psid: str) -> Subscriber | None:
         """See :meth:`fmc.store.SubscriberStore.get`."""
-        rows = self._rows("read a subscriber", sql.SELECT_SUBSCRIBER, (page_id, psid))
-        return _subscriber(rows[0]) if rows else None
+        rows = self._pool.rows("read a subscriber", sql.SELECT_SUBSCRIBER, (page_id, psid))
+        return sql.subscriber_from_row(rows[0]) if rows else None
 
     def record_event(
         self, page_id: str, psid: str, *, at: datetime, interaction: bool, human_agent: bool = False
@@ -286,7 +141,7 @@ class PostgresStore:
             [e.interaction_at for e in merged],
             [e.human_agent_at for e in merged],
         )
-        self._run("record events", lambda c: c.execute(sql.RECORD_EVENTS, params))
+        self._pool.run("record events", lambda c: c.execute(sql.RECORD_EVENTS, params))
 
     def set_status(
         self,
@@ -299,7 +154,7 @@ class PostgresStore:
     ) -> None:
         """See :meth:`fmc.store.SubscriberStore.set_status`."""
         params = (page_id, psid, SubscriberStatus(status).value, reason, utc(at, "at"))
-        self._run("set a status", lambda c: c.execute(sql.SET_STATUS, params))
+        self._pool.run("set a status", lambda c: c.execute(sql.SET_STATUS, params))
 
     def update_profile(
         self,
@@ -312,7 +167,7 @@ class PostgresStore:
     ) -> None:
         """See :meth:`fmc.store.SubscriberStore.update_profile`."""
         params = (page_id, psid, name, locale, timezone)
-        self._run("update a profile", lambda c: c.execute(sql.UPDATE_PROFILE, params))
+        self._pool.run("update a profile", lambda c: c.execute(sql.UPDATE_PROFILE, params))
 
     def _change_tokens(
         self,
@@ -323,11 +178,11 @@ class PostgresStore:
         *,
         create: bool,
     ) -> bool:
-        jsonb = self._pg.types.json.Jsonb
+        jsonb = self._pool.pg.types.json.Jsonb
 
         def run(conn: Any) -> bool:
             if create:
-                conn.execute(_INSERT_BARE, (page_id, psid))
+                conn.execute(sql.INSERT_BARE, (page_id, psid))
             row = conn.execute(
                 "SELECT tokens FROM subscribers WHERE page_id = %s AND psid = %s FOR UPDATE",
                 (page_id, psid),
@@ -342,7 +197,7 @@ class PostgresStore:
             return True
 
         try:
-            return self._run(what, run)
+            return self._pool.run(what, run)
         except _NoChangeError:
             return False
 
@@ -371,13 +226,13 @@ class PostgresStore:
     def count(self, page_id: str, *, status: SubscriberStatus | None = None) -> int:
         """See :meth:`fmc.store.SubscriberStore.count`."""
         if status is None:
-            rows = self._rows(
+            rows = self._pool.rows(
                 "count subscribers",
                 "SELECT count(*) FROM subscribers WHERE page_id = %s",
                 (page_id,),
             )
         else:
-            rows = self._rows(
+            rows = self._pool.rows(
                 "count subscribers",
                 "SELECT count(*) FROM subscribers WHERE page_id = %s AND status = %s",
                 (page_id, SubscriberStatus(status).value),
@@ -397,7 +252,9 @@ class PostgresStore:
             raise ValueError("page_size must be at least 1")
         query = sql.SUBSCRIBERS_PAGE if status is None else sql.SUBSCRIBERS_PAGE_BY_STATUS
         extra = () if status is None else (SubscriberStatus(status).value,)
-        return self._pages(query, page_id, extra, after_psid or "", page_size, _subscriber)
+        return self._pages(
+            query, page_id, extra, after_psid or "", page_size, sql.subscriber_from_row
+        )
 
     def _pages(
         self,
@@ -409,7 +266,7 @@ class PostgresStore:
         decode: Callable[[Sequence[Any]], _T],
     ) -> Iterator[_T]:
         while True:
-            rows = self._rows("read a page", query, (scope, after, *extra, page_size))
+            rows = self._pool.rows("read a page", query, (scope, after, *extra, page_size))
             for row in rows:
                 yield decode(row)
             if len(rows) < page_size:
@@ -422,7 +279,7 @@ class PostgresStore:
         """See :meth:`fmc.store.SubscriberStore.dedup_check_and_mark`."""
         now = utc(now, "now")
         cutoff = now - window
-        with self._cond:
+        with self._lock:
             self._dedup_calls += 1
             purge = self._dedup_calls % _PURGE_EVERY == 0
 
@@ -432,11 +289,11 @@ class PostgresStore:
                 conn.execute("DELETE FROM dedup WHERE seen_at <= %s", (cutoff,))
             return not marked
 
-        return self._run("check a dedup key", mark)
+        return self._pool.run("check a dedup key", mark)
 
     def outbox_put(self, item: OutboxItem) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
-        jsonb = self._pg.types.json.Jsonb
+        jsonb = self._pool.pg.types.json.Jsonb
         params = (
             item.url,
             bytes(item.body),
@@ -451,18 +308,18 @@ class PostgresStore:
             "INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, "
             "next_attempt_at, last_error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
         )
-        return self._run(
+        return self._pool.run(
             "store an outbox item", lambda c: int(c.execute(query, params).fetchone()[0])
         )
 
     def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """See :meth:`fmc.store.SubscriberStore.outbox_due`."""
-        rows = self._rows("read the outbox", sql.OUTBOX_DUE, (utc(now, "now"), limit))
-        return [_outbox_item(row) for row in rows]
+        rows = self._pool.rows("read the outbox", sql.OUTBOX_DUE, (utc(now, "now"), limit))
+        return [sql.outbox_item_from_row(row) for row in rows]
 
     def outbox_ack(self, item_id: int) -> None:
         """See :meth:`fmc.store.SubscriberStore.outbox_ack`."""
-        self._run(
+        self._pool.run(
             "ack an outbox item",
             lambda c: c.execute("DELETE FROM outbox WHERE id = %s", (item_id,)),
         )
@@ -475,11 +332,11 @@ class PostgresStore:
             "UPDATE outbox SET next_attempt_at = %s, attempts = %s, last_error = %s WHERE id = %s"
         )
         params = (utc(next_attempt_at, "next_attempt_at"), attempts, last_error, item_id)
-        self._run("defer an outbox item", lambda c: c.execute(query, params))
+        self._pool.run("defer an outbox item", lambda c: c.execute(query, params))
 
     def outbox_count(self) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
-        return int(self._rows("count the outbox", "SELECT count(*) FROM outbox")[0][0])
+        return int(self._pool.rows("count the outbox", "SELECT count(*) FROM outbox")[0][0])
 
     # -- broadcast journal -------------------------------------------------------------
 
@@ -490,19 +347,15 @@ class PostgresStore:
         params = (broadcast_id, page_id, purpose, message, utc(created_at, "created_at"))
 
         def begin(conn: Any) -> Any:
-            conn.execute(
-                "INSERT INTO broadcasts (broadcast_id, page_id, purpose, message, created_at) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                params,
-            )
-            return conn.execute(_BROADCAST_SELECT, (broadcast_id,)).fetchone()
+            conn.execute(sql.BROADCAST_INSERT, params)
+            return conn.execute(sql.BROADCAST_SELECT, (broadcast_id,)).fetchone()
 
-        return _broadcast(self._run("begin a broadcast", begin))
+        return sql.broadcast_from_row(self._pool.run("begin a broadcast", begin))
 
     def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
         """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
-        rows = self._rows("read a broadcast", _BROADCAST_SELECT, (broadcast_id,))
-        return _broadcast(rows[0]) if rows else None
+        rows = self._pool.rows("read a broadcast", sql.BROADCAST_SELECT, (broadcast_id,))
+        return sql.broadcast_from_row(rows[0]) if rows else None
 
     def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
         """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
@@ -511,7 +364,7 @@ class PostgresStore:
         if not wanted:
             return []
         params = (broadcast_id, at, sorted(wanted))
-        rows = self._run(
+        rows = self._pool.run(
             "claim journal entries", lambda c: c.execute(sql.JOURNAL_CLAIM, params).fetchall()
         )
         claimed = {row[0] for row in rows}
@@ -521,7 +374,7 @@ class PostgresStore:
         """See :meth:`fmc.store.SubscriberStore.journal_states`."""
         if not psids:
             return {}
-        rows = self._rows(
+        rows = self._pool.rows(
             "read journal states",
             "SELECT psid, state FROM journal WHERE broadcast_id = %s AND psid = ANY(%s)",
             (broadcast_id, list(ordered_unique(psids))),
@@ -548,7 +401,9 @@ class PostgresStore:
             "RETURNING psid"
         )
         params = (at, broadcast_id, sorted(wanted), states)
-        rows = self._run("reclaim journal entries", lambda c: c.execute(query, params).fetchall())
+        rows = self._pool.run(
+            "reclaim journal entries", lambda c: c.execute(query, params).fetchall()
+        )
         moved = {row[0] for row in rows}
         return [psid for psid in wanted if psid in moved]
 
@@ -567,7 +422,7 @@ class PostgresStore:
             [e.detail for e in rows],
             [_opt_utc(e.updated_at, "updated_at") for e in rows],
         )
-        self._run("record journal entries", lambda c: c.execute(sql.JOURNAL_RECORD, params))
+        self._pool.run("record journal entries", lambda c: c.execute(sql.JOURNAL_RECORD, params))
 
     def journal_entries(
         self,
@@ -584,11 +439,11 @@ class PostgresStore:
         if states is not None:
             query = sql.JOURNAL_PAGE_BY_STATES
             extra = ([JournalState(s).value for s in states],)
-        return self._pages(query, broadcast_id, extra, "", page_size, _entry)
+        return self._pages(query, broadcast_id, extra, "", page_size, sql.entry_from_row)
 
     def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
         """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
-        rows = self._rows(
+        rows = self._pool.rows(
             "count journal entries",
             "SELECT state, count(*) FROM journal WHERE broadcast_id = %s GROUP BY state",
             (broadcast_id,),
@@ -601,13 +456,7 @@ class PostgresStore:
 
     def close(self) -> None:
         """Close the idle connections; connections in use close when released."""
-        with self._cond:
-            self._closed = True
-            idle, self._idle = self._idle, []
-            self._open -= len(idle)
-            self._cond.notify_all()
-        for conn in idle:
-            conn.close()
+        self._pool.close()
 
     def __enter__(self) -> PostgresStore:
         """Return the store itself."""
@@ -625,10 +474,3 @@ class PostgresStore:
 
 class _NoChangeError(Exception):
     """Raised inside a token transaction to roll it back when nothing changes."""
-
-
-_INSERT_BARE = "INSERT INTO subscribers (page_id, psid) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-_BROADCAST_SELECT = (
-    "SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts "
-    "WHERE broadcast_id = %s"
-)

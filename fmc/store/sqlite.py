@@ -14,14 +14,12 @@ from typing import Any, TypeVar
 
 import attrs
 
-from fmc.errors import ConfigurationError, StoreError
+from fmc.errors import ConfigurationError
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _sqlite_schema as sql
 from fmc.store._codec import (
-    converted,
-    from_micros,
     merge_events,
     ordered_unique,
     to_micros,
@@ -29,6 +27,7 @@ from fmc.store._codec import (
     tokens_to_data,
     utc,
 )
+from fmc.store._sqlite_pool import SQLitePool
 from fmc.store.base import BroadcastInfo, EventRecord
 
 __all__ = ["SQLiteStore"]
@@ -38,11 +37,6 @@ _PURGE_EVERY = 1000
 #: SQLite's default limit on host parameters is 999 in old versions; stay well below.
 _CHUNK = 500
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "database is locked" in text or "busy" in text
 
 
 def _fetchall(
@@ -58,40 +52,6 @@ def _marks(count: int) -> str:
 def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-def _subscriber(row: tuple[Any, ...]) -> Subscriber:
-    return Subscriber(
-        page_id=row[0],
-        psid=row[1],
-        status=SubscriberStatus(row[2]),
-        first_seen_at=from_micros(row[3]),
-        last_interaction_at=from_micros(row[4]),
-        last_human_agent_at=from_micros(row[5]),
-        name=row[6],
-        locale=row[7],
-        timezone=row[8],
-        tokens=converted(tokens_from_data(json.loads(row[9]))),
-        status_reason=row[10],
-    )
-
-
-def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
-    return OutboxItem(
-        id=row[0],
-        url=row[1],
-        body=bytes(row[2]),
-        headers=converted([(str(k), str(v)) for k, v in json.loads(row[3])]),
-        order_key=row[4],
-        created_at=_required(from_micros(row[5])),
-        attempts=row[6],
-        next_attempt_at=from_micros(row[7]),
-        last_error=row[8],
-    )
-
-
-def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], from_micros(row[5]))
 
 
 class SQLiteStore:
@@ -155,105 +115,24 @@ class SQLiteStore:
             raise ConfigurationError(
                 "busy_timeout and busy_retries must be >= 0, max_idle_connections >= 1"
             )
-        self._busy_timeout = busy_timeout
-        self._busy_retries = busy_retries
-        self._synchronous = synchronous.upper()
-        self._max_idle = max_idle_connections
-        self._sleep = sleep
+        self._pool = SQLitePool(
+            self._path,
+            busy_timeout=busy_timeout,
+            busy_retries=busy_retries,
+            synchronous=synchronous.upper(),
+            max_idle=max_idle_connections,
+            sleep=sleep,
+        )
         self._lock = threading.Lock()
-        self._idle: list[sqlite3.Connection] = []
-        self._closed = False
         self._dedup_calls = 0
-        conn = self._connect()
-        try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"SQLite could not put {self._path!r} in WAL mode (got {mode!r})")
-            self._retrying(lambda: sql.migrate(conn))
-        except sqlite3.Error as exc:
-            conn.close()
-            raise StoreError(f"SQLite could not open {self._path!r}: {exc}") from exc
-        except BaseException:
-            conn.close()
-            raise
-        self._release(conn)
+        self._pool.open()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
 
-    # -- connections and transactions --------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self._path,
-                timeout=self._busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite could not open {self._path!r}: {exc}") from exc
-        return conn
-
-    def _acquire(self) -> sqlite3.Connection:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the SQLiteStore is closed")
-            if self._idle:
-                return self._idle.pop()
-        return self._connect()
-
-    def _release(self, conn: sqlite3.Connection) -> None:
-        with self._lock:
-            if not self._closed and len(self._idle) < self._max_idle and not conn.in_transaction:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    def _retrying(self, operation: Callable[[], _T]) -> _T:
-        for attempt in range(self._busy_retries + 1):
-            try:
-                return operation()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == self._busy_retries:
-                    raise
-                self._sleep(min(0.05 * 2**attempt, 1.0))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _run(self, what: str, operation: Callable[[sqlite3.Connection], _T], write: bool) -> _T:
-        conn = self._acquire()
-        try:
-
-            def attempt() -> _T:
-                if not write:
-                    return operation(conn)
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = operation(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                return result
-
-            return self._retrying(attempt)
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite could not {what} in {self._path!r}: {exc}") from exc
-        finally:
-            self._release(conn)
-
-    def _read(self, what: str, operation: Callable[[sqlite3.Connection], _T]) -> _T:
-        return self._run(what, operation, write=False)
-
-    def _write(self, what: str, operation: Callable[[sqlite3.Connection], _T]) -> _T:
-        return self._run(what, operation, write=True)
-
     def schema_version(self) -> int:
         """Return the schema version of the file."""
-        return self._read(
+        return self._pool.read(
             "read the schema version",
             lambda c: int(c.execute("SELECT max(version) FROM schema_version").fetchone()[0]),
         )
@@ -262,11 +141,11 @@ class SQLiteStore:
 
     def get(self, page_id: str, psid: str) -> Subscriber | None:
         """See :meth:`fmc.store.SubscriberStore.get`."""
-        row = self._read(
+        row = self._pool.read(
             "read a subscriber",
             lambda c: c.execute(sql.SELECT_SUBSCRIBER, (page_id, psid)).fetchone(),
         )
-        return None if row is None else _subscriber(row)
+        return None if row is None else sql.subscriber_from_row(row)
 
     def record_event(
         self, page_id: str, psid: str, *, at: datetime, interaction: bool, human_agent: bool = False
@@ -287,7 +166,7 @@ class SQLiteStore:
             for e in merge_events(records)
         ]
         if params:
-            self._write("record events", lambda c: c.executemany(sql.RECORD_EVENT, params))
+            self._pool.write("record events", lambda c: c.executemany(sql.RECORD_EVENT, params))
 
     def set_status(
         self,
@@ -300,7 +179,7 @@ class SQLiteStore:
     ) -> None:
         """See :meth:`fmc.store.SubscriberStore.set_status`."""
         params = (page_id, psid, SubscriberStatus(status).value, reason, to_micros(at, "at"))
-        self._write("set a status", lambda c: c.execute(sql.SET_STATUS, params))
+        self._pool.write("set a status", lambda c: c.execute(sql.SET_STATUS, params))
 
     def update_profile(
         self,
@@ -313,7 +192,7 @@ class SQLiteStore:
     ) -> None:
         """See :meth:`fmc.store.SubscriberStore.update_profile`."""
         params = (page_id, psid, name, locale, timezone)
-        self._write("update a profile", lambda c: c.execute(sql.UPDATE_PROFILE, params))
+        self._pool.write("update a profile", lambda c: c.execute(sql.UPDATE_PROFILE, params))
 
     def _tokens(self, conn: sqlite3.Connection, page_id: str, psid: str) -> list[NotificationToken]:
         row = conn.execute(
@@ -334,7 +213,7 @@ class SQLiteStore:
             tokens = [t for t in self._tokens(conn, page_id, psid) if t.token != token.token]
             self._save_tokens(conn, page_id, psid, [*tokens, token])
 
-        self._write("add a token", add)
+        self._pool.write("add a token", add)
 
     def set_token_status(self, page_id: str, psid: str, token: str, status: TokenStatus) -> bool:
         """See :meth:`fmc.store.SubscriberStore.set_token_status`."""
@@ -348,7 +227,7 @@ class SQLiteStore:
             self._save_tokens(conn, page_id, psid, changed)
             return True
 
-        return self._write("set a token status", change)
+        return self._pool.write("set a token status", change)
 
     def count(self, page_id: str, *, status: SubscriberStatus | None = None) -> int:
         """See :meth:`fmc.store.SubscriberStore.count`."""
@@ -358,7 +237,7 @@ class SQLiteStore:
             query += " AND status = ?"
             params = (page_id, SubscriberStatus(status).value)
         return int(
-            self._read("count subscribers", lambda c: c.execute(query, params).fetchone()[0])
+            self._pool.read("count subscribers", lambda c: c.execute(query, params).fetchone()[0])
         )
 
     def iter_subscribers(
@@ -374,7 +253,9 @@ class SQLiteStore:
             raise ValueError("page_size must be at least 1")
         query = sql.SUBSCRIBERS_PAGE if status is None else sql.SUBSCRIBERS_PAGE_BY_STATUS
         extra = () if status is None else (SubscriberStatus(status).value,)
-        return self._pages(query, page_id, extra, after_psid or "", page_size, 1, _subscriber)
+        return self._pages(
+            query, page_id, extra, after_psid or "", page_size, 1, sql.subscriber_from_row
+        )
 
     def _pages(
         self,
@@ -388,7 +269,7 @@ class SQLiteStore:
     ) -> Iterator[_T]:
         while True:
             params = (scope, after, *extra, page_size)
-            rows = self._read("read a page", _fetchall(query, params))
+            rows = self._pool.read("read a page", _fetchall(query, params))
             for row in rows:
                 yield decode(row)
             if len(rows) < page_size:
@@ -411,7 +292,7 @@ class SQLiteStore:
                 conn.execute("DELETE FROM dedup WHERE seen_at <= ?", (cutoff,))
             return not marked
 
-        return self._write("check a dedup key", mark)
+        return self._pool.write("check a dedup key", mark)
 
     def outbox_put(self, item: OutboxItem) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
@@ -429,19 +310,21 @@ class SQLiteStore:
             "INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, "
             "next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        return self._write(
+        return self._pool.write(
             "store an outbox item", lambda c: int(c.execute(query, params).lastrowid or 0)
         )
 
     def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """See :meth:`fmc.store.SubscriberStore.outbox_due`."""
         params = (to_micros(now, "now"), limit)
-        rows = self._read("read the outbox", lambda c: c.execute(sql.OUTBOX_DUE, params).fetchall())
-        return [_outbox_item(row) for row in rows]
+        rows = self._pool.read(
+            "read the outbox", lambda c: c.execute(sql.OUTBOX_DUE, params).fetchall()
+        )
+        return [sql.outbox_item_from_row(row) for row in rows]
 
     def outbox_ack(self, item_id: int) -> None:
         """See :meth:`fmc.store.SubscriberStore.outbox_ack`."""
-        self._write(
+        self._pool.write(
             "ack an outbox item", lambda c: c.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
         )
 
@@ -451,12 +334,12 @@ class SQLiteStore:
         """See :meth:`fmc.store.SubscriberStore.outbox_defer`."""
         query = "UPDATE outbox SET next_attempt_at = ?, attempts = ?, last_error = ? WHERE id = ?"
         params = (to_micros(next_attempt_at, "next_attempt_at"), attempts, last_error, item_id)
-        self._write("defer an outbox item", lambda c: c.execute(query, params))
+        self._pool.write("defer an outbox item", lambda c: c.execute(query, params))
 
     def outbox_count(self) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
         query = "SELECT count(*) FROM outbox"
-        return int(self._read("count the outbox", lambda c: c.execute(query).fetchone()[0]))
+        return int(self._pool.read("count the outbox", lambda c: c.execute(query).fetchone()[0]))
 
     # -- broadcast journal -------------------------------------------------------------
 
@@ -467,21 +350,18 @@ class SQLiteStore:
         params = (broadcast_id, page_id, purpose, message, to_micros(created_at, "created_at"))
 
         def begin(conn: sqlite3.Connection) -> tuple[Any, ...]:
-            conn.execute(
-                "INSERT OR IGNORE INTO broadcasts (broadcast_id, page_id, purpose, message, "
-                "created_at) VALUES (?, ?, ?, ?, ?)",
-                params,
-            )
-            return tuple(conn.execute(_BROADCAST_SELECT, (broadcast_id,)).fetchone())
+            conn.execute(sql.BROADCAST_INSERT, params)
+            return tuple(conn.execute(sql.BROADCAST_SELECT, (broadcast_id,)).fetchone())
 
-        return _broadcast(self._write("begin a broadcast", begin))
+        return sql.broadcast_from_row(self._pool.write("begin a broadcast", begin))
 
     def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
         """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
-        row = self._read(
-            "read a broadcast", lambda c: c.execute(_BROADCAST_SELECT, (broadcast_id,)).fetchone()
+        row = self._pool.read(
+            "read a broadcast",
+            lambda c: c.execute(sql.BROADCAST_SELECT, (broadcast_id,)).fetchone(),
         )
-        return None if row is None else _broadcast(row)
+        return None if row is None else sql.broadcast_from_row(row)
 
     def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
         """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
@@ -498,7 +378,7 @@ class SQLiteStore:
                 if conn.execute(query, (broadcast_id, psid, at_us)).rowcount == 1
             ]
 
-        return self._write("claim journal entries", claim) if psids else []
+        return self._pool.write("claim journal entries", claim) if psids else []
 
     def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
         """See :meth:`fmc.store.SubscriberStore.journal_states`."""
@@ -506,7 +386,7 @@ class SQLiteStore:
         for chunk in _chunks(ordered_unique(psids)):
             query = sql.JOURNAL_STATES.format(psids=_marks(len(chunk)))
             params = (broadcast_id, *chunk)
-            rows = self._read("read journal states", _fetchall(query, params))
+            rows = self._pool.read("read journal states", _fetchall(query, params))
             states.update((psid, JournalState(state)) for psid, state in rows)
         return states
 
@@ -532,7 +412,7 @@ class SQLiteStore:
                 if conn.execute(query, (at_us, broadcast_id, psid, *states)).rowcount == 1
             ]
 
-        return self._write("reclaim journal entries", reclaim)
+        return self._pool.write("reclaim journal entries", reclaim)
 
     def journal_record(self, entries: Sequence[JournalEntry]) -> None:
         """See :meth:`fmc.store.SubscriberStore.journal_record`."""
@@ -548,7 +428,7 @@ class SQLiteStore:
             for e in entries
         ]
         if params:
-            self._write(
+            self._pool.write(
                 "record journal entries", lambda c: c.executemany(sql.JOURNAL_RECORD, params)
             )
 
@@ -566,12 +446,12 @@ class SQLiteStore:
         query = sql.JOURNAL_PAGE
         if states is not None:
             query = sql.JOURNAL_PAGE_BY_STATES.format(states=_marks(len(values)) or "NULL")
-        return self._pages(query, broadcast_id, values, "", page_size, 1, _entry)
+        return self._pages(query, broadcast_id, values, "", page_size, 1, sql.entry_from_row)
 
     def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
         """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
         query = "SELECT state, count(*) FROM journal WHERE broadcast_id = ? GROUP BY state"
-        rows = self._read(
+        rows = self._pool.read(
             "count journal entries", lambda c: c.execute(query, (broadcast_id,)).fetchall()
         )
         counts = dict.fromkeys(JournalState, 0)
@@ -582,11 +462,7 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close the idle connections; connections in use close when released."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        self._pool.close()
 
     def __enter__(self) -> SQLiteStore:
         """Return the store itself."""
@@ -600,19 +476,3 @@ class SQLiteStore:
     ) -> None:
         """Close the store."""
         self.close()
-
-
-_BROADCAST_SELECT = (
-    "SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts "
-    "WHERE broadcast_id = ?"
-)
-
-
-def _required(value: datetime | None) -> datetime:
-    if value is None:
-        raise StoreError("a required time is missing from the database")
-    return value
-
-
-def _broadcast(row: tuple[Any, ...]) -> BroadcastInfo:
-    return BroadcastInfo(row[0], row[1], row[2], row[3], _required(from_micros(row[4])))

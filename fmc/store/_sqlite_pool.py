@@ -1,0 +1,170 @@
+"""Connections to one SQLite file and the transaction runner of :class:`~fmc.store.SQLiteStore`."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from fmc.errors import StoreError
+from fmc.store import _sqlite_schema as sql
+
+__all__ = ["SQLitePool"]
+
+_T = TypeVar("_T")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "busy" in text
+
+
+class SQLitePool:
+    """A pool of autocommit connections to one file, each used by one thread at a time.
+
+    Connections are opened on demand and up to ``max_idle`` are kept for
+    reuse, so servers that start a thread per request do not leak them.
+
+    Args:
+        path: The database file.
+        busy_timeout: Seconds a statement waits for another connection's lock.
+        busy_retries: How many times an operation still refused as busy is retried.
+        synchronous: The ``synchronous`` pragma (already validated).
+        max_idle: How many idle connections are kept.
+        sleep: Called with the seconds to wait between busy retries.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        busy_timeout: float,
+        busy_retries: int,
+        synchronous: str,
+        max_idle: int,
+        sleep: Callable[[float], None],
+    ) -> None:
+        """Remember the settings; :meth:`open` connects."""
+        self.path = path
+        self._busy_timeout = busy_timeout
+        self._busy_retries = busy_retries
+        self._synchronous = synchronous
+        self._max_idle = max_idle
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+
+    def open(self) -> None:
+        """Connect, switch the file to WAL and apply missing migrations.
+
+        Raises:
+            StoreError: the file cannot be opened, is not a database, cannot
+                use WAL, or was written by a newer fmc.
+        """
+        conn = self._connect()
+        try:
+            mode = self._retrying(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+            if str(mode).lower() != "wal":
+                raise StoreError(f"SQLite could not put {self.path!r} in WAL mode (got {mode!r})")
+            self._retrying(lambda: sql.migrate(conn))
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"SQLite could not open {self.path!r}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._release(conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # ``timeout`` is SQLite's busy timeout: how long a statement waits for a lock.
+            conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite could not open {self.path!r}: {exc}") from exc
+        return conn
+
+    def _acquire(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the SQLiteStore is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < self._max_idle and not conn.in_transaction:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _retrying(self, operation: Callable[[], _T]) -> _T:
+        for attempt in range(self._busy_retries + 1):
+            try:
+                return operation()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == self._busy_retries:
+                    raise
+                self._sleep(min(0.05 * 2**attempt, 1.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run(self, what: str, operation: Callable[[sqlite3.Connection], _T], write: bool) -> _T:
+        conn = self._acquire()
+
+        def attempt() -> _T:
+            if not write:
+                return operation(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = operation(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+        try:
+            return self._retrying(attempt)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite could not {what} in {self.path!r}: {exc}") from exc
+        finally:
+            self._release(conn)
+
+    def read(self, what: str, operation: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``operation`` on a connection outside any explicit transaction.
+
+        Args:
+            what: What is being done, for the error message.
+            operation: Reads through the connection; may run again if busy.
+
+        Raises:
+            StoreError: SQLite failed, or stayed busy through every retry.
+        """
+        return self._run(what, operation, write=False)
+
+    def write(self, what: str, operation: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``operation`` in ``BEGIN IMMEDIATE`` ... ``COMMIT``, retried whole if busy.
+
+        Args:
+            what: What is being done, for the error message.
+            operation: Reads and writes through the connection; rolled back on
+                any exception, and run again from scratch after a busy error.
+
+        Raises:
+            StoreError: SQLite failed, or stayed busy through every retry.
+        """
+        return self._run(what, operation, write=True)
+
+    def close(self) -> None:
+        """Close idle connections; connections in use close when released."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
