@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
 
 __all__ = ["OutboxItem"]
+
+
+def _header_tuple(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name, value in headers)
 
 
 @attrs.frozen
@@ -28,7 +33,7 @@ class OutboxItem:
 
     url: str
     body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
-    headers: tuple[tuple[str, str], ...] = attrs.field(converter=tuple)
+    headers: tuple[tuple[str, str], ...] = attrs.field(converter=_header_tuple)
     order_key: str
     created_at: datetime
     attempts: int = 0
