@@ -13,7 +13,6 @@ from fmc.store.base import EventRecord
 
 __all__ = [
     "MergedEvent",
-    "converted",
     "from_micros",
     "merge_events",
     "ordered_unique",
@@ -26,15 +25,6 @@ __all__ = [
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
 _T = TypeVar("_T")
-
-
-def converted(value: object) -> Any:
-    """Pass a value to an attrs field with ``converter=tuple``.
-
-    mypy's attrs plugin types such a field's argument as ``Iterable[_T_co]``
-    with the type variable unsolved, which no argument satisfies.
-    """
-    return value
 
 
 def utc(value: datetime, name: str = "datetime") -> datetime:

@@ -14,7 +14,7 @@ from fmc.errors import StoreError
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import Subscriber, SubscriberStatus
-from fmc.store._codec import converted, tokens_from_data
+from fmc.store._codec import tokens_from_data
 from fmc.store.base import BroadcastInfo
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def subscriber_from_row(row: Sequence[Any]) -> Subscriber:
         name=row[6],
         locale=row[7],
         timezone=row[8],
-        tokens=converted(tokens_from_data(row[9])),
+        tokens=tokens_from_data(row[9]),
         status_reason=row[10],
     )
 
@@ -265,7 +265,7 @@ def outbox_item_from_row(row: Sequence[Any]) -> OutboxItem:
         id=row[0],
         url=row[1],
         body=bytes(row[2]),
-        headers=converted([(str(k), str(v)) for k, v in row[3]]),
+        headers=[(str(k), str(v)) for k, v in row[3]],
         order_key=row[4],
         created_at=row[5].astimezone(timezone.utc),
         attempts=row[6],

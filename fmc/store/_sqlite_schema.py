@@ -16,7 +16,7 @@ from fmc.errors import StoreError
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import Subscriber, SubscriberStatus
-from fmc.store._codec import converted, from_micros, tokens_from_data
+from fmc.store._codec import from_micros, tokens_from_data
 from fmc.store.base import BroadcastInfo
 
 __all__ = [
@@ -257,7 +257,7 @@ def subscriber_from_row(row: tuple[Any, ...]) -> Subscriber:
         name=row[6],
         locale=row[7],
         timezone=row[8],
-        tokens=converted(tokens_from_data(json.loads(row[9]))),
+        tokens=tokens_from_data(json.loads(row[9])),
         status_reason=row[10],
     )
 
@@ -268,7 +268,7 @@ def outbox_item_from_row(row: tuple[Any, ...]) -> OutboxItem:
         id=row[0],
         url=row[1],
         body=bytes(row[2]),
-        headers=converted([(str(k), str(v)) for k, v in json.loads(row[3])]),
+        headers=[(str(k), str(v)) for k, v in json.loads(row[3])],
         order_key=row[4],
         created_at=_required(from_micros(row[5])),
         attempts=row[6],

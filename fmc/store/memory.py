@@ -13,7 +13,7 @@ import attrs
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
-from fmc.store._codec import MergedEvent, converted, merge_events, ordered_unique, utc
+from fmc.store._codec import MergedEvent, merge_events, ordered_unique, utc
 from fmc.store.base import BroadcastInfo, EventRecord
 
 __all__ = ["MemoryStore"]
@@ -155,7 +155,7 @@ class MemoryStore:
         with self._lock:
             old = self._existing_or_new(page_id, psid)
             kept = tuple(t for t in old.tokens if t.token != token.token)
-            self._put(attrs.evolve(old, tokens=converted((*kept, token))))
+            self._put(attrs.evolve(old, tokens=(*kept, token)))
 
     def set_token_status(self, page_id: str, psid: str, token: str, status: TokenStatus) -> bool:
         """See :meth:`fmc.store.SubscriberStore.set_token_status`."""
@@ -167,7 +167,7 @@ class MemoryStore:
             tokens = tuple(
                 attrs.evolve(t, status=status) if t.token == token else t for t in old.tokens
             )
-            self._put(attrs.evolve(old, tokens=converted(tokens)))
+            self._put(attrs.evolve(old, tokens=tokens))
             return True
 
     def count(self, page_id: str, *, status: SubscriberStatus | None = None) -> int:
