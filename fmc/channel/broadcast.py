@@ -90,6 +90,7 @@ class BroadcastRun:
         concurrency: int | None = None,
         batch_size: int | None = None,
         chunk_size: int = 200,
+        claim_size: int = 16,
         flush_every: int = 50,
         flush_interval: float = 0.2,
         progress_interval: float = 0.1,
@@ -108,6 +109,7 @@ class BroadcastRun:
         self._concurrency = concurrency
         self._batch_size = batch_size
         self._chunk_size = chunk_size
+        self._claim_size = claim_size
         self._flush_every = flush_every
         self._flush_interval = flush_interval
         self._progress_interval = progress_interval
@@ -124,16 +126,23 @@ class BroadcastRun:
         outcomes: Iterator[SendOutcome] = self._client.send_many(
             self._requests(), concurrency=self._concurrency, batch_size=self._batch_size
         )
-        for outcome in outcomes:
-            self._record(outcome)
-            now = time.monotonic()
-            if len(self._outcomes) >= self._flush_every or now - last_flush >= self._flush_interval:
-                self._flush()
-                last_flush = now
-            if self._progress is not None and now - last_progress >= self._progress_interval:
-                last_progress = now
-                self._report_progress()
-        self._flush()
+        try:
+            for outcome in outcomes:
+                self._record(outcome)
+                now = time.monotonic()
+                if (
+                    len(self._outcomes) >= self._flush_every
+                    or now - last_flush >= self._flush_interval
+                ):
+                    self._flush()
+                    last_flush = now
+                if self._progress is not None and now - last_progress >= self._progress_interval:
+                    last_progress = now
+                    self._report_progress()
+        finally:
+            # Whatever stops the run, the outcomes already known reach the journal,
+            # so only sends whose outcome never came back are left ambiguous.
+            self._flush()
         self._report_progress()
         with self._lock:
             return self._tally.report(
@@ -191,8 +200,7 @@ class BroadcastRun:
         states = self._store.journal_states(bid, [s.psid for s in subscribers])
         now = self._clock()
         journal: list[JournalEntry] = []
-        fresh: list[str] = []
-        again: list[str] = []
+        fresh: set[str] = set()
         chosen: dict[str, tuple[Decision, bool]] = {}
         with self._lock:
             for subscriber in subscribers:
@@ -217,15 +225,33 @@ class BroadcastRun:
                     )
                     continue
                 chosen[subscriber.psid] = (decision, was_ambiguous)
-                (fresh if state is None else again).append(subscriber.psid)
+                if state is None:
+                    fresh.add(subscriber.psid)
         if journal:
             self._store.journal_record(journal)
-        claimed = set(self._store.journal_claim(bid, fresh, at=now)) if fresh else set()
+        # Claim in small groups, just before the client pulls the requests, so a
+        # crash leaves at most the client's window plus one group ambiguous.
+        allowed = list(chosen.items())
+        for start in range(0, len(allowed), self._claim_size):
+            group = allowed[start : start + self._claim_size]
+            yield from self._claim_and_build(group, fresh_psids=fresh, at=now)
+
+    def _claim_and_build(
+        self,
+        group: list[tuple[str, tuple[Decision, bool]]],
+        *,
+        fresh_psids: set[str],
+        at: datetime,
+    ) -> Iterator[SendRequest]:
+        bid = self._broadcast_id
+        fresh = [psid for psid, _ in group if psid in fresh_psids]
+        again = [psid for psid, _ in group if psid not in fresh_psids]
+        claimed = set(self._store.journal_claim(bid, fresh, at=at)) if fresh else set()
         if again:
             claimed.update(
-                self._store.journal_reclaim(bid, again, from_states=self._reclaimable(), at=now)
+                self._store.journal_reclaim(bid, again, from_states=self._reclaimable(), at=at)
             )
-        for psid, (decision, was_ambiguous) in chosen.items():
+        for psid, (decision, was_ambiguous) in group:
             if psid not in claimed:
                 # Another run of the same broadcast took this subscriber first.
                 with self._lock:
