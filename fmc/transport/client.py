@@ -326,11 +326,11 @@ class Client:
         except Exception as exc:
             return [SendOutcome(request, error=exc)]
 
-    def _send_chunk(self, requests: list[SendRequest]) -> list[SendOutcome]:
+    def _send_chunk(self, chunk: list[SendRequest]) -> list[SendOutcome]:
         outcomes: dict[int, SendOutcome] = {}
         calls: dict[int, BatchCall] = {}
         relative_url = f"{self._page_path}/messages"
-        for index, request in enumerate(requests):
+        for index, request in enumerate(chunk):
             try:
                 if not isinstance(request, SendRequest):
                     raise TypeError(f"send_many takes SendRequests, got {type(request).__name__}")
@@ -353,9 +353,9 @@ class Client:
                         retry_later.append(index)
                         item_errors[index] = exc
                     else:
-                        outcomes[index] = SendOutcome(requests[index], error=exc)
+                        outcomes[index] = SendOutcome(chunk[index], error=exc)
                 else:
-                    outcomes[index] = SendOutcome(requests[index], result=result)
+                    outcomes[index] = SendOutcome(chunk[index], result=result)
             pending = retry_later
             if retry_later:
                 # The retry waits as long as the most demanding item asks.
@@ -373,8 +373,8 @@ class Client:
                 per_item = bool(raised) and exc is raised[0]
                 for index in pending:
                     error = item_errors[index] if per_item else exc
-                    outcomes[index] = SendOutcome(requests[index], error=error)
-        return [outcomes[index] for index in range(len(requests))]
+                    outcomes[index] = SendOutcome(chunk[index], error=error)
+        return [outcomes[index] for index in range(len(chunk))]
 
     # -- batches ------------------------------------------------------------------------------
 

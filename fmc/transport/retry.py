@@ -18,6 +18,7 @@ What is retried is decided by the *kind* of error alone (:func:`is_retryable`):
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -91,7 +92,7 @@ class RetryPolicy:
         default=6, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
     )
     timeout: float | None = attrs.field(default=45.0, validator=_positive_or_none)
-    wait_initial: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
+    wait_initial: float = attrs.field(default=0.1, validator=attrs.validators.ge(0))
     wait_max: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
     wait_jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     wait_exp_base: float = attrs.field(default=2.0, validator=attrs.validators.ge(1))
@@ -142,6 +143,11 @@ class BackoffGate:
     for the same pause before it starts, instead of each hammering Meta and
     collecting its own rate-limit error. Waiting sleeps; it never spins.
 
+    Calls that were already in flight when a pause began carry no news when
+    they come back throttled too, so they do not extend it; only a call
+    started after the latest pause was decided does (or Meta's own
+    ``Retry-After``, which always counts).
+
     Args:
         clock: Monotonic clock in seconds.
         sleep: Sleeps for the given seconds.
@@ -157,17 +163,26 @@ class BackoffGate:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._until = 0.0
+        self._decided_at = -math.inf
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, *, sent_at: float | None = None) -> None:
         """Close the gate for ``seconds`` from now (never shortening a longer pause).
 
         Args:
             seconds: How long new calls must wait.
+            sent_at: When the throttled call started; a call started before
+                the latest pause was decided does not extend it. ``None``
+                (Meta said how long to wait) always counts.
         """
         if seconds <= 0:
             return
         with self._lock:
-            self._until = max(self._until, self._clock() + seconds)
+            if sent_at is not None and sent_at < self._decided_at:
+                return
+            now = self._clock()
+            if now + seconds > self._until:
+                self._until = now + seconds
+                self._decided_at = now
 
     def wait(self) -> float:
         """Sleep until the gate is open.
@@ -244,12 +259,15 @@ class Retrier:
     def _retry(self, fn: Callable[[], T], first: Exception, started: float, operation: str) -> T:
         policy = self.policy
         replay: list[Exception] = [first]
+        sent_at = started
 
         def attempt() -> T:
+            nonlocal sent_at
             # Attempt 1 already ran in call(); hand its error to tenacity so
             # that attempt numbers, waits and the deadline count it.
             if replay:
                 raise replay.pop()
+            sent_at = self._clock()
             return fn()
 
         def remaining() -> float | None:
@@ -279,7 +297,10 @@ class Retrier:
             seconds = state.upcoming_sleep
             if isinstance(error, RateLimitError):
                 asked = error.retry_after
-                self.gate.pause(asked if asked else policy.backoff(state.attempt_number))
+                if asked:
+                    self.gate.pause(asked)
+                else:
+                    self.gate.pause(policy.backoff(state.attempt_number), sent_at=sent_at)
             _log.info(
                 "retrying %s after attempt %d failed with %s (code=%s); waiting %.3fs",
                 operation,

@@ -268,6 +268,31 @@ class TestBackoffGate:
         gate.pause(1.0)
         assert gate.wait() == pytest.approx(10.0)
 
+    def test_calls_in_flight_before_a_pause_do_not_extend_it(self, clock) -> None:
+        """A throttled call that started before the current pause was decided is stale news."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        sent_before = clock()
+        clock.sleep(0.01)
+        gate.pause(1.0, sent_at=clock())
+        clock.sleep(0.5)
+        gate.pause(1.0, sent_at=sent_before)
+        assert gate.wait() == pytest.approx(0.5)
+
+    def test_calls_started_after_a_pause_extend_it(self, clock) -> None:
+        """A call started after the latest pause that is throttled again pauses anew."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        gate.pause(1.0, sent_at=clock())
+        clock.sleep(0.5)
+        gate.pause(1.0, sent_at=clock())
+        assert gate.wait() == pytest.approx(1.0)
+
+    def test_retry_after_always_extends(self, clock) -> None:
+        """Meta's own wait counts even when it comes from a call sent before the pause."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        gate.pause(1.0, sent_at=clock())
+        gate.pause(30.0)
+        assert gate.wait() == pytest.approx(30.0)
+
     def test_fake_sleep_cannot_make_it_spin(self) -> None:
         """A sleep that does not move the clock gives one sleep call, not a loop."""
         naps: list[float] = []
