@@ -131,12 +131,12 @@ def _classify(ip: _IP) -> str | None:
         return "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
-    if ip.is_private:
-        return "a private address"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED:
-        return "a shared (carrier-grade NAT) address"
     if ip.is_reserved:
         return "a reserved address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED:
+        return "a shared (carrier-grade NAT) address"
+    if ip.is_private:
+        return "a private address"
     if not ip.is_global:
         return "not a public address"
     return None
@@ -161,7 +161,8 @@ def check_address(address: str, *, allow_private: bool = False) -> None:
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
-            candidates.append(embedded)
+            # The IPv4 address it carries is where a connection ends up: judge that first.
+            candidates.insert(0, embedded)
     for candidate in candidates:
         reason = _classify(candidate)
         if reason is None:
@@ -286,5 +287,6 @@ def resolve(target: Target, *, resolver: Resolver, allow_private: bool = False) 
         try:
             check_address(address, allow_private=allow_private)
         except ForwardingRefused as exc:
-            raise ForwardingRefused(f"host {target.host!r} resolves to {exc.reason}") from None
+            reason = f"host {target.host!r} resolves to a refused address: {exc.reason}"
+            raise ForwardingRefused(reason) from None
     return addresses[0].split("%", 1)[0]

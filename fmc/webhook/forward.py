@@ -518,7 +518,7 @@ class Forwarder:
         return OutboxItem(
             url=job.url,
             body=job.body,
-            headers=job.headers,  # type: ignore[arg-type]  # OutboxItem converts with tuple()
+            headers=job.headers,
             order_key=job.order_key,
             created_at=job.created_at,
             attempts=attempts,
@@ -588,11 +588,10 @@ class Forwarder:
         url = redact_url(job.url)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retry.attempts),
-            wait=tenacity.wait_exponential_jitter(
-                initial=self.retry.wait_initial,
-                max=self.retry.wait_max,
-                jitter=self.retry.wait_jitter,
-            ),
+            wait=tenacity.wait_exponential(
+                multiplier=self.retry.wait_initial, max=self.retry.wait_max
+            )
+            + tenacity.wait_random(0, self.retry.wait_jitter),
             retry=tenacity.retry_if_exception_type(_RetryableError),
             sleep=self._sleep,
             reraise=True,
