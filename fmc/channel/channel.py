@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fmc.store import SubscriberStore
     from fmc.transport import Client
     from fmc.webhook import Forwarder, WebhookHandler
+    from fmc.webhook.events import PolicyEnforcementEvent
 
 __all__ = ["Channel"]
 
@@ -84,8 +85,10 @@ class Channel:
             clock=clock,
             stop_keywords=stop_keywords,
             start_keywords=start_keywords,
+            on_enforcement=self._enforced,
         )
         self._webhook: WebhookHandler | None = None
+        self._blocked_reason: str | None = None
 
     def __repr__(self) -> str:
         return f"Channel(page={self.page.id!r}, store={type(self.store).__name__})"
@@ -114,6 +117,33 @@ class Channel:
             handler.on_delivery(self._registrar.register)
             self._webhook = handler
         return self._webhook
+
+    @property
+    def blocked_reason(self) -> str | None:
+        """Why Meta's policy enforcement blocked the Page's messaging, or ``None``.
+
+        Set by a ``messaging_policy_enforcement`` event with action ``block``
+        and cleared by ``unblock``; while set, :meth:`notify` and
+        :meth:`broadcast` refuse to send (Meta would refuse every send anyway).
+        It lives in memory: a restarted process learns of a block again from
+        Meta's next event or from the errors of its sends.
+        """
+        return self._blocked_reason
+
+    def _enforced(self, event: PolicyEnforcementEvent) -> None:
+        if event.action == "block":
+            self._blocked_reason = event.reason or "Meta blocked the Page's messaging"
+        elif event.action == "unblock":
+            self._blocked_reason = None
+
+    def _refuse_if_blocked(self) -> None:
+        if self._blocked_reason is not None:
+            raise PolicyRefused(
+                Decision.refuse(
+                    f"the Page is blocked by Meta's policy enforcement: {self._blocked_reason}",
+                    rule="page_blocked",
+                )
+            )
 
     def subscriber(self, psid: str) -> Subscriber | None:
         """The stored subscriber with this PSID, or ``None``."""
@@ -152,6 +182,7 @@ class Channel:
             fmc.errors.GraphAPIError: Meta refused the send (a person Meta
                 reports unavailable is marked so before the error is raised).
         """
+        self._refuse_if_blocked()
         subscriber = self._lookup(subscriber_or_psid)
         now = self._clock()
         decision = self.policy.decide(subscriber, purpose, now)
@@ -219,7 +250,9 @@ class Channel:
         Raises:
             ConfigurationError: ``broadcast_id`` names a broadcast started with
                 another message or purpose.
+            PolicyRefused: Meta's policy enforcement blocked the Page.
         """
+        self._refuse_if_blocked()
         run = BroadcastRun(
             page_id=self.page.id,
             client=self.client,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from channel_support import APP_SECRET, NOW
 
 import fmc
@@ -195,3 +196,19 @@ def test_events_for_another_page_are_ignored(channel: fmc.Channel) -> None:
     """Events addressed to another Page do not register subscribers for this one."""
     deliver(channel, message_event("p1", "hi", page_id="999", timestamp=at(1)), page_id="999")
     assert channel.subscriber_count() == 0
+
+
+def test_a_page_block_stops_sending_until_unblocked(channel: fmc.Channel) -> None:
+    """While Meta's policy enforcement blocks the Page, notify refuses with Meta's reason."""
+    deliver(channel, message_event("p1", "hi", page_id=channel.page.id, timestamp=at(1)))
+    deliver(
+        channel, policy_enforcement_event(page_id=channel.page.id, reason="spam", timestamp=at(0.5))
+    )
+    assert channel.blocked_reason == "spam"
+    with pytest.raises(fmc.PolicyRefused, match="policy enforcement: spam"):
+        channel.notify("p1", fmc.Text("hello"), fmc.Purpose.RESPONSE)
+    deliver(
+        channel,
+        policy_enforcement_event(page_id=channel.page.id, action="unblock", timestamp=at(0.2)),
+    )
+    assert channel.blocked_reason is None
