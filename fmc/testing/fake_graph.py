@@ -598,10 +598,12 @@ class FakeGraphAPI:
     def _batch(
         self, items: list[tuple[str, str, dict[str, Any]]], params: Mapping[str, Any], number: int
     ) -> _Answer:
-        try:
-            self._check_auth(params)
-        except Refusal as refusal:
-            return _refused(refusal, self._trace_id())()
+        if "access_token" in params:
+            # A top-level token is only the items' fallback, but a bad one is refused at once.
+            try:
+                self._check_auth(params)
+            except Refusal as refusal:
+                return _refused(refusal, self._trace_id())()
         include_headers = str(params.get("include_headers", "true")).lower() != "false"
         inherited = {
             key: params[key] for key in ("access_token", "appsecret_proof") if key in params
@@ -695,12 +697,9 @@ class FakeGraphAPI:
                 for field in fields:
                     self.messenger_profile.pop(field, None)
             return _Answer(200, _SUCCESS)
-        update = {
-            key: _rules.json_param(key, value)
-            for key, value in params.items()
-            if key not in ("access_token", "appsecret_proof")
-        }
-        _known_profile_fields(update)
+        given = {k: v for k, v in params.items() if k not in ("access_token", "appsecret_proof")}
+        _known_profile_fields(given)
+        update = {key: _rules.json_param(key, value) for key, value in given.items()}
         with self._lock:
             _rules.check_profile_fields(update, self.messenger_profile)
             self.messenger_profile.update(update)

@@ -569,6 +569,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-version", default=None)
     parser.add_argument("--backlog", type=int, default=1024)
     parser.add_argument(
+        "--ignore-stdin", action="store_true", help="serve until SIGTERM, whatever stdin does"
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         type=_fault_arg,
@@ -576,6 +579,24 @@ def _parser() -> argparse.ArgumentParser:
         help="KIND[:key=value,...] or a JSON object; repeatable",
     )
     return parser
+
+
+def _serve_until_done(done: threading.Event, stdin: IO[bytes] | None) -> None:
+    """Wait for SIGTERM (``done``) or the end of stdin, reading stdin's raw descriptor.
+
+    Reading the raw descriptor from this thread, rather than the buffered stream
+    from a daemon thread, leaves no thread holding stdin's lock at exit.
+    """
+    if stdin is None:
+        while not done.wait(0.5):
+            pass
+        return
+    descriptor = stdin.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(descriptor, selectors.EVENT_READ)
+        while not done.is_set():
+            if selector.select(0.5) and not os.read(descriptor, 65536):
+                return
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: IO[bytes] | None = None) -> int:
@@ -599,15 +620,6 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[bytes] | None = None) -
         faults=args.fault,
     )
     done = threading.Event()
-    stream = stdin if stdin is not None else sys.stdin.buffer
-
-    def wait_for_eof() -> None:
-        try:
-            while stream.read(65536):
-                pass
-        except (OSError, ValueError):
-            pass
-        done.set()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         done.set()
@@ -616,11 +628,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: IO[bytes] | None = None) -
     previous = signal.signal(signal.SIGTERM, on_signal) if in_main_thread else None
     server = FakeGraphServer(fake, host=args.host, port=args.port, backlog=args.backlog).start()
     try:
-        threading.Thread(target=wait_for_eof, name="fmc-fake-graph-stdin", daemon=True).start()
         sys.stdout.write(server.url + "\n")
         sys.stdout.flush()
-        while not done.wait(0.5):
-            pass
+        _serve_until_done(done, None if args.ignore_stdin else (stdin or sys.stdin.buffer))
     except KeyboardInterrupt:
         pass
     finally:
