@@ -213,6 +213,18 @@ class TestSendManyBatches:
         assert all(isinstance(o.error, SendTimeoutError) and o.ambiguous for o in outcomes)
         assert graph.call_count == 1
 
+    @pytest.mark.parametrize(
+        "answer",
+        [{"json": {"ok": True}}, {"text": "<html>"}, {"json": [_ok("a")]}],
+        ids=["object", "html", "wrong-length"],
+    )
+    def test_unreadable_batch_answer_is_ambiguous(self, client, graph, batch_url, answer) -> None:
+        """A 200 batch answer that cannot be mapped makes every item ambiguous, sent once."""
+        graph.post(batch_url, **answer)
+        outcomes = list(client.send_many([_request("a"), _request("b")], batch_size=2))
+        assert all(isinstance(o.error, UncertainDeliveryError) for o in outcomes)
+        assert graph.call_count == 1
+
     def test_whole_batch_permanent_error_fails_every_item(self, client, graph, batch_url) -> None:
         """A batch refused for its token gives every item that error."""
         graph.post(batch_url, status_code=400, json={"error": {"code": 190, "message": "expired"}})

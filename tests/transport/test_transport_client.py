@@ -255,6 +255,18 @@ class TestErrors:
             client.send(Recipient("42"), Text("x"))
         assert graph.call_count == 4
 
+    @pytest.mark.parametrize(
+        "exc",
+        [requests.exceptions.SSLError("handshake failed"), requests.exceptions.ProxyError("no")],
+        ids=["tls-handshake", "proxy"],
+    )
+    def test_handshake_failures_are_retried(self, client, graph, messages_url, exc) -> None:
+        """A TLS or proxy handshake failure wrote no request: retried, then NetworkError."""
+        graph.post(messages_url, exc=exc)
+        with pytest.raises(NetworkError):
+            client.send(Recipient("42"), Text("x"))
+        assert graph.call_count == 4
+
     def test_read_timeout_is_ambiguous_and_not_retried(self, client, graph, messages_url) -> None:
         """A read timeout after sending raises SendTimeoutError after exactly one call."""
         graph.post(messages_url, exc=requests.exceptions.ReadTimeout("read timed out"))
@@ -416,6 +428,14 @@ class TestConstruction:
             assert adapter._pool_maxsize >= 64
             assert adapter.max_retries.total == 0
 
+    def test_send_many_grows_the_pool(self, page, graph, messages_url) -> None:
+        """send_many with more threads than the client's concurrency enlarges the owned pool."""
+        graph.post(messages_url, json=OK)
+        with Client(page, concurrency=4) as client:
+            list(client.send_many([SendRequest(Recipient("42"), Text("x"))], concurrency=32))
+            adapter = client._http.session.get_adapter("https://graph.facebook.com")
+            assert adapter._pool_maxsize == 32
+
     def test_close_closes_only_an_owned_session(self, page) -> None:
         """An injected session stays open after the client closes."""
         session = requests.Session()
@@ -484,6 +504,18 @@ class TestProfiles:
                 }
             }
         }
+
+    def test_upload_accepts_numeric_id(self, client, graph) -> None:
+        """A numeric attachment_id is returned as a string."""
+        graph.post(
+            "https://graph.facebook.com/v25.0/1234/message_attachments", json={"attachment_id": 77}
+        )
+        assert client.upload_attachment("video", "https://cdn.test/v.mp4") == "77"
+
+    def test_upload_refuses_unknown_type(self, client) -> None:
+        """An attachment type Meta does not know is refused before any call."""
+        with pytest.raises(ValueError, match="sticker"):
+            client.upload_attachment("sticker", "https://cdn.test/a.png")
 
     def test_upload_without_id_is_an_error(self, client, graph) -> None:
         """An upload answer without attachment_id raises GraphAPIError."""
