@@ -1,0 +1,55 @@
+"""A typed tour of the public API, checked by ``mypy --strict`` (``nox -s typecheck``).
+
+It is not run as a test; it fails the type check when a public signature
+changes in a way that would break users' typed code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fmc
+from fmc.adapters.wsgi import make_app
+
+
+def send_examples(client: fmc.Client) -> fmc.SendResult:
+    recipient = fmc.Recipient(id="PSID")
+    client.sender_action(recipient, fmc.SenderAction.TYPING_ON)
+    quick = fmc.QuickReply(title="Yes", payload="YES")
+    client.send(recipient, fmc.Text("Ready?", quick_replies=(quick,)))
+    button = fmc.PostbackButton("Start", "START")
+    return client.send_request(
+        fmc.SendRequest(
+            recipient,
+            fmc.ButtonTemplate("Pick one", (button,)),
+            tag=fmc.MessageTag.POST_PURCHASE_UPDATE,
+        )
+    )
+
+
+def many(client: fmc.Client, psids: list[str]) -> Iterator[fmc.SendOutcome]:
+    requests = (fmc.SendRequest(fmc.Recipient(id=p), fmc.Text("hi")) for p in psids)
+    return client.send_many(requests, concurrency=32, batch_size=50)
+
+
+def channel_examples(page: fmc.Page, client: fmc.Client) -> fmc.BroadcastReport:
+    channel = fmc.Channel(
+        page,
+        client=client,
+        store=fmc.SQLiteStore("fmc.db"),
+        policy=fmc.MessagingPolicy(permissions={"pages_messaging"}),
+        verify_token="verify",
+    )
+    handler: fmc.WebhookHandler = channel.webhook
+
+    @handler.on(fmc.MessageEvent)
+    def echo(event: fmc.MessageEvent) -> None:
+        if event.text:
+            channel.notify(event.sender_id, fmc.Text(event.text), fmc.Purpose.RESPONSE)
+
+    response: fmc.Response = handler.respond("POST", {}, {}, b"{}")
+    assert response.status in (200, 400, 403)
+    make_app(handler)
+    decision: fmc.Decision = channel.decide("PSID", fmc.Purpose.NEWS)
+    assert isinstance(decision.reason, str)
+    return channel.broadcast(fmc.Text("Breaking"), fmc.Purpose.NEWS, batch_size=50)
