@@ -19,12 +19,14 @@ from urllib.parse import urlencode
 import attrs
 
 from fmc.errors import GraphAPIError, UncertainDeliveryError, graph_error_from_response
+from fmc.transport.http import decode_answer
 
 __all__ = [
     "MAX_BATCH_SIZE",
     "BatchAnswer",
     "BatchCall",
     "decode_batch_answers",
+    "decode_send_answer",
     "encode_batch_form",
     "encode_form_body",
 ]
@@ -190,3 +192,27 @@ def decode_batch_answers(data: object, count: int) -> list[BatchAnswer | None]:
             )
         answers.append(BatchAnswer(code, body))
     return answers
+
+
+def decode_send_answer(answer: BatchAnswer | None) -> dict[str, Any]:
+    """Decode the answer to one send inside a batch, or raise its typed error.
+
+    Args:
+        answer: The call's answer; ``None`` when Graph did not complete it.
+
+    Returns:
+        The decoded JSON object of a successful send.
+
+    Raises:
+        GraphAPIError: The typed error of a failed send; an
+            :class:`~fmc.errors.UncertainDeliveryError` for a call Graph did not
+            complete or a success that cannot be read.
+    """
+    if answer is None:
+        raise UncertainDeliveryError(
+            "Graph did not complete this call of the batch; "
+            "the message may or may not have been sent",
+            status=200,
+        )
+    data: dict[str, Any] = decode_answer(answer.code, answer.body, {}, sends_message=True)
+    return data

@@ -4,7 +4,8 @@
 are handed back, so that at most ``window`` items are held at any time (in a
 worker, waiting for one, or finished and not yet yielded). That keeps a
 broadcast over millions of subscribers in constant memory and lets the input
-be an unbounded generator.
+be an unbounded generator. :func:`send_chunk` sends one chunk of requests as a
+Graph batch and retries only the items Meta throttled.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import TypeVar
 
-__all__ = ["run_bounded"]
+from fmc.convert import send_request_to_wire
+from fmc.models import SendRequest
+from fmc.transport.batch import BatchAnswer, BatchCall, decode_send_answer
+from fmc.transport.outcome import SendOutcome, read_send_result
+from fmc.transport.retry import Retrier, is_retryable
+
+__all__ = ["chunked", "run_bounded", "send_chunk"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -90,3 +98,93 @@ def run_bounded(
         # Closing the iterator early: queued items never start; in-flight
         # calls finish (a send cannot be recalled half-way).
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Split an iterable lazily into lists of at most ``size`` items.
+
+    Args:
+        items: Any iterable; read only as far as the chunks are taken.
+        size: The chunk size, at least 1.
+
+    Yields:
+        Lists of ``size`` items, the last one possibly shorter.
+    """
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def send_chunk(
+    chunk: Sequence[SendRequest],
+    *,
+    relative_url: str,
+    post: Callable[[list[BatchCall]], list[BatchAnswer | None]],
+    retrier: Retrier,
+) -> list[SendOutcome]:
+    """Send up to 50 requests in one Graph batch, one outcome per request.
+
+    Each item's answer is mapped back to its request. Items Meta throttled or
+    failed transiently are retried, under the retry policy, in a smaller batch
+    holding only them, so that an item that succeeded is never sent again.
+    When the batch request itself fails, every item still pending gets that
+    error (ambiguous when the request may have been executed).
+
+    Args:
+        chunk: The requests, in order.
+        relative_url: The batch calls' path, e.g. ``"1234/messages"``.
+        post: Makes one batch request (rate limiting included) and returns
+            its answers in order; raises typed fmc errors.
+        retrier: Runs the retries.
+
+    Returns:
+        One outcome per request, in the order of ``chunk``.
+    """
+    outcomes: dict[int, SendOutcome] = {}
+    calls: dict[int, BatchCall] = {}
+    for index, request in enumerate(chunk):
+        try:
+            if not isinstance(request, SendRequest):
+                raise TypeError(f"send_many takes SendRequests, got {type(request).__name__}")
+            calls[index] = BatchCall("POST", relative_url, send_request_to_wire(request))
+        except Exception as exc:
+            outcomes[index] = SendOutcome(request, error=exc)
+    pending = list(calls)
+    item_errors: dict[int, Exception] = {}
+    raised: list[Exception] = []
+
+    def attempt() -> None:
+        nonlocal pending
+        answers = post([calls[i] for i in pending])
+        retry_later: list[int] = []
+        for index, answer in zip(pending, answers, strict=True):
+            try:
+                result = read_send_result(decode_send_answer(answer))
+            except Exception as exc:
+                if is_retryable(exc):
+                    retry_later.append(index)
+                    item_errors[index] = exc
+                else:
+                    outcomes[index] = SendOutcome(chunk[index], error=exc)
+            else:
+                outcomes[index] = SendOutcome(chunk[index], result=result)
+        pending = retry_later
+        if retry_later:
+            # The retry waits as long as the most demanding item asks.
+            worst = max(
+                (item_errors[i] for i in retry_later),
+                key=lambda e: getattr(e, "retry_after", None) or 0.0,
+            )
+            raised[:] = [worst]
+            raise worst
+
+    if pending:
+        try:
+            retrier.call(attempt, operation="batch")
+        except Exception as exc:
+            per_item = bool(raised) and exc is raised[0]
+            for index in pending:
+                outcomes[index] = SendOutcome(
+                    chunk[index], error=item_errors[index] if per_item else exc
+                )
+    return [outcomes[index] for index in range(len(chunk))]

@@ -13,18 +13,16 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import islice
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from fmc.convert import send_request_to_wire, send_result_from_wire, to_wire
+from fmc.convert import send_request_to_wire, to_wire
 from fmc.errors import (
     ConfigurationError,
     GraphAPIError,
-    UncertainDeliveryError,
 )
 from fmc.models import (
     Attachment,
@@ -46,9 +44,9 @@ from fmc.transport.batch import (
     decode_batch_answers,
     encode_batch_form,
 )
-from fmc.transport.bulk import run_bounded
-from fmc.transport.http import GraphHTTP, Timeout, decode_answer
-from fmc.transport.outcome import SendOutcome
+from fmc.transport.bulk import chunked, run_bounded, send_chunk
+from fmc.transport.http import GraphHTTP, Timeout
+from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import (
     DEFAULT_PROFILE_FIELDS,
     UserProfile,
@@ -57,7 +55,7 @@ from fmc.transport.profile import (
     messenger_profile_fields,
 )
 from fmc.transport.ratelimit import RateLimiter
-from fmc.transport.retry import Retrier, RetryPolicy, is_retryable
+from fmc.transport.retry import Retrier, RetryPolicy
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -69,19 +67,6 @@ DEFAULT_CONCURRENCY = 48
 _API_VERSION = re.compile(r"v\d+\.\d+")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
 _COMPACT = (",", ":")
-
-
-def _send_result(data: Mapping[str, Any]) -> SendResult:
-    try:
-        return send_result_from_wire(data)
-    except (ValueError, TypeError) as exc:
-        # Meta accepted the call (2xx) but the answer is unreadable: the
-        # message may well have gone out, so this must not look retryable.
-        raise UncertainDeliveryError(
-            f"Send API answered a success of the wrong shape ({exc}); "
-            "the message may or may not have been sent",
-            status=200,
-        ) from None
 
 
 class Client:
@@ -262,7 +247,7 @@ class Client:
                 limiter.acquire(1)
             return http.post_json(url, body, what="send", sends_message=True)
 
-        return _send_result(self._retrier.call(attempt, operation="send"))
+        return read_send_result(self._retrier.call(attempt, operation="send"))
 
     # -- many sends ---------------------------------------------------------------------------
 
@@ -314,7 +299,7 @@ class Client:
         if self.rate_limiter is not None:
             batch_size = min(batch_size, self.rate_limiter.capacity)
         return run_bounded(
-            _chunks(requests, batch_size),
+            chunked(requests, batch_size),
             self._send_chunk,
             concurrency=workers,
             window=2 * workers,
@@ -327,54 +312,12 @@ class Client:
             return [SendOutcome(request, error=exc)]
 
     def _send_chunk(self, chunk: list[SendRequest]) -> list[SendOutcome]:
-        outcomes: dict[int, SendOutcome] = {}
-        calls: dict[int, BatchCall] = {}
-        relative_url = f"{self._page_path}/messages"
-        for index, request in enumerate(chunk):
-            try:
-                if not isinstance(request, SendRequest):
-                    raise TypeError(f"send_many takes SendRequests, got {type(request).__name__}")
-                calls[index] = BatchCall("POST", relative_url, send_request_to_wire(request))
-            except Exception as exc:
-                outcomes[index] = SendOutcome(request, error=exc)
-        pending = list(calls)
-        item_errors: dict[int, Exception] = {}
-        raised: list[Exception] = []
-
-        def attempt() -> None:
-            nonlocal pending
-            answers = self._post_batch([calls[i] for i in pending], sends_message=True)
-            retry_later: list[int] = []
-            for index, answer in zip(pending, answers, strict=True):
-                try:
-                    result = _send_result(_answer_json(answer))
-                except Exception as exc:
-                    if is_retryable(exc):
-                        retry_later.append(index)
-                        item_errors[index] = exc
-                    else:
-                        outcomes[index] = SendOutcome(chunk[index], error=exc)
-                else:
-                    outcomes[index] = SendOutcome(chunk[index], result=result)
-            pending = retry_later
-            if retry_later:
-                # The retry waits as long as the most demanding item asks.
-                worst = max(
-                    (item_errors[i] for i in retry_later),
-                    key=lambda e: getattr(e, "retry_after", None) or 0.0,
-                )
-                raised[:] = [worst]
-                raise worst
-
-        if pending:
-            try:
-                self._retrier.call(attempt, operation="batch")
-            except Exception as exc:
-                per_item = bool(raised) and exc is raised[0]
-                for index in pending:
-                    error = item_errors[index] if per_item else exc
-                    outcomes[index] = SendOutcome(chunk[index], error=error)
-        return [outcomes[index] for index in range(len(chunk))]
+        return send_chunk(
+            chunk,
+            relative_url=f"{self._page_path}/messages",
+            post=lambda calls: self._post_batch(calls, sends_message=True),
+            retrier=self._retrier,
+        )
 
     # -- batches ------------------------------------------------------------------------------
 
@@ -614,23 +557,6 @@ def _segment(value: object, name: str) -> str:
     if not isinstance(value, str) or not _PATH_SEGMENT.fullmatch(value):
         raise ValueError(f"{name} must be a plain id (letters, digits, '_', '.', '-')")
     return value
-
-
-def _chunks(items: Iterable[SendRequest], size: int) -> Iterator[list[SendRequest]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _answer_json(answer: BatchAnswer | None) -> dict[str, Any]:
-    if answer is None:
-        raise UncertainDeliveryError(
-            "Graph did not complete this call of the batch; "
-            "the message may or may not have been sent",
-            status=200,
-        )
-    data: dict[str, Any] = decode_answer(answer.code, answer.body, {}, sends_message=True)
-    return data
 
 
 def _expect_success(data: Mapping[str, Any]) -> None:

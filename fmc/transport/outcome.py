@@ -1,13 +1,41 @@
-"""The outcome of one send in :meth:`fmc.Client.send_many`."""
+"""The outcome of one send in :meth:`fmc.Client.send_many`, and reading a send's answer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 
-from fmc.errors import AmbiguousSendError
+from fmc.convert import send_result_from_wire
+from fmc.errors import AmbiguousSendError, UncertainDeliveryError
 from fmc.models import SendRequest, SendResult
 
-__all__ = ["SendOutcome"]
+__all__ = ["SendOutcome", "read_send_result"]
+
+
+def read_send_result(data: Mapping[str, Any]) -> SendResult:
+    """Read the JSON object of a successful send into a :class:`~fmc.models.SendResult`.
+
+    Args:
+        data: The decoded 2xx answer.
+
+    Returns:
+        The result.
+
+    Raises:
+        UncertainDeliveryError: The answer has the wrong shape. Meta accepted
+            the call, so the message may well have gone out: the error must
+            not look retryable.
+    """
+    try:
+        return send_result_from_wire(data)
+    except (ValueError, TypeError) as exc:
+        raise UncertainDeliveryError(
+            f"Send API answered a success of the wrong shape ({exc}); "
+            "the message may or may not have been sent",
+            status=200,
+        ) from None
 
 
 @attrs.frozen
