@@ -1,0 +1,71 @@
+"""Build the objects a command works with from its :class:`~fmc.cli.config.Config`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from fmc.channel import Channel
+from fmc.cli.config import Config
+from fmc.policy import MessagingPolicy
+from fmc.store import SQLiteStore
+from fmc.transport import Client
+from fmc.webhook import Forwarder
+
+__all__ = ["open_channel", "open_store"]
+
+
+def open_store(config: Config) -> SQLiteStore:
+    """Open the SQLite store the configuration names (created if missing).
+
+    Args:
+        config: The configuration.
+
+    Returns:
+        The store; the caller closes it.
+    """
+    return SQLiteStore(config.db)
+
+
+@contextmanager
+def open_channel(
+    config: Config, *, forwarding: bool = False, allow_private_forwarding: bool = False
+) -> Iterator[Channel]:
+    """A Channel for the configured Page, closed (with everything it owns) on exit.
+
+    Args:
+        config: The configuration.
+        forwarding: Forward webhook deliveries to the allowed ``redirect_to``
+            hosts (when ``forward_allow`` is set).
+        allow_private_forwarding: Also allow plain http and private addresses
+            for the allowed hosts (local development only).
+
+    Yields:
+        The channel.
+
+    Raises:
+        ConfigurationError: The Page id or token is missing or malformed.
+    """
+    page = config.page()
+    with ExitStack() as stack:
+        client = stack.enter_context(
+            Client(page, base_url=config.graph_url, rate_limit=config.rate_limit)
+        )
+        store = stack.enter_context(open_store(config))
+        forwarder = None
+        if forwarding and config.forward_allow:
+            forwarder = Forwarder(
+                config.forward_allow, allow_private=allow_private_forwarding, outbox=store
+            )
+            # Closed before the store (ExitStack unwinds in reverse): unsent
+            # deliveries still reach the durable outbox.
+            stack.callback(forwarder.close)
+            forwarder.start()
+        yield Channel(
+            page,
+            client=client,
+            store=store,
+            policy=MessagingPolicy(permissions=set(config.permissions)),
+            verify_token=config.verify_token,
+            forwarder=forwarder,
+        )

@@ -1,0 +1,257 @@
+"""The ``fmc`` command: parsing, configuration, exit codes and error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+import attrs
+
+import fmc
+from fmc.cli.config import ENVIRONMENT, SECRET_SETTINGS, Config, load_config
+from fmc.errors import (
+    AmbiguousSendError,
+    ConfigurationError,
+    FMCError,
+    GraphAPIError,
+    NetworkError,
+    PolicyRefused,
+)
+from fmc.transport import redact_text
+
+__all__ = ["Command", "ExitCode", "Streams", "build_parser", "main"]
+
+
+class ExitCode(enum.IntEnum):
+    """What the ``fmc`` command's exit status means."""
+
+    #: It worked.
+    OK = 0
+    #: It failed (a store error, an address in use, an unexpected error).
+    FAILURE = 1
+    #: The command line or the configuration is wrong.
+    USAGE = 2
+    #: The messaging policy refused the send.
+    POLICY_REFUSED = 3
+    #: The Graph API refused a call or could not be reached.
+    GRAPH_ERROR = 4
+    #: Interrupted (Ctrl-C) before it finished.
+    INTERRUPTED = 130
+
+
+@attrs.frozen
+class Streams:
+    """Where a command writes: results to ``out``, progress and errors to ``err``.
+
+    Attributes:
+        out: Standard output.
+        err: Standard error.
+    """
+
+    out: TextIO
+    err: TextIO
+
+
+#: A command: runs with its parsed arguments, the configuration and the streams.
+Command = Callable[[argparse.Namespace, Config, Streams], int]
+
+_FLAG_SETTINGS = tuple(name for name in ENVIRONMENT if name not in SECRET_SETTINGS)
+
+_EPILOG = """\
+configuration: flags win over the environment (FMC_PAGE_ID, FMC_PAGE_TOKEN,
+FMC_APP_SECRET, FMC_VERIFY_TOKEN, FMC_DB, FMC_FORWARD_ALLOW, FMC_GRAPH_URL,
+FMC_PERMISSIONS, FMC_RATE_LIMIT), which wins over the --config TOML file.
+Secrets are read from the environment or the file only, never from flags.
+
+exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 refused by the
+messaging policy, 4 Graph API error, 130 interrupted.
+
+Start with `fmc demo`: the whole flow on loopback, no Facebook account needed.
+"""
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("configuration")
+    group.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+    group.add_argument("--page-id", help="the Page's id [FMC_PAGE_ID]")
+    group.add_argument("--db", metavar="PATH", help="the SQLite file [FMC_DB, default ./fmc.db]")
+    group.add_argument(
+        "--graph-url", metavar="URL", help="the Graph API base URL, e.g. a fake [FMC_GRAPH_URL]"
+    )
+    group.add_argument(
+        "--permissions",
+        metavar="NAMES",
+        help="the Page's permissions, comma-separated [FMC_PERMISSIONS, default pages_messaging]",
+    )
+    group.add_argument(
+        "--rate-limit", metavar="MSGS", help="messages per second at most [FMC_RATE_LIMIT]"
+    )
+    group.add_argument(
+        "--forward-allow",
+        metavar="HOSTS",
+        help="hosts webhook deliveries may be forwarded to, comma-separated [FMC_FORWARD_ALLOW]",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="log more, and show tracebacks of errors"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fmc`` command, with every subcommand.
+
+    Returns:
+        The parser; each subcommand sets ``command`` (a :data:`Command`).
+    """
+    from fmc.cli import demo, send, serve, subscribers
+
+    parser = argparse.ArgumentParser(
+        prog="fmc",
+        description="Run a Facebook Messenger channel for a Page: serve its webhook, "
+        "send, broadcast within Meta's policy, list subscribers.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fmc {fmc.__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    common = _common_options()
+    for module in (serve, send, subscribers, demo):
+        module.add_parsers(commands, common)
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name, None) for name in _FLAG_SETTINGS}
+
+
+@contextmanager
+def _logging(stream: TextIO, verbose: bool, secrets: Sequence[str]) -> Iterator[None]:
+    """Log fmc's records to ``stream`` for the command's duration, secrets masked."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_RedactingFormatter(secrets, "fmc: %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("fmc")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _RedactingFormatter(logging.Formatter):
+    def __init__(self, secrets: Sequence[str], fmt: str) -> None:
+        super().__init__(fmt)
+        self._secrets = tuple(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record), self._secrets)
+
+
+def _classify(error: BaseException) -> tuple[ExitCode, str]:
+    """The exit code for an error, and the one line a person reads."""
+    if isinstance(error, PolicyRefused):
+        return ExitCode.POLICY_REFUSED, f"refused by the messaging policy: {error}"
+    if isinstance(error, ConfigurationError):
+        return ExitCode.USAGE, f"configuration error: {error}"
+    if isinstance(error, GraphAPIError):
+        return (
+            ExitCode.GRAPH_ERROR,
+            f"the Graph API refused the call ({type(error).__name__}): {error}",
+        )
+    if isinstance(error, NetworkError):
+        return (
+            ExitCode.GRAPH_ERROR,
+            f"cannot reach the Graph API: {error}; check the network and FMC_GRAPH_URL",
+        )
+    if isinstance(error, AmbiguousSendError):
+        return (
+            ExitCode.GRAPH_ERROR,
+            f"the send may or may not have reached Meta: {error}; check before sending again",
+        )
+    if isinstance(error, FMCError):
+        return ExitCode.FAILURE, f"{type(error).__name__}: {error}"
+    if isinstance(error, OSError):
+        return ExitCode.FAILURE, f"{error}"
+    return ExitCode.FAILURE, f"unexpected error ({type(error).__name__}): {error}; rerun with -v"
+
+
+def report_error(
+    error: BaseException, streams: Streams, *, verbose: bool, secrets: Sequence[str]
+) -> int:
+    """Print an error as one line (and its traceback with ``verbose``), secrets masked.
+
+    Args:
+        error: The error.
+        streams: Where to print (``err``).
+        verbose: Also print the traceback.
+        secrets: Values to mask wherever they appear.
+
+    Returns:
+        The exit code for the error.
+    """
+    code, line = _classify(error)
+    if verbose:
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        streams.err.write(redact_text(text, secrets))
+    streams.err.write(f"fmc: {redact_text(line, secrets)}\n")
+    streams.err.flush()
+    return int(code)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the ``fmc`` command.
+
+    Args:
+        argv: The arguments (``sys.argv[1:]`` when ``None``).
+        environ: The environment (``os.environ`` when ``None``).
+        stdout: Where results go (``sys.stdout`` when ``None``).
+        stderr: Where progress and errors go (``sys.stderr`` when ``None``).
+
+    Returns:
+        The exit code (see :class:`ExitCode`).
+    """
+    streams = Streams(out=stdout or sys.stdout, err=stderr or sys.stderr)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
+    verbose = bool(getattr(args, "verbose", False))
+    env = os.environ if environ is None else environ
+    secrets: Sequence[str] = [
+        env[name]
+        for name in ("FMC_PAGE_TOKEN", "FMC_APP_SECRET", "FMC_VERIFY_TOKEN")
+        if env.get(name)
+    ]
+    try:
+        config = load_config(_flags(args), env, getattr(args, "config", None))
+    except Exception as error:
+        return report_error(error, streams, verbose=verbose, secrets=secrets)
+    secrets = config.secrets
+    command: Command = args.command
+    with _logging(streams.err, verbose, secrets):
+        if verbose:
+            logging.getLogger("fmc.cli").info("configuration: %s", config.describe())
+        try:
+            return command(args, config, streams)
+        except KeyboardInterrupt:
+            streams.err.write("fmc: interrupted\n")
+            return int(ExitCode.INTERRUPTED)
+        except Exception as error:
+            return report_error(error, streams, verbose=verbose, secrets=secrets)

@@ -1,0 +1,226 @@
+"""``fmc send`` and ``fmc broadcast``: messages that go through the messaging policy."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any
+
+from fmc.channel import BroadcastReport
+from fmc.cli.config import Config
+from fmc.cli.context import open_channel, open_store
+from fmc.cli.entry import ExitCode, Streams
+from fmc.cli.progress import ProgressPrinter
+from fmc.errors import ConfigurationError, RecipientUnavailableError
+from fmc.models import Text
+from fmc.policy import MessagingPolicy, Purpose
+
+__all__ = ["add_parsers", "dry_run", "run_broadcast", "run_send"]
+
+_PURPOSES = ", ".join(purpose.value for purpose in Purpose)
+
+
+def _purpose(text: str) -> Purpose:
+    try:
+        return Purpose.parse(text)
+    except ConfigurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _text(value: str) -> Text:
+    try:
+        return Text(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``send`` and ``broadcast`` to the command's subparsers.
+
+    Args:
+        commands: The subparsers action of the ``fmc`` parser.
+        common: The parser holding the options every command takes.
+    """
+    send = commands.add_parser(
+        "send",
+        parents=[common],
+        help="send one message to one person, if the policy allows it",
+        description="Send one text message to a subscriber through the messaging policy. "
+        "A refusal prints the policy's reason and exits with status 3.",
+    )
+    send.add_argument("psid", metavar="PSID", help="the person's page-scoped id")
+    send.add_argument("--text", required=True, type=_text, help="the message text")
+    send.add_argument(
+        "--purpose",
+        type=_purpose,
+        default=Purpose.RESPONSE,
+        help=f"why it is sent: {_PURPOSES} [response]",
+    )
+    send.set_defaults(command=run_send)
+
+    broadcast = commands.add_parser(
+        "broadcast",
+        parents=[common],
+        help="send one message to every subscriber the policy allows (resumable)",
+        description="Send one text message to every subscriber the messaging policy allows, "
+        "journaled so that --resume ID finishes an interrupted broadcast without sending "
+        "anyone the message twice. Progress goes to stderr, the report to stdout.",
+    )
+    broadcast.add_argument("--text", required=True, type=_text, help="the message text")
+    broadcast.add_argument(
+        "--purpose", type=_purpose, required=True, help=f"why it is sent: {_PURPOSES}"
+    )
+    broadcast.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send nothing: say what the policy would do, with counts per rule",
+    )
+    broadcast.add_argument(
+        "--resume", metavar="ID", help="resume the broadcast with this id (same text and purpose)"
+    )
+    broadcast.add_argument(
+        "--batch-size", type=_positive, metavar="N", help="sends per Graph batch request (≤ 50)"
+    )
+    broadcast.add_argument(
+        "--concurrency", type=_positive, metavar="N", help="HTTP requests in flight"
+    )
+    broadcast.add_argument(
+        "--at-least-once",
+        action="store_true",
+        help="on resume, resend to people whose earlier send was ambiguous (may duplicate)",
+    )
+    broadcast.set_defaults(command=run_broadcast)
+
+
+def run_send(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc send``: one message, through the policy.
+
+    Args:
+        args: The parsed arguments (``psid``, ``text``, ``purpose``).
+        config: The configuration.
+        streams: Where to write.
+
+    Returns:
+        The exit code.
+
+    Raises:
+        PolicyRefused: The policy does not allow it (exit status 3).
+        GraphAPIError: Meta refused the send (exit status 4).
+    """
+    with open_channel(config) as channel:
+        try:
+            result = channel.notify(args.psid, args.text, args.purpose)
+        except RecipientUnavailableError:
+            streams.err.write(f"fmc: {args.psid} is now marked unavailable\n")
+            raise
+    streams.out.write(f"sent to {args.psid}: message id {result.message_id}\n")
+    return int(ExitCode.OK)
+
+
+def dry_run(config: Config, purpose: Purpose, streams: Streams) -> int:
+    """Judge every subscriber by the policy without sending, and print counts per rule.
+
+    Args:
+        config: The configuration (``page_id``, ``db``, ``permissions``).
+        purpose: The purpose of the broadcast.
+        streams: Where to write.
+
+    Returns:
+        The exit code.
+    """
+    config.require("page_id")
+    assert config.page_id is not None
+    policy = MessagingPolicy(permissions=set(config.permissions))
+    now = datetime.now(timezone.utc)
+    counts: Counter[tuple[bool, str]] = Counter()
+    examples: dict[tuple[bool, str], str] = {}
+    with open_store(config) as store:
+        for subscriber in store.iter_subscribers(config.page_id):
+            decision = policy.decide(subscriber, purpose, now)
+            key = (decision.allowed, decision.rule)
+            counts[key] += 1
+            examples.setdefault(key, decision.reason)
+    total = sum(counts.values())
+    would_send = sum(count for (allowed, _), count in counts.items() if allowed)
+    out = streams.out
+    out.write(
+        f"dry run ({purpose.value}, nothing sent): {total} subscribers, "
+        f"{would_send} would be sent, {total - would_send} skipped\n"
+    )
+    for (allowed, rule), count in sorted(
+        counts.items(), key=lambda item: (not item[0][0], item[0][1])
+    ):
+        verb = "send" if allowed else "skip"
+        out.write(f"  {verb} {count:>6}  {rule}: e.g. {examples[(allowed, rule)]}\n")
+    return int(ExitCode.OK)
+
+
+def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc broadcast``: progress on stderr, the report on stdout.
+
+    Args:
+        args: The parsed arguments.
+        config: The configuration.
+        streams: Where to write.
+
+    Returns:
+        0 when every send was accepted or skipped by the policy, or went to a
+        person Meta reports unavailable; 4 when other sends failed or may
+        not have reached Meta (see the report).
+
+    Raises:
+        ConfigurationError: ``--resume`` names a broadcast started with another
+            text or purpose.
+    """
+    if args.dry_run:
+        return dry_run(config, args.purpose, streams)
+    with open_channel(config) as channel:
+        progress = ProgressPrinter(streams.err, total=channel.subscriber_count())
+        if args.resume is not None and channel.store.broadcast_get(args.resume) is None:
+            raise ConfigurationError(
+                f"no broadcast {args.resume!r} in {config.db}; check the id the first run printed"
+            )
+        broadcast_id = args.resume or f"bc-{uuid.uuid4().hex[:16]}"
+        streams.err.write(
+            f"fmc: broadcast {broadcast_id} ({args.purpose.value}); if it is interrupted, "
+            f"finish it with the same command and --resume {broadcast_id}\n"
+        )
+        try:
+            report = channel.broadcast(
+                args.text,
+                args.purpose,
+                broadcast_id=broadcast_id,
+                progress=progress,
+                at_least_once=args.at_least_once,
+                concurrency=args.concurrency,
+                batch_size=args.batch_size,
+            )
+        except KeyboardInterrupt:
+            progress.finish()
+            streams.err.write(
+                f"fmc: broadcast interrupted; finish it with --resume {broadcast_id}\n"
+            )
+            raise
+        progress.finish()
+    streams.out.write(report.summary() + "\n")
+    streams.out.write(f"resume or inspect with: --resume {report.broadcast_id}\n")
+    return int(_exit_code(report))
+
+
+def _exit_code(report: BroadcastReport) -> ExitCode:
+    failed = {kind for kind, count in report.failed.items() if count}
+    if report.ambiguous or failed - {RecipientUnavailableError.__name__}:
+        return ExitCode.GRAPH_ERROR
+    return ExitCode.OK

@@ -1,0 +1,161 @@
+"""``fmc subscribers``: list, count and export a Page's subscribers, streaming from the store.
+
+Nothing here loads every subscriber: rows are written as the store's keyset
+pages stream in. Notification tokens are credentials and are never written;
+an export says how many usable tokens a person has and for which topics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from fmc.cli.config import Config
+from fmc.cli.context import open_store
+from fmc.cli.entry import ExitCode, Streams
+from fmc.models import Subscriber, SubscriberStatus
+
+__all__ = ["EXPORT_FIELDS", "add_parsers", "export_row", "run_subscribers"]
+
+#: The columns of ``list`` and ``export``, in order.
+EXPORT_FIELDS = (
+    "psid",
+    "status",
+    "name",
+    "locale",
+    "timezone",
+    "first_seen_at",
+    "last_interaction_at",
+    "last_human_agent_at",
+    "status_reason",
+    "usable_tokens",
+    "token_topics",
+)
+
+
+def _status(text: str) -> SubscriberStatus:
+    try:
+        return SubscriberStatus(text.strip().lower())
+    except ValueError:
+        valid = ", ".join(status.value for status in SubscriberStatus)
+        raise argparse.ArgumentTypeError(
+            f"unknown status {text!r}; expected one of {valid}"
+        ) from None
+
+
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``subscribers`` (with ``list``, ``count``, ``export``) to the subparsers.
+
+    Args:
+        commands: The subparsers action of the ``fmc`` parser.
+        common: The parser holding the options every command takes.
+    """
+    parser = commands.add_parser(
+        "subscribers",
+        parents=[common],
+        help="list, count or export the Page's subscribers",
+        description="List, count or export the Page's subscribers from the SQLite store. "
+        "Streams: never loads every subscriber. Never writes notification tokens.",
+    )
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "count", "export"),
+        default="list",
+        help="list (a table, the default), count (per status) or export",
+    )
+    parser.add_argument(
+        "--format", choices=("csv", "jsonl"), default="csv", help="export format [csv]"
+    )
+    parser.add_argument(
+        "--status",
+        type=_status,
+        help="only subscribers with this status: "
+        + ", ".join(status.value for status in SubscriberStatus),
+    )
+    parser.set_defaults(command=run_subscribers)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+
+
+def export_row(subscriber: Subscriber, now: datetime) -> dict[str, Any]:
+    """One subscriber as an export row, without any token value.
+
+    Args:
+        subscriber: The subscriber.
+        now: The time tokens' usability is judged at.
+
+    Returns:
+        Column -> value, the columns of :data:`EXPORT_FIELDS`.
+    """
+    usable = [token for token in subscriber.tokens if token.is_usable(now)]
+    topics = sorted({token.topic for token in usable if token.topic})
+    return {
+        "psid": subscriber.psid,
+        "status": subscriber.status.value,
+        "name": subscriber.name,
+        "locale": subscriber.locale,
+        "timezone": subscriber.timezone,
+        "first_seen_at": _iso(subscriber.first_seen_at),
+        "last_interaction_at": _iso(subscriber.last_interaction_at),
+        "last_human_agent_at": _iso(subscriber.last_human_agent_at),
+        "status_reason": subscriber.status_reason,
+        "usable_tokens": len(usable),
+        "token_topics": ",".join(topics),
+    }
+
+
+def _rows(config: Config, status: SubscriberStatus | None) -> Iterator[dict[str, Any]]:
+    assert config.page_id is not None
+    now = datetime.now(timezone.utc)
+    with open_store(config) as store:
+        for subscriber in store.iter_subscribers(config.page_id, status=status):
+            yield export_row(subscriber, now)
+
+
+def run_subscribers(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc subscribers``.
+
+    Args:
+        args: The parsed arguments (``action``, ``format``, ``status``).
+        config: The configuration (``page_id``, ``db``).
+        streams: Where to write.
+
+    Returns:
+        The exit code.
+    """
+    config.require("page_id")
+    assert config.page_id is not None
+    out = streams.out
+    if args.action == "count":
+        with open_store(config) as store:
+            statuses = [args.status] if args.status else list(SubscriberStatus)
+            counts = {s: store.count(config.page_id, status=s) for s in statuses}
+        if args.status is None:
+            out.write(f"total {sum(counts.values())}\n")
+        for status, count in counts.items():
+            out.write(f"{status.value} {count}\n")
+        return int(ExitCode.OK)
+    if args.action == "export":
+        if args.format == "jsonl":
+            for row in _rows(config, args.status):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+            writer.writeheader()
+            for row in _rows(config, args.status):
+                writer.writerow(row)
+        return int(ExitCode.OK)
+    out.write(f"{'psid':<20} {'status':<11} {'last interaction':<25} {'tokens':<6} name\n")
+    for row in _rows(config, args.status):
+        out.write(
+            f"{row['psid']:<20} {row['status']:<11} {row['last_interaction_at'] or '-':<25} "
+            f"{row['usable_tokens']:<6} {row['name'] or ''}\n"
+        )
+    return int(ExitCode.OK)
