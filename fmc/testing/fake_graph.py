@@ -313,6 +313,8 @@ class FakeGraphAPI:
     def reset(self, *, faults: bool = True) -> None:
         """Forget all traffic: deliveries, requests, uploads and the Messenger profile.
 
+        Message ids stay unique across a reset, as Meta's are.
+
         Args:
             faults: Also remove every fault and zero ``faults.injected``.
         """
@@ -322,7 +324,6 @@ class FakeGraphAPI:
             self._requests.clear()
             self.messenger_profile.clear()
             self.attachments.clear()
-            self._ids = 0
         if faults:
             self.faults.clear()
 

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc.testing import (
+    StandbyEvent,
     delivery_event,
     delivery_payload,
     echo_event,
@@ -277,3 +278,46 @@ class TestEventBuilders:
             "hub.verify_token": "vt",
             "hub.challenge": "123",
         }
+
+
+class TestAgainstTheWebhookHandler:
+    """fmc's own webhook handler accepts what the builders make."""
+
+    def test_every_builder_parses_as_its_kind(self) -> None:
+        """Each builder's event is parsed by fmc.webhook as the matching event class."""
+        from fmc.webhook import WebhookHandler
+
+        events: list[dict[str, Any] | StandbyEvent] = [
+            message_event("1", "hi"),
+            echo_event("1", "yo"),
+            postback_event("1", "GO"),
+            optin_event("1", token="T", frequency="DAILY"),
+            read_event("1", WHEN),
+            delivery_event("1", WHEN, mids=["m_1"]),
+            reaction_event("1", "m_1"),
+            referral_event("1", "ref"),
+            policy_enforcement_event(),
+            standby(message_event("2", "sb")),
+        ]
+        body, headers = signed_delivery(events, SECRET)
+        parsed = WebhookHandler(app_secret=SECRET, verify_token="vt").handle(body, headers)
+        assert [type(event).__name__ for event in parsed] == [
+            "MessageEvent",
+            "EchoEvent",
+            "PostbackEvent",
+            "OptinEvent",
+            "ReadEvent",
+            "DeliveryEvent",
+            "ReactionEvent",
+            "ReferralEvent",
+            "PolicyEnforcementEvent",
+            "MessageEvent",
+        ]
+        assert parsed[-1].standby is True
+
+    def test_handshake_query(self) -> None:
+        """verification_query passes the handler's subscription handshake."""
+        from fmc.webhook import WebhookHandler
+
+        handler = WebhookHandler(app_secret=SECRET, verify_token="vt")
+        assert handler.respond("GET", verification_query("vt", "42"), {}, b"").body == b"42"

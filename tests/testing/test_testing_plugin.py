@@ -92,7 +92,7 @@ def test_plugin_import_is_light() -> None:
         " 'fmc.testing.server']\n"
         "print([m for m in heavy if m in sys.modules])"
     )
-    output = subprocess.run(  # noqa: S603 - this interpreter
+    output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert output.stdout.strip() == "[]"

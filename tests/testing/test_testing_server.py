@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from fmc.testing import FakeGraphAPI, FakeGraphProcess, FakeGraphServer, Fault
+from fmc.testing.server import main
 
 JSON = {"Content-Type": "application/json"}
 SEND = json.dumps(
@@ -357,7 +358,7 @@ class TestSubprocess:
             "--fault",
             "transient:times=1",
         ]
-        process = subprocess.Popen(  # noqa: S603 - this interpreter
+        process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(os.environ)
         )
         try:
@@ -389,3 +390,41 @@ class TestSubprocess:
         )
         assert result.returncode == 2
         assert b"fault kind" in result.stderr
+
+
+class TestMain:
+    """The command's main function, run in-process."""
+
+    def test_serves_until_stdin_closes(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """main() prints its URL, serves, and returns 0 when stdin closes."""
+        read_end, write_end = os.pipe()
+        result: list[int] = []
+        with os.fdopen(read_end, "rb") as stdin:
+            thread = threading.Thread(
+                target=lambda: result.append(main(["--latency", "0", "--seed", "2"], stdin=stdin))
+            )
+            thread.start()
+            deadline = time.monotonic() + 10
+            url = ""
+            while not url and time.monotonic() < deadline:
+                url = capsys.readouterr().out.strip()
+                time.sleep(0.01)
+            response = requests.post(
+                f"{url}/v25.0/me/messages?access_token=t", data=SEND, headers=JSON, timeout=5
+            )
+            assert response.status_code == 200
+            os.close(write_end)
+            thread.join(10)
+        assert result == [0]
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=5)
+
+    def test_module_entry_point(self) -> None:
+        """python -m fmc.testing runs the same command."""
+        result = subprocess.run(
+            [sys.executable, "-m", "fmc.testing", "--help"],
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
+        assert b"--latency" in result.stdout
