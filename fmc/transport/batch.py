@@ -72,7 +72,8 @@ class BatchCall:
 
     method: str = attrs.field(validator=attrs.validators.in_(("GET", "POST", "DELETE")))
     relative_url: str = attrs.field(validator=attrs.validators.instance_of(str))
-    body: Mapping[str, Any] | str | None = None
+    # Not in repr: a send's body may hold a notification token.
+    body: Mapping[str, Any] | str | None = attrs.field(default=None, repr=False)
 
     def to_wire(self) -> dict[str, str]:
         """The call as one element of Graph's ``batch`` list."""

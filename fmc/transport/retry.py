@@ -78,6 +78,9 @@ class RetryPolicy:
     shortened to fit, and when Meta asks for longer than the time left, fmc
     gives up at once with Meta's error.
 
+    The defaults make 6 attempts within 45 s, waiting 0.1 s, 0.2 s, 0.4 s …
+    (at most 10 s) plus up to 0.5 s of jitter between them.
+
     Attributes:
         attempts: Total attempts, the first included (1 means never retry).
         timeout: Total deadline in seconds for all attempts and waits, or ``None``.

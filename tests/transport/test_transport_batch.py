@@ -83,6 +83,13 @@ class TestEncoding:
         with pytest.raises(ValueError, match="method"):
             BatchCall("PATCH", "me")
 
+    def test_call_repr_hides_the_body(self) -> None:
+        """A call's repr never shows its body, which may carry a notification token."""
+        call = BatchCall(
+            "POST", "1/messages", {"recipient": {"one_time_notif_token": "otn-secret"}}
+        )
+        assert "otn-secret" not in repr(call)
+
 
 class TestDecoding:
     def test_answers_in_order_with_nulls(self) -> None:
