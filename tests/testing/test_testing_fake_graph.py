@@ -195,6 +195,26 @@ class TestSendAPI:
                 None,
                 "sender_action must be",
             ),
+            (
+                {"recipient": {"post_id": "1"}, "sender_action": "mark_seen"},
+                100,
+                None,
+                "id or user_ref",
+            ),
+            (text_send() | {"recipient": "1"}, 100, None, "recipient must be a JSON object"),
+            (text_send() | {"message": ["hi"]}, 100, None, "message must be a JSON object"),
+            (
+                text_send() | {"message": {"text": "x", "metadata": "m" * 1001}},
+                100,
+                None,
+                "message[metadata]",
+            ),
+            (
+                text_send() | {"message": {"text": "x", "quick_replies": []}},
+                100,
+                None,
+                "non-empty array",
+            ),
         ],
         ids=[
             "no-recipient",
@@ -214,6 +234,11 @@ class TestSendAPI:
             "empty-message",
             "bad-notification-type",
             "bad-sender-action",
+            "sender-action-to-post",
+            "recipient-not-object",
+            "message-not-object",
+            "metadata-1001",
+            "no-quick-replies",
         ],
     )
     def test_refusals(
@@ -370,6 +395,62 @@ class TestSendAPI:
         """Sending as another Page's id is refused like Meta's unsupported request."""
         response = post_json(session, text_send(), "/999/messages")
         assert error_of(response)["error_subcode"] == 33
+
+
+class TestRouting:
+    """Paths, methods and bodies the fake does not serve."""
+
+    @pytest.mark.parametrize(
+        ("method", "target", "content_type", "body", "fragment"),
+        [
+            ("DELETE", "/v25.0/me", "", b"", "Unsupported delete request"),
+            ("GET", "/v25.0/", "", b"", "Unsupported get request"),
+            ("GET", "/v25.0/me/messages", "", b"", "Unsupported get request"),
+            ("GET", "/v25.0/me/feed/x", "", b"", "Unknown path components"),
+            ("GET", "/v2x/me", "", b"", "Unknown path components"),
+            (
+                "POST",
+                "/v25.0/me/messages",
+                "application/x-www-form-urlencoded",
+                b"\xff",
+                "not UTF-8",
+            ),
+            ("POST", "/v25.0/me/messages", "application/json", b"[1]", "must be a JSON object"),
+            ("POST", "/v25.0/me/messages", "multipart/form-data", b"junk", "multipart"),
+        ],
+        ids=[
+            "delete-page",
+            "get-root",
+            "get-messages",
+            "deep-path",
+            "bad-version",
+            "non-utf8-form",
+            "json-array-body",
+            "broken-multipart",
+        ],
+    )
+    def test_refused(
+        self, method: str, target: str, content_type: str, body: bytes, fragment: str
+    ) -> None:
+        """Calls outside the modelled endpoints get a Graph error, never a crash."""
+        reply = FakeGraphAPI().handle(
+            method, target + "?access_token=t", {"Content-Type": content_type}, body
+        )
+        assert reply.status == 400
+        assert fragment in reply.json()["error"]["message"]
+
+    @pytest.mark.parametrize(
+        ("method", "path", "body", "status"),
+        [
+            ("POST", "/_fake/faults", b"{not json", 400),
+            ("GET", "/_fake/nothing", b"", 404),
+            ("POST", "/_fake/faults", b'{"faults": [{"kind": "latency", "delay": -1}]}', 400),
+        ],
+        ids=["bad-json", "unknown", "bad-fault"],
+    )
+    def test_control_refusals(self, method: str, path: str, body: bytes, status: int) -> None:
+        """The control endpoints refuse what they cannot use."""
+        assert FakeGraphAPI().handle(method, path, {}, body).status == status
 
 
 class TestAuth:
