@@ -239,10 +239,13 @@ class WebhookHandler:
         return callback
 
     def _callbacks_for(self, cls: type[Event]) -> tuple[Callback, ...]:
-        found = tuple(func for base, func in self._callbacks if issubclass(cls, base))
+        registered = self._callbacks
+        found = tuple(func for base, func in registered if issubclass(cls, base))
         table = dict(self._table)
         table[cls] = found
-        self._table = table
+        # Cache only if nobody registered meanwhile; otherwise the next call recomputes.
+        if self._callbacks is registered:
+            self._table = table
         return found
 
     # -- signatures ---------------------------------------------------------
@@ -342,9 +345,13 @@ class WebhookHandler:
     def _signature_headers(self, headers: Headers) -> tuple[Any, Any, Any]:
         signature = sha1 = content_type = None
         items = getattr(headers, "items", None)
-        pairs = cast("Iterable[tuple[str, Any]]", items() if items is not None else headers)
+        pairs = cast("Iterable[tuple[Any, Any]]", items() if items is not None else headers or ())
         for name, value in pairs:
-            lowered = name.lower()
+            size = len(name)
+            # Only three header names matter; skip the rest before paying for lower().
+            if size != 19 and size != 15 and size != 12:
+                continue
+            lowered = name.decode("latin-1").lower() if type(name) is bytes else name.lower()
             if lowered == "x-hub-signature-256":
                 signature = _AMBIGUOUS if signature is not None else _one(value)
             elif lowered == "x-hub-signature":
@@ -355,7 +362,7 @@ class WebhookHandler:
 
     def _post(self, query: Query, headers: Headers, body: bytes) -> Response:
         if type(body) is not bytes:
-            body = bytes(body)
+            body = b"" if body is None else bytes(body)
         if len(body) > self.max_body_bytes:
             return PAYLOAD_TOO_LARGE
         signature, sha1, content_type = self._signature_headers(headers)
@@ -364,10 +371,13 @@ class WebhookHandler:
         try:
             self.verifier.verify(body, signature, sha1_header=sha1)
         except SignatureError as exc:
+            self._log.info("webhook delivery refused (403): %s", exc)
             return _text(403, f"forbidden: {exc}")
         try:
             events = parse_data(decode_body(body), objects=self.objects)
         except PayloadError as exc:
+            # Correctly signed, so it came from Meta (or holds the secret): worth a warning.
+            self._log.warning("signed webhook delivery refused (400): %s", exc)
             return _text(400, f"bad request: {exc}")
         fresh = self._fresh(events)
         if self.forwarder is not None and (fresh or not events):

@@ -228,6 +228,27 @@ class TestPost:
         """The default body limit is 1 MiB."""
         assert post(make(), b" " * (1024 * 1024 + 1), {}).status == 413
 
+    def test_no_headers_no_body(self) -> None:
+        """None for headers and body is a 403 (no signature), not an error."""
+        assert make().respond("POST", None, None, None).status == 403  # type: ignore[arg-type]
+
+    def test_bytes_header_names(self) -> None:
+        """Header names given as bytes are understood."""
+        body = fixture_bytes("message_text")
+        headers = [(b"X-Hub-Signature-256", sign(body, APP_SECRET))]
+        assert post(make(), body, headers).status == 200
+
+    def test_refusals_logged_without_secrets(self, caplog: pytest.LogCaptureFixture) -> None:
+        """A forged delivery is logged at INFO and a signed broken one at WARNING, with reasons."""
+        with caplog.at_level(logging.INFO, logger="fmc.webhook"):
+            post(make(), b"{}", {"X-Hub-Signature-256": "sha256=" + "0" * 64})
+            post(make(), b"[]")
+        levels = [(record.levelname, record.getMessage()) for record in caplog.records]
+        assert levels == [
+            ("INFO", "webhook delivery refused (403): signature does not match the body"),
+            ("WARNING", "signed webhook delivery refused (400): body is not a JSON object"),
+        ]
+
     def test_memoryview_body(self) -> None:
         """A bytes-like body (bytearray) is accepted."""
         body = fixture_bytes("message_text")
