@@ -1,7 +1,7 @@
 """The Graph API transport: the client, its retry policy, rate limiter and batches.
 
 Everything a caller needs is importable from here (and the main names from
-:mod:`fmc` itself)::
+``fmc`` itself)::
 
     from fmc.transport import Client, RateLimiter, RetryPolicy, SendOutcome
 """

@@ -66,7 +66,7 @@ class BatchCall:
     Attributes:
         method: ``GET``, ``POST`` or ``DELETE``.
         relative_url: Path relative to the versioned Graph root, e.g. ``"123/messages"``.
-        body: Form parameters for POST calls (see :func:`encode_form_body`),
+        body: Form parameters for POST calls (see ``encode_form_body``),
             or an already encoded string.
     """
 

@@ -83,10 +83,10 @@ class Client:
             :class:`RateLimiter` shared with other clients of the same Page.
             Every HTTP attempt, retries included, takes one token per send it
             carries.
-        session: A :class:`requests.Session` to use; the client then neither
+        session: A ``requests.Session`` to use; the client then neither
             changes its adapters nor closes it.
         concurrency: Default threads of :meth:`send_many`, and the connection
-            pool's size. The default, :data:`DEFAULT_CONCURRENCY` (48), keeps
+            pool's size. The default, ``DEFAULT_CONCURRENCY`` (48), keeps
             300 sends/s (Meta's per-Page text limit) going at up to 160 ms per
             call.
         clock: Monotonic clock in seconds (deadlines, rate limiting).
@@ -330,7 +330,7 @@ class Client:
         it as a whole with a rate limit or transient error; the answers of the
         individual calls are returned as they are (``None`` for a call Graph
         did not complete), for the caller to read with
-        :meth:`~fmc.transport.batch.BatchAnswer.json`. The rate limiter, when
+        :meth:`~fmc.transport.BatchAnswer.json`. The rate limiter, when
         set, is charged one token per call.
 
         Args:
