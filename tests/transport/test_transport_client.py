@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import requests_mock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fmc.errors import (
     AmbiguousSendError,
@@ -38,6 +40,8 @@ from fmc.models import (
     Text,
 )
 from fmc.transport import Client, RateLimiter, RetryPolicy, UserProfile
+from fmc.transport.http import decode_answer
+from fmc.transport.outcome import read_send_result
 
 OK = {"recipient_id": "42", "message_id": "m_1"}
 
@@ -580,3 +584,52 @@ class TestProfiles:
         )
         with pytest.raises(GraphAPIError):
             client.delete_messenger_profile("greeting")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_ENVELOPES = st.fixed_dictionaries(
+    {},
+    optional={
+        "error": _JSON
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "code": _JSON,
+                "error_subcode": _JSON,
+                "message": _JSON,
+                "is_transient": _JSON,
+            },
+        ),
+        "recipient_id": _JSON,
+        "message_id": _JSON,
+    },
+)
+
+
+class TestAnyAnswer:
+    @settings(max_examples=200)
+    @given(status=st.integers(100, 599), body=st.binary(max_size=64), sends=st.booleans())
+    def test_any_bytes_give_a_dict_or_a_graph_error(self, status, body, sends) -> None:
+        """Whatever bytes Graph answers, decoding returns a dict or raises a GraphAPIError."""
+        try:
+            data = decode_answer(status, body, {}, sends_message=sends)
+        except GraphAPIError:
+            return
+        assert isinstance(data, dict)
+
+    @settings(max_examples=200)
+    @given(status=st.sampled_from([200, 400, 500, 503]), payload=_ENVELOPES | _JSON)
+    def test_any_json_gives_a_result_or_a_graph_error(self, status, payload) -> None:
+        """Any JSON answer to a send becomes a SendResult or a GraphAPIError, nothing else."""
+        body = json.dumps(payload).encode()
+        try:
+            result = read_send_result(decode_answer(status, body, {}, sends_message=True))
+        except GraphAPIError:
+            return
+        assert isinstance(result, SendResult)
