@@ -270,6 +270,9 @@ class Forwarder:
             environment variables. An injected session is used as is (the
             address is checked just before each request, but not pinned).
         timeout: ``(connect, read)`` seconds per request.
+        verify: TLS verification: True (the default CA bundle) or the path of a CA
+            bundle, for receivers behind a private CA. The certificate must match
+            the URL's host name even though the connection goes to the checked address.
         max_body: Larger deliveries are not forwarded (logged).
         max_response_bytes: The most of a receiver's answer that is read.
         workers: Background worker threads.
@@ -297,6 +300,7 @@ class Forwarder:
         outbox: OutboxStore | None = None,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (3.05, 10.0),
+        verify: bool | str = True,
         max_body: int = 4 * 1024 * 1024,
         max_response_bytes: int = 64 * 1024,
         workers: int = 2,
@@ -318,6 +322,9 @@ class Forwarder:
         self.allow_private = allow_private
         self.outbox: OutboxStore = MemoryOutbox() if outbox is None else outbox
         self.timeout = timeout
+        if verify is False:
+            raise ConfigurationError("TLS verification cannot be turned off for forwarding")
+        self.verify = verify
         self.max_body = max_body
         self.max_response_bytes = max_response_bytes
         self.retry = ForwardRetry() if retry is None else retry
@@ -635,7 +642,11 @@ class Forwarder:
         request.fmc_pinned_ip = address  # type: ignore[attr-defined]
         try:
             response = self._session.send(
-                request, timeout=self.timeout, allow_redirects=False, stream=True
+                request,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                verify=self.verify,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _RetryableError(f"{type(exc).__name__} talking to the receiver") from None

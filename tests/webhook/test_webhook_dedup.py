@@ -109,6 +109,12 @@ class TestKeys:
         """Events with a mid key on it; others on kind, page, sender and timestamp."""
         assert key_of(name) == key
 
+    def test_edits_keyed_by_count(self) -> None:
+        """Each edit of a message is its own event."""
+        assert key_of("message_edit") == (
+            "message_edits:106437718793432:6514567891234567:1717171716999:m_edited1:1"
+        )
+
     def test_react_and_unreact_differ(self) -> None:
         """A reaction and its removal on the same message are different events."""
         assert key_of("reaction") != key_of("unreaction")

@@ -352,6 +352,64 @@ BROKEN = [
 ]
 
 
+def other(key: str, value: Any, **envelope: Any) -> dict[str, Any]:
+    """A messaging item of another kind with the given value."""
+    item: dict[str, Any] = {
+        "sender": {"id": PSID},
+        "recipient": {"id": PAGE},
+        "timestamp": 1,
+        key: value,
+    }
+    item.update(envelope)
+    return {k: v for k, v in item.items() if v is not ...}
+
+
+BROKEN_OTHERS = [
+    ("mids-not-strings", other("delivery", {"mids": [1], "watermark": 1}), "mids"),
+    ("watermark-missing", other("read", {}), "watermark"),
+    ("read-no-sender", other("read", {"watermark": 1}, sender=...), "sender"),
+    ("postback-payload-number", other("postback", {"payload": 5}), "payload"),
+    ("postback-referral-list", other("postback", {"referral": []}), "referral"),
+    (
+        "optin-expiry-text",
+        other("optin", {"token_expiry_timestamp": "soon"}),
+        "token_expiry_timestamp",
+    ),
+    ("referral-ad-id-float", other("referral", {"ad_id": 1.5}), "ad_id"),
+    ("reaction-no-action", other("reaction", {"mid": "m"}), "action"),
+    ("linking-no-status", other("account_linking", {}), "status"),
+    ("app-roles-not-lists", other("app_roles", {"1": "primary"}), "app_roles"),
+    ("handover-metadata-number", other("pass_thread_control", {"metadata": 1}), "metadata"),
+    ("policy-no-action", other("policy-enforcement", {"reason": "x"}), "action"),
+    ("game-no-id", other("game_play", {"player_id": "1"}), "game_id"),
+    ("game-score-text", other("game_play", {"game_id": "1", "score": "high"}), "score"),
+    ("edit-num-text", other("message_edit", {"mid": "m", "num_edit": "1"}), "num_edit"),
+    ("edit-no-mid", other("message_edit", {"text": "x"}), "mid"),
+    (
+        "sticker-text",
+        broken({"mid": "m", "attachments": [{"type": "image", "payload": {"sticker_id": "s"}}]}),
+        "sticker_id",
+    ),
+    (
+        "coordinates-half",
+        broken(
+            {
+                "mid": "m",
+                "attachments": [{"type": "location", "payload": {"coordinates": {"lat": 1}}}],
+            }
+        ),
+        "lat and long",
+    ),
+    (
+        "attachment-payload-list",
+        broken({"mid": "m", "attachments": [{"type": "file", "payload": []}]}),
+        "payload",
+    ),
+    ("reply-to-text", broken({"mid": "m", "reply_to": "m0"}), "reply_to"),
+    ("recipient-id-list", broken(recipient={"id": []}), "id"),
+]
+
+
 class TestBrokenShapes:
     @pytest.mark.parametrize(
         ("item", "reason"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
@@ -362,6 +420,24 @@ class TestBrokenShapes:
         assert isinstance(event, UnknownEvent)
         assert reason in event.reason
         assert event.raw == item
+
+    @pytest.mark.parametrize(
+        ("item", "reason"), [b[1:] for b in BROKEN_OTHERS], ids=[b[0] for b in BROKEN_OTHERS]
+    )
+    def test_broken_other_kinds_kept_as_unknown(self, item: dict[str, Any], reason: str) -> None:
+        """Every kind's required and typed fields are checked; a broken one is kept as unknown."""
+        (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
+        assert isinstance(event, UnknownEvent)
+        assert reason in event.reason
+
+    def test_numeric_ids_accepted(self) -> None:
+        """Ids that arrive as numbers (app ids, page ids) become strings."""
+        item = other("game_play", {"game_id": 1814478728879392, "player_id": 5})
+        (event,) = parse_delivery(
+            {"object": "page", "entry": [{"id": 106437718793432, "messaging": [item]}]}
+        )
+        assert isinstance(event, GamePlayEvent)
+        assert (event.game_id, event.player_id, event.page_id) == ("1814478728879392", "5", PAGE)
 
     def test_broken_event_does_not_cost_the_others(self) -> None:
         """One broken item leaves the other events of the delivery intact."""

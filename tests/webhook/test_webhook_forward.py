@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import socket
+import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,6 +19,7 @@ from webhook_support import (
     delivery,
     fixture_bytes,
     signed_headers,
+    start_receiver,
     text_item,
 )
 
@@ -500,3 +504,167 @@ class TestMemoryOutbox:
         for n in range(5):
             outbox.outbox_put(item(f"k{n}", n))
         assert len(outbox.outbox_due(T0, 2)) == 2
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for receiver.test (made with the openssl command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=receiver.test",
+            "-addext",
+            "subjectAltName=DNS:receiver.test",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_receiver(tls_files: tuple[str, str]) -> Iterator[Receiver]:
+    """An HTTPS receiver on 127.0.0.1 presenting the receiver.test certificate."""
+    state, thread = start_receiver(tls=tls_files)
+    try:
+        yield state
+    finally:
+        state.server.shutdown()
+        state.server.server_close()
+        thread.join(5)
+
+
+class TestTLS:
+    def test_https_pinned_with_name_checked(
+        self, tls_receiver: Receiver, tls_files: tuple[str, str], make_forwarder: Any
+    ) -> None:
+        """HTTPS goes to the checked address while SNI and the certificate use the URL's host."""
+        forwarder = make_forwarder(resolver=lambda host, port: ["127.0.0.1"], verify=tls_files[0])
+        body = fixture_bytes("message_text")
+        post(handler_with(forwarder), body, f"https://receiver.test:{tls_receiver.port}/hook")
+        assert forwarder.flush(5)
+        (got,) = tls_receiver.received
+        assert got.body == body
+        assert got.headers["Host"] == f"receiver.test:{tls_receiver.port}"
+
+    def test_certificate_must_match_url_host(
+        self, tls_receiver: Receiver, tls_files: tuple[str, str], make_forwarder: Any
+    ) -> None:
+        """A host whose certificate does not match its name is not delivered to."""
+        forwarder = make_forwarder(
+            allow_hosts=["other.test"],
+            resolver=lambda host, port: ["127.0.0.1"],
+            verify=tls_files[0],
+        )
+        post(
+            handler_with(forwarder),
+            fixture_bytes("message_text"),
+            f"https://other.test:{tls_receiver.port}/",
+        )
+        assert forwarder.flush(5)
+        assert tls_receiver.received == []
+        (item,) = forwarder.outbox.outbox_due(T0 + timedelta(days=1), 10)
+        assert "SSLError" in (item.last_error or "")
+
+    def test_verification_cannot_be_disabled(self) -> None:
+        """verify=False is refused."""
+        with pytest.raises(ConfigurationError):
+            Forwarder(["example.com"], verify=False)
+
+
+class TestWorkerPaths:
+    def test_dns_failure_is_retried_then_kept(
+        self, make_forwarder: Any, sleeps: list[float]
+    ) -> None:
+        """A name that does not resolve (maybe for now) is retried, then kept in the outbox."""
+
+        def no_dns(host: str, port: int) -> list[str]:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+        forwarder = make_forwarder(resolver=no_dns)
+        forwarder.submit("http://receiver.test/hook", b"{}", [], order_key="k")
+        assert forwarder.flush(5)
+        assert len(sleeps) == 2
+        (item,) = forwarder.outbox.outbox_due(T0 + timedelta(days=1), 10)
+        assert "does not resolve" in (item.last_error or "")
+
+    def test_drain_failure_deferred_with_backoff(
+        self, receiver: Receiver, make_forwarder: Any, clock: Clock
+    ) -> None:
+        """A drain attempt that fails again is deferred, its attempts counted, its wait doubled."""
+        forwarder = make_forwarder(
+            retry=ForwardRetry(attempts=1, outbox_wait_initial=timedelta(seconds=30))
+        )
+        receiver.statuses = [503, 503]
+        forwarder.submit(receiver.url(), b"{}", [], order_key="k")
+        assert forwarder.flush(5)
+        clock.now += timedelta(seconds=30)
+        assert forwarder.drain() == 0
+        assert forwarder.outbox.outbox_due(clock.now + timedelta(seconds=59), 10) == []
+        (item,) = forwarder.outbox.outbox_due(clock.now + timedelta(seconds=60), 10)
+        assert (item.attempts, item.last_error) == (2, "receiver answered 503")
+
+    def test_drain_permanent_failure_dropped(
+        self,
+        receiver: Receiver,
+        make_forwarder: Any,
+        clock: Clock,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """An outbox item answered with a 4xx is dropped and logged."""
+        forwarder = make_forwarder(retry=ForwardRetry(attempts=1))
+        receiver.statuses = [503, 404]
+        forwarder.submit(receiver.url(), b"{}", [], order_key="k")
+        assert forwarder.flush(5)
+        clock.now += timedelta(hours=1)
+        with caplog.at_level(logging.ERROR, logger="fmc.webhook.forward"):
+            assert forwarder.drain() == 0
+        assert forwarder.outbox.outbox_count() == 0
+        assert "answered 404" in caplog.text
+
+    def test_drain_refused_item_dropped(
+        self, make_forwarder: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An outbox item whose address is no longer allowed is dropped and logged."""
+        outbox = MemoryOutbox()
+        outbox.outbox_put(item("k", 1))
+        forwarder = make_forwarder(outbox=outbox)
+        with caplog.at_level(logging.WARNING, logger="fmc.webhook.forward"):
+            assert forwarder.drain() == 0
+        assert outbox.outbox_count() == 0
+        assert "refused, dropped" in caplog.text
+
+    def test_close_parks_queued_deliveries(self, receiver: Receiver, make_forwarder: Any) -> None:
+        """Deliveries still queued at close() go to the outbox; the one in flight completes."""
+        forwarder = make_forwarder(workers=1)
+        receiver.gate.clear()
+        for n in range(3):
+            forwarder.submit(receiver.url(), b"%d" % n, [], order_key=f"k{n}")
+        assert receiver.arrived.wait(5)
+        closer = threading.Thread(target=forwarder.close)
+        closer.start()
+        receiver.gate.set()
+        closer.join(10)
+        assert [r.body for r in receiver.received] == [b"0"]
+        assert sorted(i.body for i in forwarder.outbox.outbox_due(T0 + timedelta(days=1), 10)) == [
+            b"1",
+            b"2",
+        ]

@@ -102,6 +102,25 @@ class TestHandshake:
         with pytest.raises(ConfigurationError):
             WebhookHandler(APP_SECRET, "")
 
+    def test_ready_verifier_accepted(self) -> None:
+        """A SignatureVerifier (for example with rotated secrets) can be passed as the secret."""
+        handler = WebhookHandler(SignatureVerifier(["new", APP_SECRET]), VERIFY_TOKEN)
+        body = fixture_bytes("message_text")
+        assert handler.respond("POST", {}, signed_headers(body), body).status == 200
+
+    def test_sign_and_verify_helpers(self) -> None:
+        """handler.sign() and handler.verify_signature() use the handler's secret."""
+        handler = make()
+        handler.verify_signature(b"{}", handler.sign(b"{}"))
+        assert handler.sign(b"{}") == sign(b"{}", APP_SECRET)
+        with pytest.raises(SignatureError):
+            handler.verify_signature(b"{}", sign(b"{}", "other"))
+
+    def test_body_limit_positive(self) -> None:
+        """max_body_bytes must be positive."""
+        with pytest.raises(ConfigurationError):
+            make(max_body_bytes=0)
+
     def test_app_secret_required(self) -> None:
         """A handler without an app secret cannot be built (fail closed)."""
         with pytest.raises(ConfigurationError):

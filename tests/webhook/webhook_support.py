@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,8 +84,11 @@ class Receiver:
         return f"http://{host}:{self.port}{path}"
 
 
-def start_receiver() -> tuple[Receiver, threading.Thread]:
-    """Start a recording HTTP server on 127.0.0.1 (answers 200 unless statuses are scripted)."""
+def start_receiver(tls: tuple[str, str] | None = None) -> tuple[Receiver, threading.Thread]:
+    """Start a recording HTTP(S) server on 127.0.0.1 (answers 200 unless statuses are scripted).
+
+    ``tls`` is ``(certificate path, key path)`` to serve HTTPS.
+    """
     holder: list[Receiver] = []
 
     class Handle(BaseHTTPRequestHandler):
@@ -108,6 +112,10 @@ def start_receiver() -> tuple[Receiver, threading.Thread]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     holder.append(Receiver(server))
     holder[0].gate.set()
     thread = threading.Thread(
