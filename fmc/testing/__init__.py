@@ -38,16 +38,11 @@ if TYPE_CHECKING:
         standby,
         verification_query,
     )
-    from fmc.testing.fake_graph import (
-        DEFAULT_BASE_URL,
-        DEFAULT_PAGE_ID,
-        Delivery,
-        FakeGraphAPI,
-        RecordedRequest,
-        Reply,
-    )
+    from fmc.testing.fake_graph import DEFAULT_BASE_URL, DEFAULT_PAGE_ID, FakeGraphAPI
     from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
-    from fmc.testing.server import FakeGraphProcess, FakeGraphServer
+    from fmc.testing.process import FakeGraphProcess
+    from fmc.testing.records import Delivery, RecordedRequest, Reply
+    from fmc.testing.server import FakeGraphServer
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -80,16 +75,11 @@ __all__ = [
 ]
 
 _MODULES = {
-    "fmc.testing.fake_graph": (
-        "DEFAULT_BASE_URL",
-        "DEFAULT_PAGE_ID",
-        "Delivery",
-        "FakeGraphAPI",
-        "RecordedRequest",
-        "Reply",
-    ),
+    "fmc.testing.fake_graph": ("DEFAULT_BASE_URL", "DEFAULT_PAGE_ID", "FakeGraphAPI"),
+    "fmc.testing.records": ("Delivery", "RecordedRequest", "Reply"),
     "fmc.testing.faults": ("Fault", "FaultInjector", "FaultKind", "Per"),
-    "fmc.testing.server": ("FakeGraphProcess", "FakeGraphServer"),
+    "fmc.testing.process": ("FakeGraphProcess",),
+    "fmc.testing.server": ("FakeGraphServer",),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -30,9 +30,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from fmc.testing import _rules
+from fmc.testing import _rules, _wire
 from fmc.testing._rules import Refusal
+from fmc.testing._wire import HTML_HEADERS, Answer, dumps, refused
 from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
+from fmc.testing.records import Delivery, RecordedRequest, Reply
 
 if TYPE_CHECKING:
     from fmc.testing.server import FakeGraphServer
@@ -48,141 +50,21 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_PAGE_ID = "1234567890"
-MAX_BATCH = 50
+MAX_BATCH = _wire.MAX_BATCH
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 PROFILE_FIELDS = frozenset(
     {"id", "name", "first_name", "last_name", "profile_pic", "locale", "timezone", "gender"}
 )
 DEFAULT_PROFILE_FIELDS = ("first_name", "last_name", "profile_pic")
 
-_JSON = (("Content-Type", "application/json; charset=UTF-8"),)
-_HTML = (("Content-Type", "text/html; charset=utf-8"),)
 _VERSION = re.compile(r"v\d+\.\d+\Z")
 _SUCCESS = b'{"result":"success"}'
 
 
 @attrs.frozen
-class Delivery:
-    """One send the fake Graph API accepted.
-
-    Attributes:
-        number: Its position among all deliveries, from 1.
-        recipient: The ``recipient`` object, e.g. ``{"id": "<PSID>"}``.
-        message: The ``message`` object, or ``None`` for a sender action.
-        sender_action: ``typing_on``, ``typing_off``, ``mark_seen`` or ``None``.
-        messaging_type: ``RESPONSE``, ``UPDATE``, ``MESSAGE_TAG`` (or ``None``).
-        tag: The message tag, if any.
-        notification_type: ``REGULAR``, ``SILENT_PUSH``, ``NO_PUSH`` if given.
-        persona_id: The persona, if given.
-        message_id: The ``m_…`` id answered (``None`` for a sender action).
-        time: The fake's monotonic clock when it was accepted (seconds).
-        wall_time: The wall-clock time when it was accepted (aware UTC).
-        request_number: The number of the HTTP request that carried it.
-        batch_index: Its index in a Graph batch, ``None`` outside a batch.
-    """
-
-    number: int
-    recipient: Mapping[str, str]
-    message: Mapping[str, Any] | None
-    sender_action: str | None
-    messaging_type: str | None
-    tag: str | None
-    notification_type: str | None
-    persona_id: str | None
-    message_id: str | None
-    time: float
-    wall_time: datetime
-    request_number: int
-    batch_index: int | None = None
-
-    @property
-    def psid(self) -> str | None:
-        """The recipient's PSID (``None`` for token, user_ref or comment recipients)."""
-        return self.recipient.get("id")
-
-    @property
-    def recipient_key(self) -> str:
-        """The recipient's single value: its PSID, token, user_ref or comment id."""
-        return next(iter(self.recipient.values()))
-
-    @property
-    def text(self) -> str | None:
-        """The message text, if it was a text message."""
-        return self.message.get("text") if self.message is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form served at ``GET /_fake/deliveries`` (``wall_time`` in epoch seconds)."""
-        return {
-            "number": self.number,
-            "recipient": dict(self.recipient),
-            "message": self.message,
-            "sender_action": self.sender_action,
-            "messaging_type": self.messaging_type,
-            "tag": self.tag,
-            "notification_type": self.notification_type,
-            "persona_id": self.persona_id,
-            "message_id": self.message_id,
-            "time": self.time,
-            "wall_time": self.wall_time.timestamp(),
-            "request_number": self.request_number,
-            "batch_index": self.batch_index,
-        }
-
-
-@attrs.frozen
-class RecordedRequest:
-    """One HTTP request the fake received (the query string, with its token, is not kept).
-
-    Attributes:
-        number: Its position, from 1.
-        method: The HTTP method.
-        path: The path, without the query string.
-        time: The fake's monotonic clock when it arrived.
-    """
-
-    number: int
-    method: str
-    path: str
-    time: float
-
-
-@attrs.frozen
-class Reply:
-    """What the fake answers to one HTTP request.
-
-    Attributes:
-        status: The HTTP status.
-        body: The body bytes.
-        headers: The response headers.
-        delay: Seconds the transport waits before answering (latency).
-        drop: ``"before"`` or ``"after"``: close the connection without an
-            answer instead (before: nothing was processed).
-        exception: For drops in the requests-mock form, the exception to raise.
-    """
-
-    status: int
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = _JSON
-    delay: float = 0.0
-    drop: str | None = None
-    exception: str | None = None
-
-    def json(self) -> Any:
-        """The body decoded as JSON."""
-        return json.loads(self.body)
-
-
-@attrs.frozen
-class _Answer:
-    status: int
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = _JSON
-
-
-@attrs.frozen
 class _Prepared:
     psids: tuple[str, ...]
-    run: Callable[[], _Answer]
+    run: Callable[[], Answer]
 
 
 class FakeGraphAPI:
@@ -392,7 +274,7 @@ class FakeGraphAPI:
             if reply.drop is not None:
                 if reply.drop == "after" and reply.delay:
                     self._sleep(reply.delay)
-                raise _drop_exception(reply)
+                raise _wire.drop_exception(reply)
             if reply.delay:
                 self._sleep(reply.delay)
             context.status_code = reply.status
@@ -452,10 +334,11 @@ class FakeGraphAPI:
             number = len(self._requests) + 1
             self._requests.append(RecordedRequest(number, method, path, self._clock()))
         try:
-            params = _params(headers, body, query)
+            params = _wire.params(headers, body, query)
             prepared = self._prepare(method, path, params, number)
         except Refusal as refusal:
-            prepared = _Prepared((), _refused(refusal, self._trace_id()))
+            answer = refused(refusal, self._trace_id())
+            prepared = _Prepared((), lambda: answer)
         delay = self.latency + self.faults.delay(prepared.psids)
         fault = self.faults.pick(Per.REQUEST, prepared.psids)
         if fault is None:
@@ -487,9 +370,9 @@ class FakeGraphAPI:
             raise Refusal(f"Unknown path components: /{parts[0]}", 2500)
         if not parts:
             if method != "POST" or index is not None:
-                raise _unsupported(method, "")
-            items = _batch_items(params)
-            psids = tuple(psid for item in items if (psid := _item_psid(item)) is not None)
+                raise _wire.unsupported(method, "")
+            items = _wire.batch_items(params)
+            psids = tuple(psid for item in items if (psid := _wire.item_psid(item)) is not None)
             return _Prepared(psids, lambda: self._batch(items, params, number))
         node = parts[0]
         edge = parts[1] if len(parts) > 1 else None
@@ -498,16 +381,16 @@ class FakeGraphAPI:
         is_page = node in ("me", self.page_id)
         if edge is None:
             if method != "GET":
-                raise _unsupported(method, node)
+                raise _wire.unsupported(method, node)
             if is_page:
                 return _Prepared((), lambda: self._authed(params, self._get_page))
             return _Prepared(
                 (node,), lambda: self._authed(params, lambda: self._profile(node, params))
             )
         if not is_page:
-            raise _unsupported(method, node)
+            raise _wire.unsupported(method, node)
         if edge == "messages" and method == "POST":
-            psid = _param_psid(params)
+            psid = _wire.param_psid(params)
             return _Prepared(
                 (psid,) if psid else (),
                 lambda: self._authed(params, lambda: self._send(params, number, index)),
@@ -519,15 +402,15 @@ class FakeGraphAPI:
                 (), lambda: self._authed(params, lambda: self._messenger_profile(method, params))
             )
         if edge in ("messages", "message_attachments", "messenger_profile"):
-            raise _unsupported(method, f"{node}/{edge}")
+            raise _wire.unsupported(method, f"{node}/{edge}")
         raise Refusal(f"Unknown path components: /{edge}", 2500)
 
-    def _authed(self, params: Mapping[str, Any], run: Callable[[], _Answer]) -> _Answer:
+    def _authed(self, params: Mapping[str, Any], run: Callable[[], Answer]) -> Answer:
         try:
             self._check_auth(params)
             return run()
         except Refusal as refusal:
-            return _refused(refusal, self._trace_id())()
+            return refused(refusal, self._trace_id())
 
     def _check_auth(self, params: Mapping[str, Any]) -> None:
         token = params.get("access_token")
@@ -553,7 +436,7 @@ class FakeGraphAPI:
 
     # -- Send API -----------------------------------------------------------------------
 
-    def _send(self, params: Mapping[str, Any], number: int, index: int | None) -> _Answer:
+    def _send(self, params: Mapping[str, Any], number: int, index: int | None) -> Answer:
         body = _rules.check_send(params)
         psid = body.recipient.get("id")
         fault = self.faults.pick(Per.SEND, (psid,) if psid else ())
@@ -565,7 +448,7 @@ class FakeGraphAPI:
             answer["recipient_id"] = psid
         if delivery.message_id is not None:
             answer["message_id"] = delivery.message_id
-        success = _Answer(200, _dumps(answer))
+        success = Answer(200, dumps(answer))
         return success if fault is None else self._fault_answer(fault, success)
 
     def _deliver(self, body: _rules.SendBody, number: int, index: int | None) -> Delivery:
@@ -597,14 +480,14 @@ class FakeGraphAPI:
     # -- batch --------------------------------------------------------------------------
 
     def _batch(
-        self, items: list[tuple[str, str, dict[str, Any]]], params: Mapping[str, Any], number: int
-    ) -> _Answer:
+        self, items: list[_wire.BatchItem], params: Mapping[str, Any], number: int
+    ) -> Answer:
         if "access_token" in params:
             # A top-level token is only the items' fallback, but a bad one is refused at once.
             try:
                 self._check_auth(params)
             except Refusal as refusal:
-                return _refused(refusal, self._trace_id())()
+                return refused(refusal, self._trace_id())
         include_headers = str(params.get("include_headers", "true")).lower() != "false"
         inherited = {
             key: params[key] for key in ("access_token", "appsecret_proof") if key in params
@@ -615,20 +498,20 @@ class FakeGraphAPI:
             try:
                 answer = self._prepare(method, path, merged, number, index).run()
             except Refusal as refusal:
-                answer = _refused(refusal, self._trace_id())()
+                answer = refused(refusal, self._trace_id())
             result: dict[str, Any] = {"code": answer.status}
             if include_headers:
                 result["headers"] = [{"name": n, "value": v} for n, v in answer.headers]
             result["body"] = answer.body.decode("utf-8", "replace")
             results.append(result)
-        return _Answer(200, _dumps(results))
+        return Answer(200, dumps(results))
 
     # -- other endpoints ----------------------------------------------------------------
 
-    def _get_page(self) -> _Answer:
-        return _Answer(200, _dumps({"name": self.page_name, "id": self.page_id}))
+    def _get_page(self) -> Answer:
+        return Answer(200, dumps({"name": self.page_name, "id": self.page_id}))
 
-    def _profile(self, psid: str, params: Mapping[str, Any]) -> _Answer:
+    def _profile(self, psid: str, params: Mapping[str, Any]) -> Answer:
         raw = params.get("fields")
         fields = (
             [f.strip() for f in str(raw).split(",") if f.strip()] if raw else DEFAULT_PROFILE_FIELDS
@@ -644,9 +527,9 @@ class FakeGraphAPI:
             raise Refusal("No profile available for this user.", subcode=2018218)
         answer = {field: user[field] for field in fields if field in user and field != "id"}
         answer["id"] = psid
-        return _Answer(200, _dumps(answer))
+        return Answer(200, dumps(answer))
 
-    def _upload(self, params: Mapping[str, Any]) -> _Answer:
+    def _upload(self, params: Mapping[str, Any]) -> Answer:
         message = _rules.json_param("message", params.get("message"))
         attachment = message.get("attachment") if isinstance(message, Mapping) else None
         if not isinstance(attachment, Mapping) or attachment.get("type") not in _rules.MEDIA_TYPES:
@@ -661,7 +544,7 @@ class FakeGraphAPI:
             "type": attachment["type"],
             "is_reusable": bool(payload.get("is_reusable", False)),
         }
-        if isinstance(upload, _Upload):
+        if isinstance(upload, _wire.Upload):
             if len(upload.data) > MAX_ATTACHMENT_BYTES:
                 raise Refusal("(#100) Attachment size exceeds allowable limit", subcode=2018109)
             record.update(filename=upload.filename, size=len(upload.data), content_type=upload.type)
@@ -673,73 +556,73 @@ class FakeGraphAPI:
             self._ids += 1
             attachment_id = str(10**15 + self._ids)
             self.attachments[attachment_id] = record
-        return _Answer(200, _dumps({"attachment_id": attachment_id}))
+        return Answer(200, dumps({"attachment_id": attachment_id}))
 
-    def _messenger_profile(self, method: str, params: Mapping[str, Any]) -> _Answer:
+    def _messenger_profile(self, method: str, params: Mapping[str, Any]) -> Answer:
         if method == "GET":
             raw = params.get("fields")
             if not raw:
                 raise Refusal("(#100) The parameter fields is required")
             fields = [f.strip() for f in str(raw).split(",") if f.strip()]
-            _known_profile_fields(fields)
+            _wire.known_profile_fields(fields)
             with self._lock:
                 found = {
                     f: self.messenger_profile[f] for f in fields if f in self.messenger_profile
                 }
-            return _Answer(200, _dumps({"data": [found] if found else []}))
+            return Answer(200, dumps({"data": [found] if found else []}))
         if method == "DELETE":
             fields = _rules.json_param("fields", params.get("fields"))
             if isinstance(fields, str):
                 fields = [f.strip() for f in fields.split(",") if f.strip()]
             if not isinstance(fields, list) or not fields:
                 raise Refusal("(#100) The parameter fields is required")
-            _known_profile_fields(fields)
+            _wire.known_profile_fields(fields)
             with self._lock:
                 for field in fields:
                     self.messenger_profile.pop(field, None)
-            return _Answer(200, _SUCCESS)
+            return Answer(200, _SUCCESS)
         given = {k: v for k, v in params.items() if k not in ("access_token", "appsecret_proof")}
-        _known_profile_fields(given)
+        _wire.known_profile_fields(given)
         update = {key: _rules.json_param(key, value) for key, value in given.items()}
         with self._lock:
             _rules.check_profile_fields(update, self.messenger_profile)
             self.messenger_profile.update(update)
-        return _Answer(200, _SUCCESS)
+        return Answer(200, _SUCCESS)
 
     # -- faults -------------------------------------------------------------------------
 
-    def _fault_answer(self, fault: Fault, success: _Answer | None) -> _Answer:
+    def _fault_answer(self, fault: Fault, success: Answer | None) -> Answer:
         if fault.kind is FaultKind.SERVER_ERROR:
             status = fault.status or 502
             title = f"{status} Server Error"
             page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-            return _Answer(status, page.encode(), _HTML + fault.headers)
+            return Answer(status, page.encode(), HTML_HEADERS + fault.headers)
         if fault.kind is FaultKind.MALFORMED:
             return self._malformed(fault, success)
         code, subcode, message, status, transient = fault.error_fields()
         refusal = Refusal(message, code, subcode=subcode, type=fault.error_type or "OAuthException")
-        answer = _refused(refusal, self._trace_id(), is_transient=transient, status=status)()
-        return _Answer(answer.status, answer.body, answer.headers + fault.headers)
+        answer = refused(refusal, self._trace_id(), is_transient=transient, status=status)
+        return Answer(answer.status, answer.body, answer.headers + fault.headers)
 
-    def _malformed(self, fault: Fault, success: _Answer | None) -> _Answer:
+    def _malformed(self, fault: Fault, success: Answer | None) -> Answer:
         shape = fault.shape
         if shape == "html":
             page = (
                 b"<!DOCTYPE html><html><head><title>Error</title></head>"
                 b"<body>Sorry, something went wrong.</body></html>"
             )
-            return _Answer(200, page, _HTML)
+            return Answer(200, page, HTML_HEADERS)
         if shape == "empty":
-            return _Answer(200, b"")
+            return Answer(200, b"")
         if shape == "truncated":
             body = (
                 success.body if success is not None else b'{"recipient_id":"0","message_id":"m_0"}'
             )
-            return _Answer(200, body[: len(body) // 2])
+            return Answer(200, body[: len(body) // 2])
         if shape == "wrong_shape":
-            return _Answer(200, b'{"success":true}')
+            return Answer(200, b'{"success":true}')
         refusal = Refusal("An unknown error occurred", 1, subcode=99)
-        return _Answer(200, _refused(refusal, self._trace_id())().body)
+        return Answer(200, refused(refusal, self._trace_id()).body)
 
     # -- control endpoints (the server form's remote control) ---------------------------
 
@@ -747,19 +630,19 @@ class FakeGraphAPI:
         try:
             data = json.loads(body) if body.strip() else {}
         except ValueError:
-            return Reply(400, _dumps({"error": "body is not JSON"}))
+            return Reply(400, dumps({"error": "body is not JSON"}))
         args = dict(parse_qsl(query))
         if path == "/_fake/deliveries" and method == "GET":
-            return Reply(200, _dumps(self.state(since=int(args.get("since", 0)))))
+            return Reply(200, dumps(self.state(since=int(args.get("since", 0)))))
         if path == "/_fake/requests" and method == "GET":
-            return Reply(200, _dumps([[r.method, r.path, r.time] for r in self.http_requests]))
+            return Reply(200, dumps([[r.method, r.path, r.time] for r in self.http_requests]))
         if path == "/_fake/reset" and method == "POST":
             self.reset(faults=bool(data.get("faults", True)) if isinstance(data, dict) else True)
             return Reply(200, _SUCCESS)
         if path == "/_fake/faults" and method == "GET":
             return Reply(
                 200,
-                _dumps(
+                dumps(
                     {
                         "faults": [f.to_dict() for f in self.faults.active],
                         "injected": dict(self.faults.injected),
@@ -774,13 +657,13 @@ class FakeGraphAPI:
                 else:
                     self.faults.replace(specs)
             except (ValueError, TypeError) as exc:
-                return Reply(400, _dumps({"error": str(exc)}))
+                return Reply(400, dumps({"error": str(exc)}))
             return Reply(200, _SUCCESS)
         if path == "/_fake/users" and method == "POST" and isinstance(data, dict):
             for psid, fields in data.items():
                 self.add_user(str(psid), **dict(fields))
             return Reply(200, _SUCCESS)
-        return Reply(404, _dumps({"error": f"no control endpoint {method} {path}"}))
+        return Reply(404, dumps({"error": f"no control endpoint {method} {path}"}))
 
     # -- ids ----------------------------------------------------------------------------
 
@@ -793,164 +676,3 @@ class FakeGraphAPI:
             self._ids += 1
             number = self._ids
         return "A" + self._made_up_id(b"t", number, 22)
-
-
-@attrs.frozen
-class _Upload:
-    filename: str | None
-    type: str | None
-    data: bytes
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _refused(
-    refusal: Refusal,
-    trace_id: str,
-    *,
-    is_transient: bool | None = None,
-    status: int | None = None,
-) -> Callable[[], _Answer]:
-    error: dict[str, Any] = {"message": refusal.message, "type": refusal.type, "code": refusal.code}
-    if refusal.subcode is not None:
-        error["error_subcode"] = refusal.subcode
-    if is_transient is not None:
-        error["is_transient"] = is_transient
-    error["fbtrace_id"] = trace_id
-    answer = _Answer(status or refusal.status, _dumps({"error": error}))
-    return lambda: answer
-
-
-def _unsupported(method: str, node: str) -> Refusal:
-    return Refusal(
-        f"Unsupported {method.lower()} request. Object with ID '{node or 'root'}' does not "
-        "exist, cannot be loaded due to missing permissions, or does not support this operation.",
-        subcode=33,
-    )
-
-
-def _params(headers: Mapping[str, str], body: bytes, query: str) -> dict[str, Any]:
-    """Merge the query string and the body (JSON, form or multipart) into one dict."""
-    params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
-    if not body:
-        return params
-    content_type = ""
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            content_type = value
-            break
-    kind = content_type.partition(";")[0].strip().lower()
-    if kind == "application/json" or kind.endswith("+json"):
-        try:
-            decoded = json.loads(body)
-        except ValueError:
-            raise Refusal("(#100) The request body is not valid JSON") from None
-        if not isinstance(decoded, dict):
-            raise Refusal("(#100) The request body must be a JSON object")
-        params.update(decoded)
-    elif kind == "multipart/form-data":
-        params.update(_multipart(content_type, body))
-    else:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise Refusal("(#100) The request body is not UTF-8") from None
-        params.update(parse_qsl(text, keep_blank_values=True))
-    return params
-
-
-def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    fields: dict[str, Any] = {}
-    if not message.is_multipart():
-        raise Refusal("(#100) The multipart body cannot be read")
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        data = part.get_payload(decode=True)
-        data = data if isinstance(data, bytes) else b""
-        filename = part.get_filename()
-        if filename is not None:
-            fields[name] = _Upload(filename, part.get_content_type(), data)
-        else:
-            fields[name] = data.decode("utf-8", "replace")
-    return fields
-
-
-def _batch_items(params: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    raw = params.get("batch")
-    if raw is None:
-        raise Refusal("(#100) The parameter batch is required")
-    batch = _rules.json_param("batch", raw)
-    if not isinstance(batch, list):
-        raise Refusal("(#100) param batch must be a JSON array")
-    if len(batch) > MAX_BATCH:
-        raise Refusal(
-            f"(#1) Too many requests in batch message. Maximum batch size is {MAX_BATCH}", 1
-        )
-    if not batch:
-        raise Refusal("(#100) param batch must be a non-empty array")
-    items: list[tuple[str, str, dict[str, Any]]] = []
-    for index, item in enumerate(batch):
-        if not isinstance(item, Mapping) or not isinstance(item.get("relative_url"), str):
-            raise Refusal(f"(#100) batch[{index}] must have a relative_url")
-        method = str(item.get("method", "GET")).upper()
-        path, _, query = item["relative_url"].partition("?")
-        item_params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
-        body = item.get("body")
-        if isinstance(body, str):
-            item_params.update(parse_qsl(body, keep_blank_values=True))
-        elif isinstance(body, Mapping):
-            item_params.update(body)
-        items.append((method, "/" + path.lstrip("/"), item_params))
-    return items
-
-
-def _param_psid(params: Mapping[str, Any]) -> str | None:
-    raw = params.get("recipient")
-    if isinstance(raw, str):
-        try:
-            raw = _rules.json_param("recipient", raw)
-        except Refusal:
-            return None
-    if isinstance(raw, Mapping):
-        value = raw.get("id")
-        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    return None
-
-
-def _item_psid(item: tuple[str, str, dict[str, Any]]) -> str | None:
-    method, path, params = item
-    if method == "POST" and path.rstrip("/").endswith("/messages"):
-        return _param_psid(params)
-    return None
-
-
-def _known_profile_fields(fields: Any) -> None:
-    for field in fields:
-        if field not in _rules.PROFILE_FIELDS:
-            raise Refusal(f"(#100) {field} is not a valid messenger profile field")
-
-
-def _drop_exception(reply: Reply) -> Exception:
-    import requests
-
-    text = (
-        "fake Graph API dropped the connection before processing the request"
-        if reply.drop == "before"
-        else "fake Graph API dropped the connection after processing the request"
-    )
-    kinds: dict[str, type[Exception]] = {
-        "connect_timeout": requests.exceptions.ConnectTimeout,
-        "connection_error": requests.exceptions.ConnectionError,
-        "read_timeout": requests.exceptions.ReadTimeout,
-    }
-    return kinds[reply.exception or "connection_error"](text)
