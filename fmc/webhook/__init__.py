@@ -29,8 +29,9 @@ from fmc.webhook.events import (
     ReferralEvent,
     UnknownEvent,
 )
-from fmc.webhook.forward import Forwarder, ForwardRetry, MemoryOutbox, OutboxStore
+from fmc.webhook.forward import Forwarder, ForwardRetry
 from fmc.webhook.handler import Response, WebhookHandler
+from fmc.webhook.outbox import MemoryOutbox, OutboxStore
 from fmc.webhook.parse import Delivery, make_event_converter, parse_delivery
 from fmc.webhook.signature import SignatureVerifier, sign, verify_signature
 

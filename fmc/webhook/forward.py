@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 import requests
@@ -40,122 +40,13 @@ from fmc.webhook.addresses import (
     resolve,
     system_resolver,
 )
+from fmc.webhook.outbox import MemoryOutbox, OutboxStore
 
 __all__ = ["ForwardRetry", "Forwarder", "MemoryOutbox", "OutboxStore"]
 
 _LOG = logging.getLogger("fmc.webhook.forward")
 _UNKNOWN = -1
 _STOP = object()
-
-
-@runtime_checkable
-class OutboxStore(Protocol):
-    """Keeps deliveries that could not be forwarded yet."""
-
-    def outbox_put(self, item: OutboxItem) -> int:
-        """Store an item; return its id."""
-        ...
-
-    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Items due at ``now``, oldest first; per ``order_key`` only its oldest item, if due."""
-        ...
-
-    def outbox_ack(self, item_id: int) -> None:
-        """Forget a delivered (or abandoned) item."""
-        ...
-
-    def outbox_defer(
-        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
-    ) -> None:
-        """Record a failed attempt and when to try again."""
-        ...
-
-    def outbox_count(self) -> int:
-        """How many items are waiting."""
-        ...
-
-
-class MemoryOutbox:
-    """An in-memory, thread-safe :class:`OutboxStore` (lost on restart; a store is durable)."""
-
-    def __init__(self) -> None:
-        self._items: dict[int, OutboxItem] = {}
-        self._next_id = 1
-        self._lock = threading.Lock()
-
-    def outbox_put(self, item: OutboxItem) -> int:
-        """Store an item.
-
-        Args:
-            item: The delivery to keep.
-
-        Returns:
-            Its new id.
-        """
-        with self._lock:
-            item_id = self._next_id
-            self._next_id += 1
-            self._items[item_id] = attrs.evolve(item, id=item_id)
-            return item_id
-
-    def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Items due now, at most one per ``order_key`` (its oldest), oldest first.
-
-        Args:
-            now: The current time.
-            limit: The most items returned.
-
-        Returns:
-            The due items.
-        """
-        due: list[OutboxItem] = []
-        heads: set[str] = set()
-        with self._lock:
-            for item in self._items.values():
-                if item.order_key in heads:
-                    continue
-                heads.add(item.order_key)
-                if item.next_attempt_at is None or item.next_attempt_at <= now:
-                    due.append(item)
-                    if len(due) >= limit:
-                        break
-        return due
-
-    def outbox_ack(self, item_id: int) -> None:
-        """Forget an item.
-
-        Args:
-            item_id: Its id.
-        """
-        with self._lock:
-            self._items.pop(item_id, None)
-
-    def outbox_defer(
-        self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
-    ) -> None:
-        """Record a failed attempt.
-
-        Args:
-            item_id: Its id.
-            next_attempt_at: Not before then.
-            attempts: Failed attempts so far.
-            last_error: Why the last one failed.
-        """
-        with self._lock:
-            item = self._items.get(item_id)
-            if item is not None:
-                self._items[item_id] = attrs.evolve(
-                    item, next_attempt_at=next_attempt_at, attempts=attempts, last_error=last_error
-                )
-
-    def outbox_count(self) -> int:
-        """How many items are waiting.
-
-        Returns:
-            The count.
-        """
-        with self._lock:
-            return len(self._items)
 
 
 def _positive(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
