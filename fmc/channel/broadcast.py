@@ -12,8 +12,10 @@ intent. A later run with the same broadcast id therefore:
   — and ``AMBIGUOUS`` ones as *ambiguous*: the send may have reached Meta, so
   they are reported, not resent, unless the caller chose ``at_least_once``.
 
-Claims are taken lazily, as the client pulls requests, so at most the client's
-in-flight window can be left ``PENDING`` by a crash.
+Claims are taken lazily, in small groups, as the client pulls requests, and
+the outcomes already known are journaled before each new claim, so a crash
+(even SIGKILL) leaves at most the client's window plus one claim group
+``PENDING``.
 """
 
 from __future__ import annotations
@@ -246,6 +248,9 @@ class BroadcastRun:
         bid = self._broadcast_id
         fresh = [psid for psid, _ in group if psid in fresh_psids]
         again = [psid for psid, _ in group if psid not in fresh_psids]
+        # Known outcomes reach the journal before new intents, so what a hard
+        # kill leaves PENDING is only in flight or claimed, never already known.
+        self._flush()
         claimed = set(self._store.journal_claim(bid, fresh, at=at)) if fresh else set()
         if again:
             claimed.update(
