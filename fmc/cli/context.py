@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from fmc.channel import Channel
 from fmc.cli.config import Config
+from fmc.errors import ConfigurationError
 from fmc.policy import MessagingPolicy
 from fmc.store import SQLiteStore
 from fmc.transport import Client
@@ -15,26 +17,42 @@ from fmc.webhook import Forwarder
 __all__ = ["open_channel", "open_store"]
 
 
-def open_store(config: Config) -> SQLiteStore:
-    """Open the SQLite store the configuration names (created if missing).
+def open_store(config: Config, *, create: bool = True) -> SQLiteStore:
+    """Open the SQLite store the configuration names.
 
     Args:
         config: The configuration.
+        create: Create the file if it is missing. Commands that only read
+            subscribers do not, so a mistyped ``FMC_DB`` is an error rather
+            than an empty store.
 
     Returns:
         The store; the caller closes it.
+
+    Raises:
+        ConfigurationError: ``create`` is false and the file does not exist.
     """
+    if not create and not Path(config.db).is_file():
+        raise ConfigurationError(
+            f"no store at {config.db!r}; check FMC_DB or --db "
+            "(fmc serve creates it when the first person writes)"
+        )
     return SQLiteStore(config.db)
 
 
 @contextmanager
 def open_channel(
-    config: Config, *, forwarding: bool = False, allow_private_forwarding: bool = False
+    config: Config,
+    *,
+    create: bool = True,
+    forwarding: bool = False,
+    allow_private_forwarding: bool = False,
 ) -> Iterator[Channel]:
     """A Channel for the configured Page, closed (with everything it owns) on exit.
 
     Args:
         config: The configuration.
+        create: Create the store's file if it is missing (see :func:`open_store`).
         forwarding: Forward webhook deliveries to the allowed ``redirect_to``
             hosts (when ``forward_allow`` is set).
         allow_private_forwarding: Also allow plain http and private addresses
@@ -44,14 +62,15 @@ def open_channel(
         The channel.
 
     Raises:
-        ConfigurationError: The Page id or token is missing or malformed.
+        ConfigurationError: The Page id or token is missing or malformed, or
+            the store is missing and ``create`` is false.
     """
     page = config.page()
     with ExitStack() as stack:
         client = stack.enter_context(
             Client(page, base_url=config.graph_url, rate_limit=config.rate_limit)
         )
-        store = stack.enter_context(open_store(config))
+        store = stack.enter_context(open_store(config, create=create))
         forwarder = None
         if forwarding and config.forward_allow:
             forwarder = Forwarder(

@@ -208,6 +208,19 @@ def report_error(
     return int(code)
 
 
+def _silence(stream: TextIO) -> None:
+    """Point a closed pipe's descriptor at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        fileno = stream.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -253,5 +266,9 @@ def main(
         except KeyboardInterrupt:
             streams.err.write("fmc: interrupted\n")
             return int(ExitCode.INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (``fmc subscribers export | head``): stop quietly.
+            _silence(streams.out)
+            return int(ExitCode.FAILURE)
         except Exception as error:
             return report_error(error, streams, verbose=verbose, secrets=secrets)

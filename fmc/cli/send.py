@@ -16,6 +16,7 @@ from fmc.cli.progress import ProgressPrinter
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 from fmc.models import Text
 from fmc.policy import MessagingPolicy, Purpose
+from fmc.transport import MAX_BATCH_SIZE
 
 __all__ = ["add_parsers", "dry_run", "run_broadcast", "run_send"]
 
@@ -36,6 +37,13 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _batch_size(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"a Graph batch holds at most {MAX_BATCH_SIZE} sends")
     return value
 
 
@@ -91,7 +99,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "--resume", metavar="ID", help="resume the broadcast with this id (same text and purpose)"
     )
     broadcast.add_argument(
-        "--batch-size", type=_positive, metavar="N", help="sends per Graph batch request (≤ 50)"
+        "--batch-size", type=_batch_size, metavar="N", help="sends per Graph batch request (≤ 50)"
     )
     broadcast.add_argument(
         "--concurrency", type=_positive, metavar="N", help="HTTP requests in flight"
@@ -119,7 +127,7 @@ def run_send(args: argparse.Namespace, config: Config, streams: Streams) -> int:
         PolicyRefused: The policy does not allow it (exit status 3).
         GraphAPIError: Meta refused the send (exit status 4).
     """
-    with open_channel(config) as channel:
+    with open_channel(config, create=False) as channel:
         try:
             result = channel.notify(args.psid, args.text, args.purpose)
         except RecipientUnavailableError:
@@ -146,7 +154,7 @@ def dry_run(config: Config, purpose: Purpose, streams: Streams) -> int:
     now = datetime.now(timezone.utc)
     counts: Counter[tuple[bool, str]] = Counter()
     examples: dict[tuple[bool, str], str] = {}
-    with open_store(config) as store:
+    with open_store(config, create=False) as store:
         for subscriber in store.iter_subscribers(config.page_id):
             decision = policy.decide(subscriber, purpose, now)
             key = (decision.allowed, decision.rule)
@@ -186,7 +194,7 @@ def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) ->
     """
     if args.dry_run:
         return dry_run(config, args.purpose, streams)
-    with open_channel(config) as channel:
+    with open_channel(config, create=False) as channel:
         progress = ProgressPrinter(streams.err, total=channel.subscriber_count())
         if args.resume is not None and channel.store.broadcast_get(args.resume) is None:
             raise ConfigurationError(

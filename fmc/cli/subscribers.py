@@ -114,7 +114,7 @@ def export_row(subscriber: Subscriber, now: datetime) -> dict[str, Any]:
 def _rows(config: Config, status: SubscriberStatus | None) -> Iterator[dict[str, Any]]:
     assert config.page_id is not None
     now = datetime.now(timezone.utc)
-    with open_store(config) as store:
+    with open_store(config, create=False) as store:
         for subscriber in store.iter_subscribers(config.page_id, status=status):
             yield export_row(subscriber, now)
 
@@ -134,7 +134,7 @@ def run_subscribers(args: argparse.Namespace, config: Config, streams: Streams) 
     assert config.page_id is not None
     out = streams.out
     if args.action == "count":
-        with open_store(config) as store:
+        with open_store(config, create=False) as store:
             statuses = [args.status] if args.status else list(SubscriberStatus)
             counts = {s: store.count(config.page_id, status=s) for s in statuses}
         if args.status is None:
@@ -152,10 +152,12 @@ def run_subscribers(args: argparse.Namespace, config: Config, streams: Streams) 
             for row in _rows(config, args.status):
                 writer.writerow(row)
         return int(ExitCode.OK)
-    out.write(f"{'psid':<20} {'status':<11} {'last interaction':<25} {'tokens':<6} name\n")
+    out.write(f"{'psid':<20} {'status':<11} {'last interaction':<20} {'tokens':<6} name\n")
     for row in _rows(config, args.status):
+        last = row["last_interaction_at"]
+        when = f"{last[:10]} {last[11:16]} UTC" if last else "-"
         out.write(
-            f"{row['psid']:<20} {row['status']:<11} {row['last_interaction_at'] or '-':<25} "
+            f"{row['psid']:<20} {row['status']:<11} {when:<20} "
             f"{row['usable_tokens']:<6} {row['name'] or ''}\n"
         )
     return int(ExitCode.OK)

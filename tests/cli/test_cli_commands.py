@@ -20,7 +20,7 @@ from cli_support import (
     seed,
 )
 
-from fmc.cli import ExitCode
+from fmc.cli import ExitCode, main
 from fmc.models import JournalState, SubscriberStatus
 from fmc.store import SQLiteStore
 from fmc.testing import FakeGraphAPI, Fault
@@ -53,8 +53,9 @@ class TestSend:
         assert "outside the 24 h window" in result.err
         assert fake.deliveries == []
 
-    def test_unknown_person_is_refused(self, fmc: Runner) -> None:
+    def test_unknown_person_is_refused(self, fmc: Runner, db: Path) -> None:
         """Someone who never wrote is refused by the policy, not by Meta."""
+        seed(db, {"100": 1.0})
         assert fmc("send", "999", "--text", "Hello").code == ExitCode.POLICY_REFUSED
 
     def test_unavailable_person_is_exit_4_and_marked(
@@ -128,10 +129,19 @@ class TestUsage:
             ["send", "100", "--text", "x", "--purpose", "gossip"],
             ["broadcast", "--text", "x"],
             ["broadcast", "--text", "x", "--purpose", "news", "--batch-size", "0"],
+            ["broadcast", "--text", "x", "--purpose", "news", "--batch-size", "51"],
             ["subscribers", "export", "--format", "xml"],
             ["frobnicate"],
         ],
-        ids=["no-text", "bad-purpose", "no-purpose", "bad-batch", "bad-format", "bad-command"],
+        ids=[
+            "no-text",
+            "bad-purpose",
+            "no-purpose",
+            "batch-zero",
+            "batch-over-50",
+            "bad-format",
+            "bad-command",
+        ],
     )
     def test_bad_arguments(self, fmc: Runner, argv: list[str]) -> None:
         """argparse errors exit 2."""
@@ -143,6 +153,35 @@ class TestUsage:
         assert result.code == ExitCode.USAGE
         assert "FMC_PAGE_TOKEN" in result.err
         assert result.err.count("\n") == 1
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["subscribers", "count"],
+            ["send", "1", "--text", "x"],
+            ["broadcast", "--text", "x", "--purpose", "news"],
+        ],
+        ids=["subscribers", "send", "broadcast"],
+    )
+    def test_missing_store_is_not_created(self, fmc: Runner, db: Path, argv: list[str]) -> None:
+        """Commands that read subscribers refuse a store file that does not exist (exit 2)."""
+        result = fmc(*argv)
+        assert result.code == ExitCode.USAGE
+        assert "no store at" in result.err
+        assert not db.exists()
+
+    def test_closed_pipe_stops_quietly(self, environ: dict[str, str], db: Path) -> None:
+        """A reader that goes away (``| head``) ends the command without an error message."""
+        seed(db, PEOPLE)
+
+        class ClosedPipe(io.StringIO):
+            def write(self, text: str) -> int:
+                raise BrokenPipeError
+
+        err = io.StringIO()
+        code = main(["subscribers", "export"], environ=environ, stdout=ClosedPipe(), stderr=err)
+        assert code == ExitCode.FAILURE
+        assert err.getvalue() == ""
 
     def test_help_exits_0(self, fmc: Runner, capsys: pytest.CaptureFixture[str]) -> None:
         """--help is not an error."""
