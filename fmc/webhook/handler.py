@@ -32,7 +32,7 @@ import hmac
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar, Union, cast
+from typing import Any, TypeVar, Union, cast, overload
 from urllib.parse import parse_qs
 
 import attrs
@@ -64,6 +64,7 @@ Headers = Union[Mapping[str, Any], Iterable[tuple[str, str]]]  # noqa: UP007
 Query = Union[Mapping[str, Any], str, None]  # noqa: UP007
 
 E = TypeVar("E", bound=Event)
+R = TypeVar("R")
 Callback = Callable[[Any], object]
 DeliveryCallback = Callable[[list[Event]], object]
 
@@ -186,7 +187,13 @@ class WebhookHandler:
 
     # -- registration -------------------------------------------------------
 
-    def on(self, event_class: type[E], callback: Callable[[E], object] | None = None) -> Any:
+    @overload
+    def on(self, event_class: type[E]) -> Callable[[Callable[[E], R]], Callable[[E], R]]: ...
+
+    @overload
+    def on(self, event_class: type[E], callback: Callable[[E], R]) -> Callable[[E], R]: ...
+
+    def on(self, event_class: type[E], callback: Callable[[E], R] | None = None) -> Any:
         """Register a callback for an event class (and its subclasses).
 
         Use as ``@handler.on(MessageEvent)`` or ``handler.on(MessageEvent, func)``.
@@ -204,7 +211,7 @@ class WebhookHandler:
         if not (isinstance(event_class, type) and issubclass(event_class, Event)):
             raise TypeError("on() takes an event class, such as MessageEvent")
 
-        def register(func: Callable[[E], object]) -> Callable[[E], object]:
+        def register(func: Callable[[E], R]) -> Callable[[E], R]:
             self._callbacks = [*self._callbacks, (event_class, func)]
             self._table = {}
             return func
