@@ -365,7 +365,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="write the SQLite file and the fake's deliveries.json to DIR and keep them",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the broadcast report")
-    parser.set_defaults(command=_run)
+    parser.set_defaults(command=_run, uses_config=False)
 
 
 def _run(args: argparse.Namespace, config: Config, streams: Streams) -> int:

@@ -259,7 +259,7 @@ def main(
     secrets = config.secrets
     command: Command = args.command
     with _logging(streams.err, verbose, secrets):
-        if verbose:
+        if verbose and getattr(args, "uses_config", True):
             logging.getLogger("fmc.cli").info("configuration: %s", config.describe())
         try:
             return command(args, config, streams)
