@@ -46,6 +46,10 @@ __all__ = ["ForwardRetry", "Forwarder", "MemoryOutbox", "OutboxStore"]
 
 _LOG = logging.getLogger("fmc.webhook.forward")
 _UNKNOWN = -1
+#: A delivery stored before its first attempt (persist_first) is hidden from the
+#: drain this long, so the drain never sends it while a worker is sending it; after
+#: a crash it becomes due when the lease ends.
+_LEASE = timedelta(minutes=5)
 _STOP = object()
 
 
@@ -392,7 +396,10 @@ class Forwarder:
             self.start()
         job = _Job(url, body, headers, key, self._clock())
         if self.persist_first or self._closing:
-            item_id = self.outbox.outbox_put(self._item(job, attempts=0, error=None))
+            item = self._item(job, attempts=0, error=None)
+            if not self._closing:
+                item = attrs.evolve(item, next_attempt_at=job.created_at + _LEASE)
+            item_id = self.outbox.outbox_put(item)
             if self._closing:
                 self._log.warning(
                     "forwarder closed; delivery for %s kept in the outbox", redact_url(url)
@@ -441,10 +448,12 @@ class Forwarder:
                 self.outbox.outbox_put(item)
             else:
                 self._inflight.discard(job.item_id)
-                if error is not None:
-                    self.outbox.outbox_defer(
-                        job.item_id, next_attempt_at=next_at, attempts=attempts, last_error=error
-                    )
+                self.outbox.outbox_defer(
+                    job.item_id,
+                    next_attempt_at=next_at,
+                    attempts=attempts,
+                    last_error=error or "waiting behind an earlier delivery",
+                )
             count = self._pending.get(job.order_key, 0)
             if count != _UNKNOWN:
                 self._pending[job.order_key] = count + 1
@@ -453,8 +462,8 @@ class Forwarder:
         """A job is finished for good (delivered, refused or abandoned)."""
         if job.item_id is not None:
             with self._lock:
+                self.outbox.outbox_ack(job.item_id)
                 self._inflight.discard(job.item_id)
-            self.outbox.outbox_ack(job.item_id)
 
     # -- workers ------------------------------------------------------------
 
@@ -465,11 +474,7 @@ class Forwarder:
                 return
             try:
                 if self._closing:
-                    if job.item_id is None:
-                        self._park(job, attempts=0, error=None, wait=timedelta(0))
-                    else:
-                        with self._lock:
-                            self._inflight.discard(job.item_id)
+                    self._park(job, attempts=0, error=None, wait=timedelta(0))
                 else:
                     self._process(job)
             except Exception:

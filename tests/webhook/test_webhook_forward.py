@@ -652,9 +652,29 @@ class TestWorkerPaths:
         assert outbox.outbox_count() == 0
         assert "refused, dropped" in caplog.text
 
-    def test_close_parks_queued_deliveries(self, receiver: Receiver, make_forwarder: Any) -> None:
-        """Deliveries still queued at close() go to the outbox; the one in flight completes."""
-        forwarder = make_forwarder(workers=1)
+    def test_drain_skips_delivery_in_flight(
+        self, receiver: Receiver, make_forwarder: Any, clock: Clock
+    ) -> None:
+        """With persist_first, a drain while a worker is sending does not send it again."""
+        forwarder = make_forwarder(persist_first=True)
+        receiver.gate.clear()
+        try:
+            forwarder.submit(receiver.url(), b"{}", [], order_key="k")
+            assert receiver.arrived.wait(5)
+            clock.now += timedelta(minutes=1)
+            assert forwarder.drain() == 0
+        finally:
+            receiver.gate.set()
+        assert forwarder.flush(5)
+        assert len(receiver.received) == 1
+        assert forwarder.outbox.outbox_count() == 0
+
+    @pytest.mark.parametrize("persist_first", [False, True], ids=["queued", "persisted"])
+    def test_close_parks_queued_deliveries(
+        self, receiver: Receiver, make_forwarder: Any, persist_first: bool
+    ) -> None:
+        """Deliveries queued at close() go to the outbox, due at once; the one in flight ends."""
+        forwarder = make_forwarder(workers=1, persist_first=persist_first)
         receiver.gate.clear()
         for n in range(3):
             forwarder.submit(receiver.url(), b"%d" % n, [], order_key=f"k{n}")
@@ -664,6 +684,7 @@ class TestWorkerPaths:
         receiver.gate.set()
         closer.join(10)
         assert [r.body for r in receiver.received] == [b"0"]
+        assert len(forwarder.outbox.outbox_due(T0, 10)) == 2
         assert sorted(i.body for i in forwarder.outbox.outbox_due(T0 + timedelta(days=1), 10)) == [
             b"1",
             b"2",
