@@ -34,6 +34,7 @@ from fmc.convert import to_wire
 from fmc.errors import (
     AmbiguousSendError,
     ConfigurationError,
+    GraphAPIError,
     NetworkError,
     RateLimitError,
     RecipientUnavailableError,
@@ -55,6 +56,11 @@ ProgressCallback = Callable[[BroadcastProgress], None]
 
 #: Errors after which sending again later may succeed: the entry becomes RETRYABLE.
 _RETRYABLE_ERRORS = (RateLimitError, TransientError, NetworkError)
+
+
+def _short_reason(error: Exception) -> str:
+    """Meta's own sentence for an error, without the codes and trace id."""
+    return error.message if isinstance(error, GraphAPIError) else str(error)
 
 
 class _Clock(Protocol):
@@ -330,7 +336,7 @@ class BroadcastRun:
                     self._page_id,
                     sent.psid,
                     SubscriberStatus.UNAVAILABLE,
-                    reason=str(error),
+                    reason=_short_reason(error),
                     at=now,
                 )
                 with self._lock:

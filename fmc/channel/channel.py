@@ -198,7 +198,7 @@ class Channel:
                 self.page.id,
                 subscriber.psid,
                 SubscriberStatus.UNAVAILABLE,
-                reason=str(error),
+                reason=error.message,
                 at=self._clock(),
             )
             raise

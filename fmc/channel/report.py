@@ -56,7 +56,8 @@ class BroadcastReport:
             reached (or that Meta refused for good); not sent again.
         skipped: Subscribers not sent to, by the policy rule that refused them
             (e.g. ``outside_window``, ``blocked``).
-        skip_reasons: One human-readable reason per rule in ``skipped``.
+        skip_reasons: For each rule in ``skipped``, the reason given to the
+            first subscriber it refused (an example: the hours differ per person).
         failed: Sends that failed, by error kind (e.g. ``RecipientUnavailableError``).
         ambiguous: Sends that may or may not have reached Meta (a dropped
             connection, or an earlier run that died mid-send). They are not
@@ -114,7 +115,8 @@ class BroadcastReport:
         if self.already_sent:
             lines.append(f"  already done by an earlier run: {self.already_sent}")
         for rule, count in sorted(self.skipped.items()):
-            lines.append(f"  skipped {count}: {self.skip_reasons.get(rule, rule)}")
+            example = self.skip_reasons.get(rule)
+            lines.append(f"  skipped {count} ({rule})" + (f", e.g. {example}" if example else ""))
         for kind, count in sorted(self.failed.items()):
             lines.append(f"  failed {count}: {kind}")
         if self.ambiguous:

@@ -192,4 +192,4 @@ def test_the_summary_names_the_reasons(channel: fmc.Channel) -> None:
     summary = channel.broadcast(fmc.Text("news"), NEWS, broadcast_id="b9").summary()
     assert "b9" in summary
     assert "2 sent" in summary
-    assert "skipped 1: last interaction 30 h ago" in summary
+    assert "skipped 1 (outside_window_no_subscription), e.g. last interaction 30 h ago" in summary

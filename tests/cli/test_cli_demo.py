@@ -55,7 +55,7 @@ def test_report_says_who_was_skipped_and_why(
     skipped = next(line for line in out.splitlines() if "skipped:" in line)
     assert "Chloé" in skipped
     assert "Eli" in skipped
-    assert "skipped 2: last interaction" in out
+    assert "skipped 2 (outside_window_no_subscription), e.g. last interaction" in out
     assert "outside the 24 h window" in out
 
 

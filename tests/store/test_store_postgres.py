@@ -61,7 +61,7 @@ def test_unreachable_server_hides_the_password() -> None:
 def test_import_does_not_load_psycopg() -> None:
     """Importing fmc.store (and fmc) never imports psycopg."""
     code = "import fmc, fmc.store, sys; print('psycopg' in sys.modules)"
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert result.stdout.strip() == "False"
