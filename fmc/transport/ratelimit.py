@@ -79,6 +79,7 @@ class RateLimiter:
         self._tat = -math.inf
         self._last = -math.inf
         self._starts: deque[float] = deque(maxlen=self.capacity)
+        self._started: deque[float] = deque(maxlen=self.capacity)
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate!r}, burst={self.burst!r})"
@@ -121,8 +122,30 @@ class RateLimiter:
         Raises:
             ValueError: ``tokens`` is below 1 or above :attr:`capacity`.
         """
-        delay = self.reserve(tokens) - self._clock()
-        if delay > 0:
-            self._sleep(delay)
-            return delay
-        return 0.0
+        slept = self.reserve(tokens) - self._clock()
+        if slept > 0:
+            self._sleep(slept)
+        else:
+            slept = 0.0
+        # A thread can wake well after its slot (a busy machine stalls the
+        # process for tens of ms), and sends whose slots passed meanwhile would
+        # then leave together. So the one-window rule is checked again against
+        # the times sends really started, and a late send waits its turn.
+        allowed_before = self.capacity - tokens
+        while True:
+            with self._lock:
+                now = self._clock()
+                started = self._started
+                wait = 0.0
+                if len(started) > allowed_before:
+                    wait = started[-(allowed_before + 1)] + self.window - now
+                if wait <= 0:
+                    started.extend(repeat(now, tokens))
+                    return slept
+            self._sleep(wait)
+            slept += wait
+            if self._clock() == now:
+                # A fake sleep that does not move the clock must not spin.
+                with self._lock:
+                    self._started.extend(repeat(now, tokens))
+                return slept
