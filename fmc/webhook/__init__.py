@@ -1,6 +1,6 @@
 """Receiving Messenger webhooks: handshake, signatures, typed events, dedup, dispatch, forwarding.
 
-Start with :class:`WebhookHandler`; wire it to a server with
+Start with :class:`~fmc.webhook.handler.WebhookHandler`; wire it to a server with
 :mod:`fmc.adapters.wsgi` or :mod:`fmc.adapters.asgi`.
 """
 

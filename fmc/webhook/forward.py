@@ -5,7 +5,7 @@ costs a queue put) and a bounded pool of background workers posts it: the raw
 body, the original signature headers and content type, no redirects followed,
 a timeout, and at most a small part of the answer read. A delivery that fails
 with a connection error, a timeout, a 5xx, 408 or 429 is retried (tenacity);
-one that still fails is kept in the :class:`OutboxStore` and retried later by
+one that still fails is kept in the :class:`~fmc.webhook.outbox.OutboxStore` and retried later by
 the drain loop, in order per ``order_key``: while a key has deliveries waiting
 in the outbox, newer ones for it queue behind them. Refused addresses and
 permanent failures (other 4xx, redirects, deliveries past ``give_up_after``)

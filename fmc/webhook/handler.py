@@ -2,23 +2,18 @@
 
 :meth:`WebhookHandler.respond` is all an adapter calls. What it answers:
 
-====================================================  ======
-request                                               status
-====================================================  ======
-GET, ``hub.mode=subscribe``, right ``hub.verify_token``  200, the challenge
-GET, a ``hub.*`` parameter missing or repeated            400
-GET, another mode or a wrong token                        403
-POST, body over ``max_body_bytes``                        413
-POST, signature missing, malformed, repeated or wrong     403
-POST, not JSON, wrong ``object``, broken structure        400
-POST, a delivery                                          200
-any other method                                          405
-====================================================  ======
+* GET with ``hub.mode=subscribe`` and the right ``hub.verify_token``: 200 and the challenge;
+  a ``hub.*`` parameter missing or repeated: 400; another mode or a wrong token: 403.
+* POST with a body over ``max_body_bytes``: 413, before anything else is looked at.
+* POST with a signature missing, malformed, repeated or wrong: 403.
+* POST that is not JSON, has the wrong ``object`` or a broken structure: 400.
+* POST with a delivery: 200.
+* Any other method: 405.
 
 A 200 is answered even when a callback raises (Facebook would otherwise resend
 the whole delivery); the failure is logged with the event's kind and ``mid``.
 Nothing a client sends yields a 500; an unexpected internal failure (a broken
-dedup store, say) is logged and answered 503 so Facebook retries it later.
+clock that raises, say) is logged and answered 503 so Facebook retries it later.
 
 Events already seen within ``dedup_window`` (Facebook delivers at least once)
 are not dispatched again, and a delivery made only of such events is not
@@ -133,10 +128,11 @@ class WebhookHandler:
 
     Args:
         app_secret: The app secret (or several, for rotation, or a ready
-            :class:`SignatureVerifier`).
+            :class:`~fmc.webhook.signature.SignatureVerifier`).
         verify_token: The verify token set in the app dashboard.
         forwarder: Forwards deliveries to their ``redirect_to`` address.
-        dedup: Remembers handled events (default: a bounded :class:`MemoryDedup`).
+        dedup: Remembers handled events (default: a bounded
+            :class:`~fmc.webhook.dedup.MemoryDedup`).
         dedup_window: How long a handled event counts as seen.
         max_body_bytes: Larger bodies are answered 413 before anything else.
         accept_sha1: Accept the legacy ``X-Hub-Signature`` when the sha256 one is absent.
@@ -199,7 +195,7 @@ class WebhookHandler:
         Use as ``@handler.on(MessageEvent)`` or ``handler.on(MessageEvent, func)``.
 
         Args:
-            event_class: The events to receive; :class:`Event` receives all.
+            event_class: The events to receive; :class:`~fmc.webhook.events.Event` receives all.
             callback: The function; omitted when used as a decorator.
 
         Returns:

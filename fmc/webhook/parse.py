@@ -97,7 +97,7 @@ def parse_item(item: dict[str, Any], page_id: str | None, *, standby: bool = Fal
         standby: Whether the item came from ``entry[].standby``.
 
     Returns:
-        The typed event, or an :class:`UnknownEvent` naming what was wrong.
+        The typed event, or an :class:`~fmc.webhook.events.UnknownEvent` naming what was wrong.
     """
     for key, builder in BUILDERS:  # noqa: B007 - the loop finds the builder
         if key in item:
@@ -201,7 +201,7 @@ def parse_delivery(
 ) -> list[Event]:
     """Parse a webhook body (raw bytes, text or decoded dict) into events, in order.
 
-    This does not check the signature; :meth:`WebhookHandler.handle` does both.
+    This does not check the signature; :meth:`~fmc.webhook.handler.WebhookHandler.handle` does both.
 
     Args:
         body: The body as received, or the dict it decodes to.
