@@ -6,7 +6,7 @@ import fmc
 
 project = "fmc"
 author = "The fmc developers"
-copyright = "2026, the fmc developers"  # noqa: A001
+copyright = "2026, the fmc developers"
 release = fmc.__version__
 version = release
 
