@@ -49,7 +49,7 @@ __all__ = [
     "WebhookHandler",
 ]
 
-#: The default body size limit: 1 MiB (Meta batches at most about 1,000 events).
+#: The default body size limit, 1 MiB (Meta batches at most about 1,000 events).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 #: Headers as a mapping (case-insensitive lookup is done by the handler) or as
