@@ -2,8 +2,8 @@
 
 Each adapter only moves bytes: it reads the method, query string, headers and
 body (never more than the handler's ``max_body_bytes``), calls
-:meth:`~fmc.webhook.WebhookHandler.respond` and writes the
-:class:`~fmc.webhook.Response` back. Neither imports a web framework.
+:meth:`~fmc.webhook.handler.WebhookHandler.respond` and writes the
+:class:`~fmc.webhook.handler.Response` back. Neither imports a web framework.
 
 Flask (or any WSGI server)::
 

@@ -1,4 +1,4 @@
-"""An ASGI application around a :class:`~fmc.webhook.WebhookHandler`.
+"""An ASGI application around a :class:`~fmc.webhook.handler.WebhookHandler`.
 
 For FastAPI, Starlette, uvicorn and friends.
 

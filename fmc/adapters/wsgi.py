@@ -1,4 +1,4 @@
-"""A WSGI application around a :class:`~fmc.webhook.WebhookHandler` (Flask, Django, gunicorn ...).
+"""A WSGI application around a :class:`~fmc.webhook.handler.WebhookHandler` (Flask, Django, gunicorn ...).
 
 Example::
 
