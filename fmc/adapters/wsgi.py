@@ -1,4 +1,6 @@
-"""A WSGI application around a :class:`~fmc.webhook.handler.WebhookHandler` (Flask, Django, gunicorn ...).
+"""A WSGI application around a :class:`~fmc.webhook.handler.WebhookHandler`.
+
+For Flask, Django, gunicorn and any other WSGI server.
 
 Example::
 
