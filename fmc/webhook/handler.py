@@ -229,8 +229,9 @@ class WebhookHandler:
     def on_delivery(self, callback: DeliveryCallback) -> DeliveryCallback:
         """Register a callback called once per delivery with all its new events.
 
-        Meant for batching (one store commit per delivery); called after the
-        per-event callbacks, and not called when no event is new.
+        Meant for batching (one store commit per delivery); called before the
+        per-event callbacks, so that what it records (the Channel registers the
+        senders) is in place when they run; not called when no event is new.
 
         Args:
             callback: Called with the list of new events, in order.
@@ -407,6 +408,18 @@ class WebhookHandler:
         return fresh
 
     def _dispatch(self, events: list[Event]) -> None:
+        # Delivery callbacks first: they record state (the Channel registers the
+        # senders), so per-event callbacks that reply see the window this very
+        # message opened.
+        for on_delivery in self._delivery_callbacks:
+            try:
+                on_delivery(events)
+            except Exception:
+                self._log.exception(
+                    "webhook delivery callback %s failed on %d events",
+                    getattr(on_delivery, "__qualname__", repr(on_delivery)),
+                    len(events),
+                )
         table = self._table
         for event in events:
             callbacks = table.get(type(event))
@@ -422,15 +435,6 @@ class WebhookHandler:
                         event.kind,
                         getattr(event, "mid", None),
                     )
-        for on_delivery in self._delivery_callbacks:
-            try:
-                on_delivery(events)
-            except Exception:
-                self._log.exception(
-                    "webhook delivery callback %s failed on %d events",
-                    getattr(on_delivery, "__qualname__", repr(on_delivery)),
-                    len(events),
-                )
 
     def _forward(
         self,

@@ -470,7 +470,7 @@ def _policy(
     ts: datetime,
     standby: bool,
 ) -> Event:
-    data = _obj(value, "policy-enforcement")
+    data = _obj(value, "policy_enforcement")
     return PolicyEnforcementEvent(
         raw=item,
         standby=standby,
@@ -549,6 +549,9 @@ BUILDERS: tuple[tuple[str, Builder], ...] = (
     ("take_thread_control", _handover("take_thread_control")),
     ("request_thread_control", _handover("request_thread_control")),
     ("app_roles", _handover("app_roles")),
+    # Meta's reference page shows ``policy_enforcement``; older SDKs and payloads
+    # seen in the wild use ``policy-enforcement``. Both are the same event.
+    ("policy_enforcement", _policy),
     ("policy-enforcement", _policy),
     ("game_play", _game_play),
     ("message_edit", _message_edit),

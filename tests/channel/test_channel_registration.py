@@ -9,6 +9,7 @@ import pytest
 from channel_support import APP_SECRET, NOW
 
 import fmc
+import fmc.testing
 from fmc.testing import (
     delivery_event,
     echo_event,
@@ -212,3 +213,26 @@ def test_a_page_block_stops_sending_until_unblocked(channel: fmc.Channel) -> Non
         policy_enforcement_event(page_id=channel.page.id, action="unblock", timestamp=at(0.2)),
     )
     assert channel.blocked_reason is None
+
+
+def test_a_callback_can_reply_to_a_first_message(
+    channel: fmc.Channel, fake_graph: fmc.testing.FakeGraphAPI
+) -> None:
+    """Registration runs before callbacks, so a reply to a newcomer's first message is allowed."""
+    replies: list[fmc.SendResult] = []
+
+    @channel.webhook.on(fmc.MessageEvent)
+    def answer(event: fmc.MessageEvent) -> None:
+        replies.append(channel.notify(event.sender_id, fmc.Text("welcome"), fmc.Purpose.RESPONSE))
+
+    deliver(channel, message_event("new", "hello", page_id=channel.page.id, timestamp=at(0)))
+    assert len(replies) == 1
+    assert fake_graph.delivered_to("new")[0].text == "welcome"
+
+
+def test_the_documented_policy_enforcement_key_is_understood(channel: fmc.Channel) -> None:
+    """Meta's reference spells the key policy_enforcement; it blocks the Page like the other."""
+    event = policy_enforcement_event(page_id=channel.page.id, reason="spam", timestamp=at(0.5))
+    event["policy_enforcement"] = event.pop("policy-enforcement")
+    deliver(channel, event)
+    assert channel.blocked_reason == "spam"
