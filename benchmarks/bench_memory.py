@@ -1,0 +1,160 @@
+"""Target 7: a broadcast runs in constant memory.
+
+For each audience size, a SQLite file is filled with that many subscribers
+(everyone wrote to the Page a minute ago, so a ``RESPONSE`` broadcast may reach
+them all). Then a fresh subprocess opens the store and runs
+``channel.broadcast(...)`` for real, sending every message to the subprocess
+fake Graph API (no latency, Graph batches of 50, 16 threads), and reports its
+peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). The
+baseline is the same broadcast over a tenth of the audience.
+
+Run: ``python benchmarks/bench_memory.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+import _common as c
+
+CONCURRENCY = 16
+BATCH = 50
+
+
+def _fill(path: str, count: int) -> None:
+    import fmc
+    from fmc.store.base import EventRecord
+
+    at = datetime.now(timezone.utc) - timedelta(minutes=1)
+    store = fmc.SQLiteStore(path)
+    chunk = 5_000
+    for start in range(0, count, chunk):
+        store.record_events(
+            [
+                EventRecord(c.PAGE_ID, c.psid(n), at, interaction=True)
+                for n in range(start, min(count, start + chunk))
+            ]
+        )
+    store.close()
+
+
+def _child(path: str, url: str) -> None:
+    """Run in the subprocess: one broadcast, then print the figures as JSON."""
+    import fmc
+
+    page = c.page()
+    store = fmc.SQLiteStore(path)
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with fmc.Client(page, base_url=url, api_version=c.API_VERSION) as client:
+        channel = fmc.Channel(
+            page,
+            client=client,
+            store=store,
+            policy=fmc.MessagingPolicy(permissions={"pages_messaging"}),
+        )
+        started = time.perf_counter()
+        report = channel.broadcast(
+            fmc.Text("Breaking: the store opens at 8 tomorrow."),
+            fmc.Purpose.RESPONSE,
+            concurrency=CONCURRENCY,
+            batch_size=BATCH,
+        )
+        seconds = time.perf_counter() - started
+    store.close()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "peak_kb": peak_kb,
+                "before_kb": baseline_kb,
+                "sent": report.sent,
+                "audience": report.audience,
+                "seconds": seconds,
+            }
+        )
+    )
+
+
+def _measure(directory: str, count: int, fake: object) -> dict[str, float]:
+    path = os.path.join(directory, f"audience-{count}.db")
+    if not os.path.exists(path):
+        _fill(path, count)
+    before = c.delivery_count(fake)
+    result = subprocess.run(  # noqa: S603 - this script, this interpreter
+        [sys.executable, __file__, "--child", path, fake.url],  # type: ignore[attr-defined]
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    delivered = c.delivery_count(fake) - before
+    if figures["sent"] != count or delivered != count:
+        raise RuntimeError(f"broadcast to {count}: sent {figures['sent']}, fake got {delivered}")
+    return figures
+
+
+def main() -> None:
+    """Run target 7 (or, with ``--child``, one broadcast)."""
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3])
+        return
+    args = c.parse_args(__doc__ or "")
+    report = c.Report("bench_memory (target 7)", args)
+    large = 30_000 if args.quick else 200_000
+    small = large // 10
+    peaks: dict[int, list[float]] = {small: [], large: []}
+    runs: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="fmc-bench-") as directory, c.fake_graph(0.0) as fake:
+        for round_ in range(args.repeat):
+            for count in (small, large):
+                # A new broadcast id each time, so every run sends to everyone.
+                figures = _measure(directory, count, fake)
+                peaks[count].append(figures["peak_kb"] / 1024)
+                runs[count] = figures
+                print(
+                    f"  round {round_ + 1}: {count:,} subscribers: peak {peaks[count][-1]:.1f} MB "
+                    f"(at start {figures['before_kb'] / 1024:.1f} MB), "
+                    f"{count / figures['seconds']:,.0f} sends/s",
+                    flush=True,
+                )
+    p_small, p_large = c.median(peaks[small]), c.median(peaks[large])
+    note = (
+        f"real sends to the subprocess fake (0 ms, batch_size={BATCH}, "
+        f"concurrency={CONCURRENCY}); each size in a fresh subprocess; median of {args.repeat}; "
+        f"{large:,} took {runs[large]['seconds']:.0f} s"
+    )
+    report.add(
+        c.Row(
+            f"7 broadcast peak RSS growth {small:,} -> {large:,}",
+            f"{p_large:.1f} MB at {large:,}",
+            f"{p_small:.1f} MB at {small:,}",
+            f"+{p_large - p_small:.1f} MB",
+            "<= +10 MB",
+            p_large - p_small <= 10,
+            note,
+            {"small": p_small, "large": p_large},
+        )
+    )
+    report.add(
+        c.Row(
+            f"7 broadcast peak RSS at {large:,}",
+            f"{p_large:.1f} MB",
+            "150 MB (goal)",
+            f"{p_large / 150:.0%}",
+            "<= 150 MB",
+            p_large <= 150,
+            "ru_maxrss of the broadcasting process",
+        )
+    )
+    c.exit_with(report)
+
+
+if __name__ == "__main__":
+    main()
