@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["BroadcastRun", "ProgressCallback"]
 
 ProgressCallback = Callable[[BroadcastProgress], None]
+"""What :meth:`fmc.Channel.broadcast` calls with a :class:`BroadcastProgress` as it goes."""
 
 #: Errors after which sending again later may succeed: the entry becomes RETRYABLE.
 _RETRYABLE_ERRORS = (RateLimitError, TransientError, NetworkError)

@@ -93,6 +93,11 @@ def _permissions(value: object) -> tuple[str, ...]:
     return tuple(Permission.parse(name).value for name in names)
 
 
+#: Messages per second the command sends at most unless told otherwise: Meta's
+#: limit for text sends from one Page.
+DEFAULT_RATE_LIMIT = 300.0
+
+
 def _rate_limit(value: object) -> float | None:
     if value is None or value == "":
         return None
@@ -164,7 +169,8 @@ class Config:
         forward_allow: Hosts webhook deliveries may be forwarded to; empty: no forwarding.
         graph_url: The Graph API base URL (point it at a fake for tests).
         permissions: The Page's permissions the policy decides with.
-        rate_limit: Messages per second at most, or ``None`` for no limit.
+        rate_limit: Messages per second at most (default 300, Meta's limit for
+            text sends from one Page), or ``None`` for no limit (an empty value).
 
     Raises:
         ConfigurationError: A value of the wrong shape (the message names the
@@ -179,7 +185,7 @@ class Config:
     forward_allow: tuple[str, ...] = attrs.field(default=(), converter=_forward_allow)
     graph_url: str = attrs.field(default=DEFAULT_GRAPH_URL, converter=_graph_url)
     permissions: tuple[str, ...] = attrs.field(default=None, converter=_permissions)
-    rate_limit: float | None = attrs.field(default=None, converter=_rate_limit)
+    rate_limit: float | None = attrs.field(default=DEFAULT_RATE_LIMIT, converter=_rate_limit)
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ __all__ = ["JournalEntry", "JournalState"]
 class JournalState(str, enum.Enum):
     """Where one subscriber stands in one broadcast."""
 
-    #: Claimed and about to be sent: the intent is journaled before the send.
+    #: Claimed and about to be sent; the intent is journaled before the send.
     PENDING = "pending"
     #: Meta accepted the send.
     SENT = "sent"

@@ -99,7 +99,7 @@ class LimitError(ValidationError):
 _C = Unit.CHARACTERS
 
 #: Every limit, by field. Sources: Meta's Send API, quick replies, buttons and
-#: template reference pages (see ``shared/messenger-facts.md`` §1).
+#: template reference pages.
 LIMITS: Mapping[str, Limit] = MappingProxyType(
     {
         limit.field: limit

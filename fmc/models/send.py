@@ -49,7 +49,7 @@ class MessageTag(str, enum.Enum):
     HUMAN_AGENT = "HUMAN_AGENT"
     #: A customer feedback survey (with the customer feedback template).
     CUSTOMER_FEEDBACK = "CUSTOMER_FEEDBACK"
-    #: Legacy: subscription (news) messaging. Meta stopped it on March 4,
+    #: Subscription (news) messaging, a legacy tag. Meta stopped it on March 4,
     #: 2020 except for Pages in its News Page Index.
     NON_PROMOTIONAL_SUBSCRIPTION = "NON_PROMOTIONAL_SUBSCRIPTION"
 

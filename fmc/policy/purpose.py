@@ -25,7 +25,7 @@ class Purpose(str, enum.Enum):
     RESPONSE = "response"
     #: News (the legacy subscription messaging of the News Page Index).
     NEWS = "news"
-    #: Productivity: reminders, updates the person set up themselves.
+    #: Reminders and updates the person set up themselves (productivity).
     PRODUCTIVITY = "productivity"
     #: Personalized follow-up / personal trackers.
     PERSONAL_FOLLOW_UP = "personal_follow_up"
@@ -37,7 +37,7 @@ class Purpose(str, enum.Enum):
     ACCOUNT_UPDATE = "account_update"
     #: A human agent's reply to the person's inquiry.
     HUMAN_AGENT = "human_agent"
-    #: Promotional content: offers, sales, marketing.
+    #: Offers, sales and marketing (promotional content).
     PROMOTIONAL = "promotional"
 
     @classmethod

@@ -31,7 +31,7 @@ class Window(str, enum.Enum):
     INSIDE = "inside"
     #: Within the policy's ``human_agent_window`` (7 days) of the last interaction.
     HUMAN_AGENT = "human_agent"
-    #: Whenever no earlier row applied (so: outside the window, or no interaction).
+    #: Whenever no earlier row applied, i.e. outside the window or with no interaction.
     ANY = "any"
 
 

@@ -56,7 +56,7 @@ class Delivery:
 
     @property
     def recipient_key(self) -> str:
-        """The recipient's single value: its PSID, token, user_ref or comment id."""
+        """The value of the recipient's one key (a PSID, token, user_ref or comment id)."""
         return next(iter(self.recipient.values()))
 
     @property

@@ -5,7 +5,7 @@ Graph's batch endpoint takes a form field ``batch`` holding a JSON list of
 form-encoded string, and answers a JSON list, in request order, of
 ``{"code", "body"}`` items whose ``body`` is a JSON string (``null`` for a call
 that did not complete). Each sub-call counts separately toward Meta's rate
-limits (fact sheet §5). This module holds the pure encoding and decoding; the
+limits. This module holds the pure encoding and decoding; the
 client does the HTTP.
 """
 

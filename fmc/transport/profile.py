@@ -1,7 +1,7 @@
 """User profiles and the Page's Messenger profile (get started, greeting, menu …).
 
 Pure helpers that turn Python values into the Graph bodies of the User
-Profile API (fact sheet §6) and the Messenger Profile API, and Graph's answers
+Profile API and the Messenger Profile API, and Graph's answers
 back into values. :class:`~fmc.transport.client.Client` does the HTTP.
 """
 

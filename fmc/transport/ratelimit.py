@@ -1,6 +1,6 @@
 """A thread-safe rate limiter that keeps a Page under Meta's send rate.
 
-Meta allows a Page about 300 text sends a second (fact sheet §5) and counts
+Meta allows a Page about 300 text sends a second and counts
 each sub-request of a Graph batch separately. :class:`RateLimiter` spaces
 sends evenly (a token bucket that refills at the rate, holding ``burst``
 tokens) and, on top, checks the exact rule that matters: **no window of one

@@ -85,13 +85,13 @@ class TestPrecedence:
         )
 
     def test_defaults(self) -> None:
-        """With nothing set: ./fmc.db, Meta's Graph URL, pages_messaging, no limit."""
+        """With nothing set: ./fmc.db, Meta's Graph URL, pages_messaging, 300 sends/s."""
         config = load_config({}, {})
         assert (config.db, config.graph_url, config.permissions, config.rate_limit) == (
             DEFAULT_DB,
             DEFAULT_GRAPH_URL,
             ("pages_messaging",),
-            None,
+            300.0,
         )
 
 
