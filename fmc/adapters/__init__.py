@@ -25,8 +25,12 @@ FastAPI / Starlette (or any ASGI server)::
     from fmc.adapters.asgi import make_app
     api.mount("/webhook", make_app(handler))
 
-Django::
+Django (Meta's POSTs carry no CSRF token, so the view is exempt; the
+signature check is what authenticates them)::
 
+    from django.views.decorators.csrf import csrf_exempt
+
+    @csrf_exempt
     def webhook(request):
         answer = handler.respond(
             request.method, dict(request.GET.lists()), request.headers.items(), request.body
