@@ -6,8 +6,9 @@ values, and datetimes travel as epoch milliseconds (Meta's ``timestamp`` and
 ``watermark`` fields) and come back as timezone-aware UTC datetimes. Layers
 register their own hooks on the converter they build from this factory.
 
-This module registers the Send API's hooks on one private converter, built at
-import: :func:`to_wire` and :func:`send_request_to_wire` turn messages,
+This module registers the Send API's hooks on one private converter, built on
+first use (generating its hooks costs about 12 ms, which ``import fmc`` need
+not pay): :func:`to_wire` and :func:`send_request_to_wire` turn messages,
 recipients and send requests into Graph JSON, :func:`from_wire` reads it
 back, and :func:`send_result_from_wire` reads Meta's answer to a send. The
 wire's envelopes (``attachment.payload.template_type``, a button's ``type``)
@@ -17,6 +18,7 @@ are added and read here, so the models hold only what the caller chooses.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -342,8 +344,19 @@ def _message_class(data: Mapping[str, Any]) -> type:
     return cls
 
 
-_CONVERTER, _HOOKS = _build_converter()
-_send_request_hook = _HOOKS[SendRequest]
+@functools.cache
+def _wire() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
+    # Two threads racing on first use may both build one; either is correct.
+    return _build_converter()
+
+
+def __getattr__(name: str) -> Any:
+    # The converter and its hooks by their former module-level names, built on demand.
+    if name == "_CONVERTER":
+        return _wire()[0]
+    if name == "_HOOKS":
+        return _wire()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def to_wire(obj: object) -> dict[str, Any]:
@@ -360,7 +373,7 @@ def to_wire(obj: object) -> dict[str, Any]:
     Raises:
         TypeError: ``obj`` is not a model fmc sends.
     """
-    hook = _HOOKS.get(obj.__class__)
+    hook = _wire()[1].get(obj.__class__)
     if hook is None:
         raise TypeError(f"to_wire does not convert {type(obj).__name__}")
     return hook(obj)
@@ -377,7 +390,7 @@ def send_request_to_wire(request: SendRequest) -> dict[str, Any]:
         ``tag``, ``notification_type`` and ``persona_id`` when set. The page
         access token is not part of it.
     """
-    return _send_request_hook(request)
+    return _wire()[1][SendRequest](request)
 
 
 def from_wire(data: object, cls: type[_T]) -> _T:
@@ -400,10 +413,11 @@ def from_wire(data: object, cls: type[_T]) -> _T:
         ValidationError: The data does not describe a valid ``cls``; the
             message lists each problem with its path.
     """
-    if cls not in _HOOKS:
+    converter, hooks = _wire()
+    if cls not in hooks:
         raise TypeError(f"from_wire does not convert {getattr(cls, '__name__', cls)}")
     try:
-        return _CONVERTER.structure(data, cls)
+        return converter.structure(data, cls)
     except Exception as exc:
         problems = "; ".join(transform_error(exc, format_exception=_describe))
         raise ValidationError(f"cannot read a {cls.__name__} from wire data: {problems}") from exc
@@ -426,7 +440,7 @@ def message_from_wire(data: object) -> Message:
         ValidationError: The data does not describe a valid message.
     """
     try:
-        message: Message = _CONVERTER.structure(data, Message)  # type: ignore[arg-type]
+        message: Message = _wire()[0].structure(data, Message)  # type: ignore[arg-type]
     except Exception as exc:
         problems = "; ".join(transform_error(exc, format_exception=_describe))
         raise ValidationError(f"cannot read a message from wire data: {problems}") from exc
