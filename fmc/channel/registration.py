@@ -87,6 +87,10 @@ class Registrar:
                 self._enforcement(event, followups)
                 continue
             if isinstance(event, EchoEvent):
+                # An echo without a usable person id must not cost the records of
+                # everyone else in the delivery (they are stored in one call).
+                if not event.recipient_id or event.recipient_id == self._page_id:
+                    continue
                 records.append(
                     EventRecord(
                         page_id,
