@@ -346,7 +346,7 @@ def graph_error_from_response(
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
         try:
             payload = json.loads(text) if text.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a body nested too deep
             payload = None
         if payload is None:
             kind = "an empty body" if not text.strip() else "a body that is not JSON"
@@ -392,7 +392,7 @@ def _retry_after_from_headers(usage: Mapping[str, str]) -> float | None:
         return None
     try:
         decoded = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     minutes: list[float] = []
     if isinstance(decoded, Mapping):

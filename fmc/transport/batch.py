@@ -114,7 +114,7 @@ class BatchAnswer:
             raise graph_error_from_response(self.code, self.body, {})
         try:
             data = json.loads(self.body) if self.body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a body nested too deep
             data = None
         if not isinstance(data, dict):
             raise GraphAPIError(

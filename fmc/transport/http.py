@@ -123,7 +123,7 @@ def decode_answer(
         raise error
     try:
         data = json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a body nested too deep
         data = None
     if isinstance(data, dict):
         if "error" in data:
