@@ -159,7 +159,9 @@ def send_chunk(
         retry_later: list[int] = []
         for index, answer in zip(pending, answers, strict=True):
             try:
-                result = read_send_result(decode_send_answer(answer))
+                result = read_send_result(
+                    decode_send_answer(answer), message=chunk[index].message is not None
+                )
             except Exception as exc:
                 if is_retryable(exc):
                     retry_later.append(index)

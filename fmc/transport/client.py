@@ -247,7 +247,9 @@ class Client:
                 limiter.acquire(1)
             return http.post_json(url, body, what="send", sends_message=True)
 
-        return read_send_result(self._retrier.call(attempt, operation="send"))
+        return read_send_result(
+            self._retrier.call(attempt, operation="send"), message=request.message is not None
+        )
 
     # -- many sends ---------------------------------------------------------------------------
 

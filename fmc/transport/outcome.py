@@ -14,11 +14,14 @@ from fmc.models import SendRequest, SendResult
 __all__ = ["SendOutcome", "read_send_result"]
 
 
-def read_send_result(data: Mapping[str, Any]) -> SendResult:
+def read_send_result(data: Mapping[str, Any], *, message: bool = False) -> SendResult:
     """Read the JSON object of a successful send into a :class:`~fmc.models.SendResult`.
 
     Args:
         data: The decoded 2xx answer.
+        message: Whether the send carried a message (not a sender action):
+            Meta then always answers a ``message_id``, and an answer without
+            one has the wrong shape.
 
     Returns:
         The result.
@@ -29,13 +32,16 @@ def read_send_result(data: Mapping[str, Any]) -> SendResult:
             not look retryable.
     """
     try:
-        return send_result_from_wire(data)
+        result = send_result_from_wire(data)
+        if message and result.message_id is None:
+            raise ValueError("a message send was answered without a message_id")
     except (ValueError, TypeError) as exc:
         raise UncertainDeliveryError(
             f"Send API answered a success of the wrong shape ({exc}); "
             "the message may or may not have been sent",
             status=200,
         ) from None
+    return result
 
 
 @attrs.frozen
