@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -10,8 +11,17 @@ import attrs
 __all__ = ["OutboxItem"]
 
 
+_CREDENTIALS = re.compile(r"//[^/?#@]*@")
+_QUERY = re.compile(r"[?#].*", re.DOTALL)
+
+
 def _header_tuple(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     return tuple((name, value) for name, value in headers)
+
+
+def _redacted(text: str) -> str:
+    """A URL (or a key ending in one) without credentials, query or fragment, for ``repr``."""
+    return repr(_QUERY.sub("?REDACTED", _CREDENTIALS.sub("//REDACTED@", text)))
 
 
 @attrs.frozen
@@ -29,12 +39,15 @@ class OutboxItem:
         next_attempt_at: Not before this time.
         last_error: Why the last attempt failed.
         id: The store's id, ``None`` until stored.
+
+    The ``repr`` leaves out credentials, query and fragment of the URL (and of
+    the order key, which ends with it): they may hold the receiver's secrets.
     """
 
-    url: str
+    url: str = attrs.field(repr=_redacted)
     body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
     headers: tuple[tuple[str, str], ...] = attrs.field(converter=_header_tuple)
-    order_key: str
+    order_key: str = attrs.field(repr=_redacted)
     created_at: datetime
     attempts: int = 0
     next_attempt_at: datetime | None = None
