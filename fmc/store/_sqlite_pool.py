@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -13,6 +14,20 @@ from fmc.store import _sqlite_schema as sql
 __all__ = ["SQLitePool"]
 
 _T = TypeVar("_T")
+
+
+def _create_private(path: str) -> None:
+    """Create a missing database file readable by its owner only.
+
+    The file holds notification tokens (credentials to message people) and the
+    bodies of forwarded deliveries; SQLite gives its WAL and shared-memory files
+    the same permissions as the database file.
+    """
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError:
+        return  # it exists, or SQLite reports why it cannot be opened
+    os.close(descriptor)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -63,6 +78,7 @@ class SQLitePool:
             StoreError: the file cannot be opened, is not a database, cannot
                 use WAL, or was written by a newer fmc.
         """
+        _create_private(self.path)
         conn = self._connect()
         try:
             mode = self._retrying(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
