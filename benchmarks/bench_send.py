@@ -143,7 +143,7 @@ def main() -> None:
             {"send_many": m, "bare": b},
         )
     )
-    small = 600 if args.quick else 3_000
+    small = 600 if args.quick else 1_500
     with c.fake_graph(0.1) as fake:
         free = c.median([_default_concurrency(fake, small, None) for _ in range(args.repeat)])
         limited = c.median([_default_concurrency(fake, small, 300.0) for _ in range(args.repeat)])
