@@ -17,7 +17,7 @@ import io
 import logging
 import traceback
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +250,8 @@ def test_the_cli_leaks_nothing(server: FakeGraphServer, caught: Caught, tmp_path
         "FMC_DB": str(tmp_path / "cli.db"),
         "FMC_GRAPH_URL": server.url,
     }
+    with fmc.SQLiteStore(environ["FMC_DB"]) as store:
+        ds.register(store, ["psid1", "psid2"], at=datetime.now(timezone.utc) - timedelta(hours=1))
     toml = tmp_path / "fmc.toml"
     toml.write_text(f'page_token = "{ds.PAGE_TOKEN}"\nnot_a_key = "{ds.APP_SECRET}"\n')
     broken = tmp_path / "broken.toml"
@@ -258,19 +260,19 @@ def test_the_cli_leaks_nothing(server: FakeGraphServer, caught: Caught, tmp_path
         (["send", "psid1", "--text", "hi", "-v"], environ),
         (["broadcast", "--text", "hi", "--purpose", "news", "-v"], environ),
         (["send", "psid1", "--text", "hi", "-v"], dict(environ, FMC_PAGE_TOKEN="wrong-token")),
-        (
-            ["send", "psid1", "--text", "hi", "-v"],
-            dict(environ, FMC_GRAPH_URL="http://127.0.0.1:9"),
-        ),
         (["subscribers", "-v", "--config", str(toml)], {}),
         (["subscribers", "-v", "--config", str(broken)], {}),
         (["send", "psid1", "--text", "hi", "-v"], dict(environ, FMC_RATE_LIMIT=ds.APP_SECRET)),
     ]
+    codes = []
     for argv, env in runs:
         out, err = io.StringIO(), io.StringIO()
-        caught(fmc_main, argv, environ=env, stdout=out, stderr=err)
+        codes.append(caught(fmc_main, argv, environ=env, stdout=out, stderr=err))
         assert_clean(out.getvalue(), f"stdout of fmc {argv[0]}")
         assert_clean(err.getvalue(), f"stderr of fmc {argv[0]}")
+    assert codes[:2] == [0, 0], "the send and the broadcast go out"
+    assert all(code != 0 for code in codes[2:]), "the others fail, and say why"
+    assert len(server.fake.deliveries) == 3
     config = cli_config.load_config({}, environ, None)
     objects_clean([config, config.describe(), config.page()])
     caught(cli_config.load_config, {}, environ, broken)
