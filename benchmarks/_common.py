@@ -40,6 +40,8 @@ class Row:
         goal: What the target asks, e.g. ``">= 50x"``.
         passed: Whether the target holds.
         note: How it was measured (counts, repeats, medians).
+        aim: A goal beyond the issue's targets: shown, but a miss does not
+            fail the run.
     """
 
     target: str
@@ -50,6 +52,14 @@ class Row:
     passed: bool
     note: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    aim: bool = False
+
+    @property
+    def verdict(self) -> str:
+        """PASS, FAIL, or MISSED (aim) for an aim that was not reached."""
+        if self.passed:
+            return "PASS"
+        return "MISSED (aim)" if self.aim else "FAIL"
 
 
 class Report:
@@ -63,7 +73,7 @@ class Report:
     def add(self, row: Row) -> None:
         """Record a row and print it at once (long runs show progress)."""
         self.rows.append(row)
-        mark = "PASS" if row.passed else "FAIL"
+        mark = row.verdict
         print(
             f"  [{mark}] {row.target}: {row.measured} vs {row.baseline} -> {row.ratio}", flush=True
         )
@@ -76,16 +86,13 @@ class Report:
             with open(self.args.json, "a", encoding="utf-8") as out:
                 for row in self.rows:
                     out.write(json.dumps({"script": self.title, **asdict(row)}) + "\n")
-        return 0 if all(row.passed for row in self.rows) else 1
+        return 0 if all(row.passed or row.aim for row in self.rows) else 1
 
 
 def print_table(title: str, rows: Sequence[Row]) -> None:
     """Print rows as an aligned text table."""
     header = ("target", "measured", "baseline", "ratio", "goal", "result")
-    lines = [
-        (r.target, r.measured, r.baseline, r.ratio, r.goal, "PASS" if r.passed else "FAIL")
-        for r in rows
-    ]
+    lines = [(r.target, r.measured, r.baseline, r.ratio, r.goal, r.verdict) for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
     print(f"== {title} ==")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))

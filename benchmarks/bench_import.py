@@ -75,6 +75,7 @@ def main() -> None:
             over_full <= 30,
             "profile with: python -X importtime -c 'import fmc; fmc.Channel; ...'",
             ms,
+            aim=True,
         )
     )
     c.exit_with(report)
