@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: The Page access token the fixtures' fake accepts and their client sends.
-FAKE_ACCESS_TOKEN = "EAAFakePageAccessTokenForTests"  # noqa: S105 - a fake's test token
+FAKE_ACCESS_TOKEN = "fake-page-access-token-for-tests"  # noqa: S105 - a fake's test token
 
 
 def pytest_configure(config: pytest.Config) -> None:
