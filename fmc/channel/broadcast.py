@@ -25,16 +25,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import attrs
 
+from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.report import BroadcastProgress, BroadcastReport, _Tally
 from fmc.convert import to_wire
 from fmc.errors import (
     AmbiguousSendError,
     ConfigurationError,
-    GraphAPIError,
     NetworkError,
     RateLimitError,
     RecipientUnavailableError,
@@ -42,7 +42,7 @@ from fmc.errors import (
 )
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.send import SendRequest
-from fmc.models.subscriber import Subscriber, SubscriberStatus, TokenKind, TokenStatus
+from fmc.models.subscriber import Subscriber
 
 if TYPE_CHECKING:
     from fmc.models import Message
@@ -57,15 +57,6 @@ ProgressCallback = Callable[[BroadcastProgress], None]
 
 #: Errors after which sending again later may succeed: the entry becomes RETRYABLE.
 _RETRYABLE_ERRORS = (RateLimitError, TransientError, NetworkError)
-
-
-def _short_reason(error: Exception) -> str:
-    """Meta's own sentence for an error, without the codes and trace id."""
-    return error.message if isinstance(error, GraphAPIError) else str(error)
-
-
-class _Clock(Protocol):
-    def __call__(self) -> datetime: ...
 
 
 @attrs.frozen
@@ -95,7 +86,7 @@ class BroadcastRun:
         audience: Iterable[Subscriber | str] | None,
         at_least_once: bool,
         progress: ProgressCallback | None,
-        clock: _Clock,
+        clock: Callable[[], datetime],
         concurrency: int | None = None,
         batch_size: int | None = None,
         chunk_size: int = 200,
@@ -311,11 +302,7 @@ class BroadcastRun:
             with self._lock:
                 self._tally.sent += 1
                 self._tally.resent_ambiguous += 1 if sent.resending_ambiguous else 0
-            token = sent.decision.token
-            if token is not None and token.kind is TokenKind.ONE_TIME:
-                self._store.set_token_status(
-                    self._page_id, sent.psid, token.token, TokenStatus.USED
-                )
+            spend_token(self._store, self._page_id, sent.psid, sent.decision.token)
         else:
             kind = type(error).__name__
             if isinstance(error, AmbiguousSendError):
@@ -333,13 +320,7 @@ class BroadcastRun:
                 else:
                     self._tally.failed[kind] += 1
             if isinstance(error, RecipientUnavailableError):
-                self._store.set_status(
-                    self._page_id,
-                    sent.psid,
-                    SubscriberStatus.UNAVAILABLE,
-                    reason=_short_reason(error),
-                    at=now,
-                )
+                mark_unavailable(self._store, self._page_id, sent.psid, error, now)
                 with self._lock:
                     self._tally.marked_unavailable += 1
         self._outcomes.append(entry)

@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from fmc.channel.broadcast import BroadcastRun, ProgressCallback
+from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.registration import Registrar
 from fmc.channel.report import BroadcastReport
 from fmc.errors import ConfigurationError, PolicyRefused, RecipientUnavailableError
 from fmc.models.page import Page
 from fmc.models.send import SendRequest, SendResult
-from fmc.models.subscriber import Subscriber, SubscriberStatus, TokenKind, TokenStatus
+from fmc.models.subscriber import Subscriber, SubscriberStatus
 from fmc.policy import Decision, MessagingPolicy, Purpose
 
 if TYPE_CHECKING:
@@ -194,19 +195,9 @@ class Channel:
         try:
             result = self.client.send_request(request)
         except RecipientUnavailableError as error:
-            self.store.set_status(
-                self.page.id,
-                subscriber.psid,
-                SubscriberStatus.UNAVAILABLE,
-                reason=error.message,
-                at=self._clock(),
-            )
+            mark_unavailable(self.store, self.page.id, subscriber.psid, error, self._clock())
             raise
-        token = decision.token
-        if token is not None and token.kind is TokenKind.ONE_TIME:
-            self.store.set_token_status(
-                self.page.id, subscriber.psid, token.token, TokenStatus.USED
-            )
+        spend_token(self.store, self.page.id, subscriber.psid, decision.token)
         if purpose is Purpose.HUMAN_AGENT:
             self.store.record_event(
                 self.page.id, subscriber.psid, at=now, interaction=False, human_agent=True
