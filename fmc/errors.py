@@ -13,6 +13,7 @@ sizes, never values of secrets.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,8 @@ __all__ = [
     "InvalidRequestError",
     "NetworkError",
     "OutsideWindowError",
+    "PageRestrictedError",
+    "PageThrottledError",
     "PayloadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -37,6 +40,7 @@ __all__ = [
     "RateLimitError",
     "RecipientUnavailableError",
     "SendTimeoutError",
+    "SendWithdrawnError",
     "SignatureError",
     "StoreError",
     "TransientError",
@@ -84,6 +88,15 @@ class AmbiguousSendError(FMCError):
     idempotency key and the person could get the same message twice. The
     outcome is reported instead, so that a broadcast journal can record it as
     ambiguous.
+    """
+
+
+class SendWithdrawnError(FMCError):
+    """The caller withdrew a send just before its HTTP request went out: nothing was sent.
+
+    Raised for a request of :meth:`fmc.Client.send_many` whose ``before_send``
+    hook refused it (a broadcast that is stopping, or a claim its run no
+    longer holds). Safe to send again later.
     """
 
 
@@ -155,9 +168,31 @@ class GraphAPIError(FMCError):
         """
         return _retry_after_from_headers(self.usage)
 
+    @property
+    def stops_page(self) -> bool:
+        """Whether the error is about the Page rather than the person it was sent to.
+
+        ``True`` for a dead token, a restricted Page and the Page's or app's
+        missing permissions: every later send of the Page would fail the same
+        way, so a broadcast pauses instead of going on.
+        """
+        return isinstance(self, (AuthenticationError, PageRestrictedError, PermissionDeniedError))
+
 
 class RateLimitError(GraphAPIError):
     """Meta throttled the app, the Page or the business (codes 4, 17, 32, 613, 80006 …)."""
+
+
+class PageThrottledError(RateLimitError):
+    """The client is in a shared pause longer than the call may wait; nothing was sent.
+
+    Attributes:
+        resume_at: When the pause is expected to end (aware, UTC).
+    """
+
+    def __init__(self, message: str, *, resume_at: datetime.datetime, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.resume_at = resume_at
 
 
 class TransientError(GraphAPIError):
@@ -170,6 +205,10 @@ class AuthenticationError(GraphAPIError):
 
 class PermissionDeniedError(GraphAPIError):
     """The app or Page lacks a permission for this call (codes 10, 200–299, 230)."""
+
+
+class PageRestrictedError(GraphAPIError):
+    """Meta has temporarily restricted the Page from sending (code 10, subcode 1893063)."""
 
 
 class OutsideWindowError(GraphAPIError):
@@ -252,6 +291,7 @@ GRAPH_ERROR_TABLE: tuple[_Row, ...] = (
     (10, 2018278, OutsideWindowError),
     (10, 2018065, OutsideWindowError),
     (10, 2018108, RecipientUnavailableError),
+    (10, 1893063, PageRestrictedError),
     (17, None, RateLimitError),
     (32, None, RateLimitError),
     (100, None, InvalidRequestError),

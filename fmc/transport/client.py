@@ -23,6 +23,7 @@ from fmc.convert import send_request_to_wire, to_wire
 from fmc.errors import (
     ConfigurationError,
     GraphAPIError,
+    SendWithdrawnError,
 )
 from fmc.models import (
     Attachment,
@@ -44,7 +45,7 @@ from fmc.transport.batch import (
     decode_batch_answers,
     encode_batch_form,
 )
-from fmc.transport.bulk import chunked, run_bounded, send_chunk
+from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
 from fmc.transport.http import GraphHTTP, Timeout
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import (
@@ -233,6 +234,9 @@ class Client:
             NetworkError: Graph could not be reached within the retry policy.
             AmbiguousSendError: The message may or may not have been sent.
         """
+        return self._send(request, None)
+
+    def _send(self, request: SendRequest, before_send: BeforeSend | None) -> SendResult:
         if not isinstance(request, SendRequest):
             raise TypeError(f"send_request takes a SendRequest, got {type(request).__name__}")
         body = json.dumps(send_request_to_wire(request), separators=_COMPACT).encode()
@@ -240,11 +244,18 @@ class Client:
         url = http.messages_url
         gate = self._retrier.gate
         limiter = self.rate_limiter
+        handed = before_send is None
 
         def attempt() -> dict[str, Any]:
+            nonlocal handed
             gate.wait()
             if limiter is not None:
                 limiter.acquire(1)
+            if not handed:
+                handed = True
+                assert before_send is not None
+                if not before_send([request])[0]:
+                    raise SendWithdrawnError(WITHDRAWN)
             return http.post_json(url, body, what="send", sends_message=True)
 
         return read_send_result(
@@ -259,6 +270,7 @@ class Client:
         *,
         concurrency: int | None = None,
         batch_size: int | None = None,
+        before_send: BeforeSend | None = None,
     ) -> Iterator[SendOutcome]:
         """Send many requests concurrently, yielding one outcome per request.
 
@@ -283,6 +295,13 @@ class Client:
                 client's ``concurrency``.
             batch_size: Sends per Graph batch request, 1 to 50; ``None`` sends
                 each request on its own.
+            before_send: Called with the requests of one HTTP request right
+                before it goes out (after the rate limiter and any throttling
+                pause), once per request however often it is retried; it
+                returns one ``bool`` per request. A request it refuses is not
+                sent: its outcome carries a
+                :class:`~fmc.errors.SendWithdrawnError`. A broadcast uses it to
+                journal that a send may reach Meta from now on, and to stop.
 
         Yields:
             A :class:`~fmc.transport.outcome.SendOutcome` per request.
@@ -293,7 +312,12 @@ class Client:
         workers = self.concurrency if concurrency is None else _check_concurrency(concurrency)
         self._http.ensure_pool(workers)
         if batch_size is None:
-            return run_bounded(requests, self._send_one, concurrency=workers, window=2 * workers)
+            return run_bounded(
+                requests,
+                lambda request: self._send_one(request, before_send),
+                concurrency=workers,
+                window=2 * workers,
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int):
             raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}")
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
@@ -302,23 +326,26 @@ class Client:
             batch_size = min(batch_size, self.rate_limiter.capacity)
         return run_bounded(
             chunked(requests, batch_size),
-            self._send_chunk,
+            lambda chunk: self._send_chunk(chunk, before_send),
             concurrency=workers,
             window=2 * workers,
         )
 
-    def _send_one(self, request: SendRequest) -> list[SendOutcome]:
+    def _send_one(self, request: SendRequest, before_send: BeforeSend | None) -> list[SendOutcome]:
         try:
-            return [SendOutcome(request, result=self.send_request(request))]
+            return [SendOutcome(request, result=self._send(request, before_send))]
         except Exception as exc:
             return [SendOutcome(request, error=exc)]
 
-    def _send_chunk(self, chunk: list[SendRequest]) -> list[SendOutcome]:
+    def _send_chunk(
+        self, chunk: list[SendRequest], before_send: BeforeSend | None
+    ) -> list[SendOutcome]:
         return send_chunk(
             chunk,
             relative_url=f"{self._page_path}/messages",
-            post=lambda calls: self._post_batch(calls, sends_message=True),
+            post=lambda count, calls: self._post_batch(count, calls, sends_message=True),
             retrier=self._retrier,
+            before_send=before_send,
         )
 
     # -- batches ------------------------------------------------------------------------------
@@ -353,18 +380,23 @@ class Client:
         """
         calls = list(calls)
         return self._retrier.call(
-            lambda: self._post_batch(calls, sends_message=not idempotent), operation="batch"
+            lambda: self._post_batch(len(calls), lambda: calls, sends_message=not idempotent),
+            operation="batch",
         )
 
     def _post_batch(
-        self, calls: Sequence[BatchCall], *, sends_message: bool
+        self, count: int, calls_now: Callable[[], Sequence[BatchCall]], *, sends_message: bool
     ) -> list[BatchAnswer | None]:
+        """Wait for the gate and ``count`` rate-limit tokens, then post what ``calls_now`` gives."""
+        self._retrier.gate.wait()
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire(count)
+        calls = calls_now()
+        if not calls:
+            return []
         form = encode_batch_form(
             calls, access_token=self._http.access_token, appsecret_proof=self._http.appsecret_proof
         )
-        self._retrier.gate.wait()
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire(len(calls))
         data = self._http.request(
             "POST",
             self._batch_url,
