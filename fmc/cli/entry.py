@@ -42,8 +42,12 @@ class ExitCode(enum.IntEnum):
     POLICY_REFUSED = 3
     #: The Graph API refused a call or could not be reached.
     GRAPH_ERROR = 4
+    #: A broadcast paused on an error about the whole Page (resume it once fixed).
+    PAUSED = 5
     #: Interrupted (Ctrl-C) before it finished.
     INTERRUPTED = 130
+    #: Stopped by SIGTERM before it finished.
+    TERMINATED = 143
 
 
 @attrs.frozen
