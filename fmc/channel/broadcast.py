@@ -162,9 +162,7 @@ class BroadcastRun:
         self._begin(started_at)
         store, bid = self._store, self._broadcast_id
         store.broadcast_run_start(bid, self.run_id, at=self._wall_clock())
-        released, ambiguous = store.journal_recover(
-            bid, now=self._wall_clock(), lease=self._lease
-        )
+        released, ambiguous = store.journal_recover(bid, now=self._wall_clock(), lease=self._lease)
         self._tally.recovered = released + ambiguous
         heartbeat = Heartbeat(
             lambda: store.broadcast_run_beat(self.run_id, at=self._wall_clock()),

@@ -141,8 +141,9 @@ def send_chunk(
     Args:
         chunk: The requests, in order.
         relative_url: The batch calls' path, e.g. ``"1234/messages"``.
-        post: Makes one batch request: waits for the throttling gate and the
-            rate limiter (charged the count it is given), then posts the calls
+        post: Makes one batch request: waits for the rate limiter (charged
+            the count it is given; the retrier has let the attempt through the
+            throttling gate), then posts the calls
             its second argument returns and returns their answers in order;
             raises typed fmc errors.
         retrier: Runs the retries.

@@ -9,6 +9,7 @@ model or a typed :mod:`fmc.errors` error.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import time
@@ -46,6 +47,7 @@ from fmc.transport.batch import (
     encode_batch_form,
 )
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
+from fmc.transport.gate import BackoffGate
 from fmc.transport.http import GraphHTTP, Timeout
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import (
@@ -70,6 +72,10 @@ _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
 _COMPACT = (",", ":")
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 class Client:
     """A Graph API client for one Page.
 
@@ -90,8 +96,16 @@ class Client:
             pool's size. The default, ``DEFAULT_CONCURRENCY`` (48), keeps
             300 sends/s (Meta's per-Page text limit) going at up to 160 ms per
             call.
-        clock: Monotonic clock in seconds (deadlines, rate limiting).
+        max_pause: Seconds one call may wait, in total, while Meta throttles
+            the Page and the whole client is paused (see "Throttling" in the
+            sending guide). A pause within it is waited out; a longer one makes
+            every call raise :class:`~fmc.errors.PageThrottledError` at once,
+            without an HTTP request. ``None`` (the default) takes the retry
+            policy's ``timeout``; ``math.inf`` waits as long as Meta asks.
+        clock: Monotonic clock in seconds (deadlines, rate limiting, pauses).
         sleep: Sleeps between retries and for the rate limiter.
+        wall_clock: Aware UTC now, for :attr:`PageThrottledError.resume_at
+            <fmc.errors.PageThrottledError.resume_at>`.
 
     Raises:
         ConfigurationError: An argument fmc cannot work with.
@@ -108,8 +122,10 @@ class Client:
         rate_limit: float | RateLimiter | None = None,
         session: requests.Session | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        max_pause: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
+        wall_clock: Callable[[], datetime.datetime] = _utc_now,
     ) -> None:
         if not isinstance(page, Page):
             raise ConfigurationError(f"page must be an fmc.Page, got {type(page).__name__}")
@@ -132,7 +148,22 @@ class Client:
             session=session,
             pool_size=self.concurrency,
         )
-        self._retrier = Retrier(self.retry, clock=clock, sleep=sleep)
+        if max_pause is not None and (
+            isinstance(max_pause, bool)
+            or not isinstance(max_pause, (int, float))
+            or not max_pause >= 0
+        ):
+            raise ConfigurationError(
+                f"max_pause must be a number of seconds >= 0 or None, got {max_pause!r}"
+            )
+        gate = BackoffGate(
+            clock=clock, sleep=sleep, backoff=self.retry.backoff, wall_clock=wall_clock
+        )
+        self._retrier = Retrier(
+            self.retry, clock=clock, sleep=sleep, gate=gate, max_pause=max_pause
+        )
+        #: Seconds one call may wait on the shared pause (``None``: no limit).
+        self.max_pause = self._retrier.max_pause
         self._batch_url = f"{self._http.root}/"
         self._page_path = quote(page.id, safe="")
 
@@ -242,13 +273,11 @@ class Client:
         body = json.dumps(send_request_to_wire(request), separators=_COMPACT).encode()
         http = self._http
         url = http.messages_url
-        gate = self._retrier.gate
         limiter = self.rate_limiter
         handed = before_send is None
 
         def attempt() -> dict[str, Any]:
             nonlocal handed
-            gate.wait()
             if limiter is not None:
                 limiter.acquire(1)
             if not handed:
@@ -387,8 +416,10 @@ class Client:
     def _post_batch(
         self, count: int, calls_now: Callable[[], Sequence[BatchCall]], *, sends_message: bool
     ) -> list[BatchAnswer | None]:
-        """Wait for the gate and ``count`` rate-limit tokens, then post what ``calls_now`` gives."""
-        self._retrier.gate.wait()
+        """Take ``count`` rate-limit tokens, then post what ``calls_now`` gives.
+
+        The retrier has already let the attempt through the shared throttling gate.
+        """
         if self.rate_limiter is not None:
             self.rate_limiter.acquire(count)
         calls = calls_now()
@@ -397,6 +428,7 @@ class Client:
         form = encode_batch_form(
             calls, access_token=self._http.access_token, appsecret_proof=self._http.appsecret_proof
         )
+        usage: dict[str, str] = {}
         data = self._http.request(
             "POST",
             self._batch_url,
@@ -404,8 +436,9 @@ class Client:
             sends_message=sends_message,
             form=form,
             want_list=True,
+            headers_out=usage,
         )
-        return decode_batch_answers(data, len(calls))
+        return decode_batch_answers(data, len(calls), usage)
 
     # -- profiles and attachments -------------------------------------------------------------
 
@@ -420,10 +453,17 @@ class Client:
     ) -> dict[str, Any]:
         url = self._http.url(path, params)
         encoded = json.dumps(body, separators=_COMPACT).encode() if body is not None else None
-        data: dict[str, Any] = self._retrier.call(
-            lambda: self._http.request(method, url, what=what, sends_message=False, body=encoded),
-            operation=what,
-        )
+        limiter = self.rate_limiter
+
+        def attempt() -> dict[str, Any]:
+            if limiter is not None:
+                limiter.acquire(1)
+            answer: dict[str, Any] = self._http.request(
+                method, url, what=what, sends_message=False, body=encoded
+            )
+            return answer
+
+        data: dict[str, Any] = self._retrier.call(attempt, operation=what)
         return data
 
     def get_user_profile(
