@@ -34,7 +34,7 @@ import drill_support as ds
 import pytest
 
 import fmc
-from fmc.testing import FakeGraphAPI, FakeGraphServer
+from fmc.testing import FakeGraphAPI, FakeGraphServer, Fault
 
 WORKER = Path(__file__).with_name("broadcast_worker.py")
 LEASE = "1.0"
@@ -264,3 +264,60 @@ def test_running_the_same_broadcast_twice_sends_it_once_unless_asked_again(
     assert process.returncode == 0, err
     assert sorted(server.fake.delivery_counts()) == everyone
     assert set(server.fake.delivery_counts().values()) == {2}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [None, 10], ids=["single", "batched"])
+def test_a_long_throttle_pauses_the_broadcast_and_no_request_goes_out_during_it(
+    batch_size: int | None,
+) -> None:
+    """Meta asks for 10 minutes, the client may wait 5 s: the run pauses, consuming nobody."""
+    everyone = ds.psids(1_000)
+    store = fmc.MemoryStore()
+    ds.register(store, everyone)
+    throttled = Fault.rate_limit(retry_after=600, usage=True, psids=[everyone[300]], times=1)
+    fake = FakeGraphAPI(access_token=ds.PAGE_TOKEN, app_secret=ds.APP_SECRET, faults=[throttled])
+    slow = ds.client  # the drills' client never really sleeps; max_pause bounds the wait
+    with FakeGraphServer(fake) as server, slow(server.url, concurrency=8, max_pause=5.0) as client:
+        report = ds.channel(client, store).broadcast(
+            fmc.Text("drill"), ds.NEWS, broadcast_id="slow", batch_size=batch_size
+        )
+        requests_at_pause = fake.http_request_count
+        assert report.paused is not None
+        assert "throttled the Page until" in report.paused
+        assert report.resume_at is not None
+        assert report.resume_at > datetime.now(timezone.utc) + timedelta(minutes=9)
+        # The pause is shared: besides the calls before the throttled one, only
+        # those already in the client's window (2 x concurrency) reached Meta.
+        before = 300 // (batch_size or 1)
+        assert requests_at_pause <= before + 2 * 8 + 1
+        counts = store.journal_counts("slow")
+        assert counts[fmc.JournalState.FAILED] == counts[fmc.JournalState.AMBIGUOUS] == 0
+        assert set(report.failed) <= {"RateLimitError"}, "the throttled send stays retryable"
+        assert report.total == report.audience
+    # After the pause (a new client: the fault fired once), a resume reaches the rest.
+    with FakeGraphServer(fake) as server, ds.client(server.url, concurrency=8) as client:
+        resumed = ds.channel(client, store).broadcast(
+            fmc.Text("drill"), ds.NEWS, broadcast_id="slow"
+        )
+    assert resumed.paused is None
+    assert sorted(fake.delivery_counts()) == everyone
+    assert set(fake.delivery_counts().values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_token_that_graph_echoes_never_reaches_the_journal_or_the_report() -> None:
+    """Graph answers 'Malformed access token <token>': the journal, report and errors hold none."""
+    everyone = ds.psids(200)
+    store = fmc.MemoryStore()
+    ds.register(store, everyone)
+    echo = Fault.error(code=190, message=f"Malformed access token {ds.PAGE_TOKEN}", times=1)
+    fake = FakeGraphAPI(access_token=ds.PAGE_TOKEN, app_secret=ds.APP_SECRET, faults=[echo])
+    with FakeGraphServer(fake) as server, ds.client(server.url, concurrency=4) as client:
+        report = ds.channel(client, store).broadcast(fmc.Text("drill"), ds.NEWS, broadcast_id="t")
+    assert report.paused is not None
+    details = [e.detail or "" for e in store.journal_entries("t")]
+    assert any("AuthenticationError" in d for d in details)
+    for text in [*details, report.summary(), repr(report)]:
+        assert ds.PAGE_TOKEN not in text
+        assert ds.APP_SECRET not in text
