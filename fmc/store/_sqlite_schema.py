@@ -22,6 +22,7 @@ from fmc.store.base import BroadcastInfo
 __all__ = [
     "BROADCAST_INSERT",
     "BROADCAST_SELECT",
+    "CHANGE_STATUS_FROM",
     "DEDUP_MARK",
     "JOURNAL_PAGE",
     "JOURNAL_PAGE_BY_STATES",
@@ -30,9 +31,11 @@ __all__ = [
     "JOURNAL_STATES",
     "MIGRATIONS",
     "OUTBOX_DUE",
+    "OUTBOX_INSERT",
     "RECORD_EVENT",
     "SELECT_SUBSCRIBER",
     "SET_STATUS",
+    "SET_STATUS_IF_NEWER",
     "SUBSCRIBERS_PAGE",
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
@@ -100,6 +103,13 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX journal_state ON journal (broadcast_id, state, psid)",
         ),
     ),
+    # -- version 2: the webhook's newer-wins rule ------------------------------------
+    # When the subscriber's status last changed (epoch microseconds), so a late
+    # or redelivered change older than that is skipped. NULL: no change known.
+    (
+        2,
+        ("ALTER TABLE subscribers ADD COLUMN status_at INTEGER",),
+    ),
 )
 
 _SELECT_SUBSCRIBERS = """
@@ -128,11 +138,23 @@ ON CONFLICT (page_id, psid) DO UPDATE SET
 """
 
 SET_STATUS = """
-INSERT INTO subscribers (page_id, psid, status, status_reason, first_seen_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO subscribers (page_id, psid, status, status_reason, first_seen_at, status_at)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (page_id, psid) DO UPDATE SET
     status = excluded.status,
     status_reason = excluded.status_reason,
-    first_seen_at = coalesce(first_seen_at, excluded.first_seen_at)
+    first_seen_at = coalesce(first_seen_at, excluded.first_seen_at),
+    status_at = excluded.status_at
+"""
+
+# Newer wins: the same as SET_STATUS, skipped when the stored change is newer.
+SET_STATUS_IF_NEWER = SET_STATUS + "WHERE status_at IS NULL OR status_at <= excluded.status_at\n"
+
+# {states} becomes "?, ?, ...": only from these statuses, and only if newer.
+CHANGE_STATUS_FROM = """
+UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?
+WHERE page_id = ? AND psid = ? AND status IN ({states})
+  AND (status_at IS NULL OR status_at <= ?)
 """
 
 UPDATE_PROFILE = """
@@ -151,6 +173,11 @@ ON CONFLICT (page_id, psid) DO UPDATE SET tokens = excluded.tokens
 DEDUP_MARK = """
 INSERT INTO dedup (key, seen_at) VALUES (?, ?)
 ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen_at <= ?
+"""
+
+OUTBOX_INSERT = """
+INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, next_attempt_at,
+                    last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 OUTBOX_DUE = """
