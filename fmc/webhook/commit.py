@@ -129,6 +129,8 @@ class Committer:
             item = self.forwarder.outbox_item(
                 target.url, body, target.headers, order_key=target.order_key, now=now
             )
+            if item is None:
+                target = None  # refused (and logged): not forwarded at all
         if self._apply is None:
             return self._commit_plain(events, item, target, now)
         outbox: Any = self.forwarder.outbox if self.forwarder is not None else None
