@@ -216,6 +216,17 @@ class WebhookHandler:
     def __repr__(self) -> str:
         return f"WebhookHandler(forwarder={self.forwarder!r}, max_body_bytes={self.max_body_bytes})"
 
+    @property
+    def commit_timeout(self) -> float:
+        """Seconds a delivery's commit may take before the answer is 503."""
+        return self._committer.timeout
+
+    @commit_timeout.setter
+    def commit_timeout(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ConfigurationError("commit_timeout must be positive seconds")
+        self._committer.timeout = seconds
+
     # -- registration -------------------------------------------------------
 
     @overload
