@@ -118,8 +118,9 @@ class Channel:
                 self._verify_token,
                 forwarder=self._forwarder,
                 dedup=self.store,
+                effects=self._registrar.effects,
             )
-            handler.on_delivery(self._registrar.register)
+            handler.on_delivery(self._registrar.notice)
             self._webhook = handler
         return self._webhook
 

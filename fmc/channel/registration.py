@@ -7,15 +7,20 @@ without opening the window, and so does a notification opt-in by itself.
 A message echo that no app sent (``app_id`` absent) is a reply typed by a human
 in the Page inbox, and is recorded as the last human-agent reply.
 
-All the records of one delivery go to the store in one call, so registration
-costs one transaction per delivery rather than one per event.
+What one event changes is computed as data (:meth:`Registrar.effects`) and the
+webhook handler commits the changes of a whole delivery, with its dedup marks,
+in one store transaction before answering Meta. Status and opt-in changes
+carry the event's time and apply only when newer than the person's last one,
+so a late or redelivered "start" never undoes a newer "stop".
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import attrs
 
 from fmc.models.subscriber import (
     NotificationToken,
@@ -24,6 +29,13 @@ from fmc.models.subscriber import (
     TokenStatus,
 )
 from fmc.store.base import EventRecord, SubscriberStore
+from fmc.store.delivery import (
+    NO_EFFECTS,
+    DeliveryWrite,
+    EventEffects,
+    StatusChange,
+    TokenChange,
+)
 from fmc.webhook.events import (
     EchoEvent,
     Event,
@@ -34,6 +46,7 @@ from fmc.webhook.events import (
     ReactionEvent,
     ReferralEvent,
 )
+from fmc.webhook.invalid import InvalidEvent
 
 __all__ = ["INTERACTION_EVENTS", "Registrar"]
 
@@ -48,14 +61,20 @@ INTERACTION_EVENTS: tuple[type[Event], ...] = (
 )
 
 #: Statuses a new interaction from the person clears: they wrote, so they can be reached.
-_CLEARED_BY_INTERACTION = (SubscriberStatus.UNAVAILABLE, SubscriberStatus.BLOCKED)
+_CLEARED_BY_INTERACTION = frozenset({SubscriberStatus.UNAVAILABLE, SubscriberStatus.BLOCKED})
 
 _STOP = "STOP NOTIFICATIONS"
 _RESUME = "RESUME NOTIFICATIONS"
 
 
 class Registrar:
-    """Registers and refreshes subscribers from webhook events (see the module docs)."""
+    """Registers and refreshes subscribers from webhook events (see the module docs).
+
+    :meth:`effects` says what one event changes, as data the webhook handler
+    commits with the delivery's dedup marks in one store transaction (see
+    :meth:`fmc.store.SubscriberStore.apply_delivery`); :meth:`notice` runs after
+    the commit; :meth:`register` does both at once, for callers without a handler.
+    """
 
     def __init__(
         self,
@@ -75,118 +94,114 @@ class Registrar:
         self._on_enforcement = on_enforcement
 
     def register(self, events: list[Event]) -> None:
-        """Record what one delivery's events say about the people in them."""
-        records: list[EventRecord] = []
-        followups: list[Callable[[], None]] = []
-        interacted: set[str] = set()
-        for event in events:
-            page_id = getattr(event, "page_id", None) or self._page_id
-            if page_id != self._page_id:
-                continue
-            if isinstance(event, PolicyEnforcementEvent):
-                self._enforcement(event, followups)
-                continue
-            if isinstance(event, EchoEvent):
-                # An echo without a usable person id must not cost the records of
-                # everyone else in the delivery (they are stored in one call).
-                if not event.recipient_id or event.recipient_id == self._page_id:
-                    continue
-                records.append(
-                    EventRecord(
-                        page_id,
-                        event.recipient_id,
-                        event.timestamp,
-                        interaction=False,
-                        human_agent=event.app_id is None,
-                    )
-                )
-                continue
-            psid = getattr(event, "sender_id", None)
-            at = getattr(event, "timestamp", None)
-            if not psid or psid == self._page_id or at is None:
-                continue
-            interaction = isinstance(event, INTERACTION_EVENTS) or _is_plugin_optin(event)
-            records.append(EventRecord(page_id, psid, at, interaction=interaction))
-            if interaction:
-                interacted.add(psid)
-            if isinstance(event, MessageEvent) and event.text:
-                self._keywords(psid, event.text, at, followups)
-            if isinstance(event, OptinEvent):
-                self._optin(psid, event, followups)
-        if records:
-            self._store.record_events(records)
-        for followup in followups:
-            followup()
-        self._reactivate(interacted)
+        """Record what one delivery's events say about the people in them, then :meth:`notice`."""
+        effects = [self.effects(event) for event in events]
+        write = DeliveryWrite(
+            keys=[None] * len(effects), effects=effects, now=self._clock(), window=timedelta(0)
+        )
+        self._store.apply_delivery(write)
+        self.notice(events)
 
-    def _keywords(
-        self, psid: str, text: str, at: datetime, followups: list[Callable[[], None]]
-    ) -> None:
+    def effects(self, event: Event) -> EventEffects:
+        """What one event changes about its person, as data (no store access).
+
+        Status changes carry the event's time, so the store applies them only
+        when newer than the person's last status change (*newer wins*).
+
+        Args:
+            event: A parsed event.
+
+        Returns:
+            Its registrations, status changes and token changes.
+        """
+        page_id = getattr(event, "page_id", None) or self._page_id
+        if page_id != self._page_id or isinstance(event, InvalidEvent):
+            return NO_EFFECTS
+        if isinstance(event, PolicyEnforcementEvent):
+            return self._enforcement(event)
+        if isinstance(event, EchoEvent):
+            # An echo without a usable person id must not cost the records of
+            # everyone else in the delivery (they are stored in one call).
+            if not event.recipient_id or event.recipient_id == self._page_id:
+                return NO_EFFECTS
+            record = EventRecord(
+                page_id,
+                event.recipient_id,
+                event.timestamp,
+                interaction=False,
+                human_agent=event.app_id is None,
+            )
+            return EventEffects(records=(record,))
+        psid = getattr(event, "sender_id", None)
+        at = getattr(event, "timestamp", None)
+        if not psid or psid == self._page_id or at is None:
+            return NO_EFFECTS
+        interaction = isinstance(event, INTERACTION_EVENTS) or _is_plugin_optin(event)
+        statuses: list[StatusChange] = []
+        if interaction:
+            # They wrote, so they can be reached again, unless a newer change says otherwise.
+            statuses.append(
+                StatusChange(
+                    page_id,
+                    psid,
+                    SubscriberStatus.ACTIVE,
+                    at,
+                    reason="wrote to the Page again",
+                    only_from=_CLEARED_BY_INTERACTION,
+                )
+            )
+        if isinstance(event, MessageEvent) and event.text:
+            statuses.extend(self._keywords(psid, event.text, at))
+        tokens: tuple[TokenChange, ...] = ()
+        if isinstance(event, OptinEvent):
+            token = _token_of(event)
+            if token is not None:
+                if event.status == _STOP:
+                    token = attrs.evolve(token, status=TokenStatus.STOPPED)
+                tokens = (TokenChange(page_id, psid, token, at),)
+        record = EventRecord(page_id, psid, at, interaction=interaction)
+        return EventEffects(records=(record,), statuses=statuses, tokens=tokens)
+
+    def notice(self, events: list[Event]) -> None:
+        """After the commit: report Meta's policy enforcement on the Page."""
+        for event in events:
+            if isinstance(event, PolicyEnforcementEvent) and (
+                (event.page_id or self._page_id) == self._page_id
+            ):
+                _log.warning(
+                    "Meta policy enforcement on page %s: %s (%s)",
+                    event.page_id,
+                    event.action,
+                    event.reason or "no reason given",
+                )
+                if self._on_enforcement is not None:
+                    self._on_enforcement(event)
+
+    def _keywords(self, psid: str, text: str, at: datetime) -> list[StatusChange]:
         word = text.strip().casefold()
         if word in self._stop:
-            followups.append(
-                lambda: self._store.set_status(
-                    self._page_id, psid, SubscriberStatus.OPTED_OUT, reason=f"wrote {text!r}", at=at
-                )
-            )
-        elif word in self._start:
-            followups.append(lambda: self._resume(psid, at))
-
-    def _resume(self, psid: str, at: datetime) -> None:
-        subscriber = self._store.get(self._page_id, psid)
-        if subscriber is not None and subscriber.status is SubscriberStatus.OPTED_OUT:
-            self._store.set_status(
-                self._page_id, psid, SubscriberStatus.ACTIVE, reason="opted in again", at=at
-            )
-
-    def _optin(self, psid: str, event: OptinEvent, followups: list[Callable[[], None]]) -> None:
-        token = _token_of(event)
-        if token is None:
-            return
-        if event.status == _STOP:
-            followups.append(lambda: self._revoke(psid, token))
-        else:
-            followups.append(lambda: self._store.add_token(self._page_id, psid, token))
-
-    def _revoke(self, psid: str, token: NotificationToken) -> None:
-        # A stop for a token we never stored is kept as a stopped token, so a
-        # later opt-in cannot be mistaken for consent given before the stop.
-        if not self._store.set_token_status(self._page_id, psid, token.token, TokenStatus.STOPPED):
-            self._store.add_token(self._page_id, psid, token)
-
-    def _enforcement(
-        self, event: PolicyEnforcementEvent, followups: list[Callable[[], None]]
-    ) -> None:
-        _log.warning(
-            "Meta policy enforcement on page %s: %s (%s)",
-            event.page_id,
-            event.action,
-            event.reason or "no reason given",
-        )
-        person = event.sender_id
-        if person and person != self._page_id:
-            status = (
-                SubscriberStatus.BLOCKED if event.action == "block" else SubscriberStatus.ACTIVE
-            )
-            followups.append(
-                lambda: self._store.set_status(
-                    self._page_id, person, status, reason=event.reason, at=event.timestamp
-                )
-            )
-        if self._on_enforcement is not None:
-            self._on_enforcement(event)
-
-    def _reactivate(self, psids: set[str]) -> None:
-        for psid in psids:
-            subscriber = self._store.get(self._page_id, psid)
-            if subscriber is not None and subscriber.status in _CLEARED_BY_INTERACTION:
-                self._store.set_status(
+            reason = f"wrote {text!r}"
+            return [StatusChange(self._page_id, psid, SubscriberStatus.OPTED_OUT, at, reason)]
+        if word in self._start:
+            return [
+                StatusChange(
                     self._page_id,
                     psid,
                     SubscriberStatus.ACTIVE,
-                    reason="wrote to the Page again",
-                    at=subscriber.last_interaction_at or self._clock(),
+                    at,
+                    reason="opted in again",
+                    only_from={SubscriberStatus.OPTED_OUT},
                 )
+            ]
+        return []
+
+    def _enforcement(self, event: PolicyEnforcementEvent) -> EventEffects:
+        person = event.sender_id
+        if not person or person == self._page_id:
+            return NO_EFFECTS
+        status = SubscriberStatus.BLOCKED if event.action == "block" else SubscriberStatus.ACTIVE
+        change = StatusChange(self._page_id, person, status, event.timestamp, event.reason)
+        return EventEffects(statuses=(change,))
 
 
 def _is_plugin_optin(event: Event) -> bool:

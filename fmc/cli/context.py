@@ -47,6 +47,7 @@ def open_channel(
     create: bool = True,
     forwarding: bool = False,
     allow_private_forwarding: bool = False,
+    persist_first: bool = False,
 ) -> Iterator[Channel]:
     """A Channel for the configured Page, closed (with everything it owns) on exit.
 
@@ -57,6 +58,8 @@ def open_channel(
             hosts (when ``forward_allow`` is set).
         allow_private_forwarding: Also allow plain http and private addresses
             for the allowed hosts (local development only).
+        persist_first: Keep every forwarded delivery in the store's outbox
+            before answering Meta (see :class:`~fmc.webhook.Forwarder`).
 
     Yields:
         The channel.
@@ -74,7 +77,10 @@ def open_channel(
         forwarder = None
         if forwarding and config.forward_allow:
             forwarder = Forwarder(
-                config.forward_allow, allow_private=allow_private_forwarding, outbox=store
+                config.forward_allow,
+                allow_private=allow_private_forwarding,
+                outbox=store,
+                persist_first=persist_first,
             )
             # Closed before the store (ExitStack unwinds in reverse): unsent
             # deliveries still reach the durable outbox.

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from fmc.channel import Channel
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel
 from fmc.cli.entry import ExitCode, Streams
@@ -21,6 +22,14 @@ _DESCRIPTION = """\
 Serve the Page's webhook: verify Meta's handshake and signatures, register
 everyone who writes in the SQLite store, and forward deliveries to their
 redirect_to address when FMC_FORWARD_ALLOW lists its host.
+
+A delivery is answered 200 only once it is in the store: its registrations,
+its dedup marks and, when it is forwarded, its outbox item, in one transaction.
+If the store cannot take it within 5 s the answer is 503 and Meta delivers it
+again later. So a kill -9 loses nothing that was answered 200; on Ctrl-C or
+SIGTERM, requests in flight finish and deliveries not yet forwarded stay in
+the outbox, forwarded after the next start. --forward-from-memory trades that
+for one store write less per forwarded delivery.
 
 This is the standard library's threaded wsgiref server, meant for development.
 In production, run the same WSGI application under a production server, e.g.
@@ -52,6 +61,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "--allow-private-forwarding",
         action="store_true",
         help="also forward to plain http and private addresses of allowed hosts (development)",
+    )
+    parser.add_argument(
+        "--forward-from-memory",
+        action="store_true",
+        help="queue forwarded deliveries in memory before the outbox (one write less; "
+        "a kill -9 then loses the deliveries waiting in memory)",
     )
     parser.set_defaults(command=run_serve)
 
@@ -91,7 +106,10 @@ def run_serve(args: argparse.Namespace, config: Config, streams: Streams) -> int
     config.require("page_id", "page_token", "app_secret", "verify_token")
     stop = threading.Event()
     with open_channel(
-        config, forwarding=True, allow_private_forwarding=args.allow_private_forwarding
+        config,
+        forwarding=True,
+        allow_private_forwarding=args.allow_private_forwarding,
+        persist_first=not args.forward_from_memory,
     ) as channel:
         handler = channel.webhook
         try:
@@ -103,6 +121,8 @@ def run_serve(args: argparse.Namespace, config: Config, streams: Streams) -> int
             )
             return int(ExitCode.FAILURE)
         forwarding = ", ".join(config.forward_allow) if config.forward_allow else "off"
+        if config.forward_allow:
+            forwarding += " from memory" if args.forward_from_memory else " through the outbox"
         with _stop_on_signals(stop), server:
             streams.out.write(
                 f"fmc serve: webhook of page {config.page_id} at {server.url} "
@@ -112,5 +132,20 @@ def run_serve(args: argparse.Namespace, config: Config, streams: Streams) -> int
             streams.out.flush()
             while not stop.wait(0.5):
                 pass
-        streams.out.write("fmc serve: stopped\n")
+        streams.out.write(_stopped(channel))
     return int(ExitCode.OK)
+
+
+def _stopped(channel: Channel) -> str:
+    """Stop forwarding (what was not sent stays in the outbox) and say what waits."""
+    forwarder = channel.webhook.forwarder
+    if forwarder is None:
+        return "fmc serve: stopped\n"
+    forwarder.close()
+    waiting = channel.store.outbox_count()
+    if not waiting:
+        return "fmc serve: stopped\n"
+    return (
+        f"fmc serve: stopped; {waiting} deliveries wait in the outbox "
+        "and are forwarded after the next start\n"
+    )

@@ -5,7 +5,10 @@ psycopg is imported by :func:`import_psycopg`, called when a store is created.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -83,12 +86,11 @@ class PostgresPool:
         self._open = 0
         self._closed = False
 
-    def _connect(self) -> Any:
+    def _connect(self, timeout: float | None = None) -> Any:
         pg = self.pg
+        wait = self._connect_timeout if timeout is None else min(timeout, self._connect_timeout)
         try:
-            conn = pg.connect(
-                self._dsn, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
-            )
+            conn = pg.connect(self._dsn, autocommit=True, connect_timeout=max(1, round(wait)))
         except pg.Error as exc:
             # Not chained: the driver's exception is replaced by a redacted message.
             raise StoreError(
@@ -107,14 +109,15 @@ class PostgresPool:
                 raise StoreError(f"PostgreSQL could not set the search path: {exc}") from exc
         return conn
 
-    def _acquire(self) -> Any:
+    def _acquire(self, timeout: float | None = None) -> Any:
+        wait = self._acquire_timeout if timeout is None else min(timeout, self._acquire_timeout)
         with self._cond:
-            deadline = time.monotonic() + self._acquire_timeout
+            deadline = time.monotonic() + wait
             while not self._closed and not self._idle and self._open >= self._max:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise StoreError(
-                        f"no free PostgreSQL connection within {self._acquire_timeout} s "
+                        f"no free PostgreSQL connection within {wait:g} s "
                         f"(max_connections={self._max})"
                     )
                 self._cond.wait(remaining)
@@ -124,7 +127,7 @@ class PostgresPool:
                 return self._idle.pop()
             self._open += 1
         try:
-            return self._connect()
+            return self._connect(timeout)
         except BaseException:
             with self._cond:
                 self._open -= 1
@@ -142,7 +145,14 @@ class PostgresPool:
         if discard:
             conn.close()
 
-    def run(self, what: str, operation: Callable[[Any], _T], *, write: bool = True) -> _T:
+    def run(
+        self,
+        what: str,
+        operation: Callable[[Any], _T],
+        *,
+        write: bool = True,
+        timeout: float | None = None,
+    ) -> _T:
         """Run ``operation`` on a pooled connection, in a transaction if ``write``.
 
         Args:
@@ -151,27 +161,44 @@ class PostgresPool:
                 any exception and run again after a deadlock or serialization
                 failure.
             write: Wrap the operation in ``BEGIN`` ... ``COMMIT``.
+            timeout: Seconds the whole run may take: waiting for a pooled
+                connection, connecting, locks and statements (PostgreSQL's
+                ``lock_timeout`` and ``statement_timeout``), retries; a server
+                that stops answering has its connection cut at the deadline.
 
         Raises:
-            StoreError: PostgreSQL failed.
+            StoreError: PostgreSQL failed, or did not finish within ``timeout``.
         """
         pg = self.pg
         retryable = (pg.errors.DeadlockDetected, pg.errors.SerializationFailure)
+        deadline = None if timeout is None else time.monotonic() + timeout
         for attempt in range(self._retries + 1):
-            conn = self._acquire()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise StoreError(f"PostgreSQL could not {what} within {timeout:g} s")
+            conn = self._acquire(remaining)
             broken = False
+            watchdog = None if remaining is None else _Watchdog(conn, remaining)
             try:
                 if not write:
                     return operation(conn)
                 with conn.transaction():
+                    if remaining is not None:
+                        _limit_statements(conn, remaining)
                     return operation(conn)
             except retryable as exc:
                 if attempt == self._retries:
                     raise StoreError(f"PostgreSQL could not {what}: {exc}") from exc
             except pg.Error as exc:
                 broken = bool(conn.closed or conn.broken)
+                if watchdog is not None and watchdog.fired:
+                    raise StoreError(
+                        f"PostgreSQL could not {what} within {timeout:g} s (no answer)"
+                    ) from None
                 raise StoreError(f"PostgreSQL could not {what}: {redact_dsn(str(exc))}") from exc
             finally:
+                if watchdog is not None:
+                    broken = watchdog.stop() or broken
                 self._release(conn, broken=broken)
             self._sleep(min(0.05 * 2**attempt, 1.0))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -189,3 +216,50 @@ class PostgresPool:
             self._cond.notify_all()
         for conn in idle:
             conn.close()
+
+
+def _limit_statements(conn: Any, seconds: float) -> None:
+    """Bound lock waits and statements of the current transaction, server side."""
+    millis = str(max(int(seconds * 1000), 1))
+    conn.execute(
+        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+        (millis, millis),
+    )
+
+
+class _Watchdog:
+    """Cuts a connection's socket if a run outlives its deadline (a server that went silent).
+
+    Server-side timeouts cannot help when the server, or the network to it,
+    stops answering; shutting the socket down makes the blocked call fail at once.
+    """
+
+    _GRACE = 0.25
+
+    def __init__(self, conn: Any, seconds: float) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(seconds + self._GRACE, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            try:
+                fd = os.dup(self._conn.pgconn.socket)
+            except Exception:
+                return
+            with socket.socket(fileno=fd) as sock, contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> bool:
+        """Stop watching; True when it fired (the connection is then broken)."""
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            return self.fired

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "CHANGE_STATUS_FROM",
     "DEDUP_MARK",
     "INSERT_BARE",
     "MIGRATIONS",
@@ -27,6 +28,7 @@ __all__ = [
     "RECORD_EVENTS",
     "SELECT_SUBSCRIBER",
     "SET_STATUS",
+    "SET_STATUS_IF_NEWER",
     "SUBSCRIBERS_PAGE",
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
@@ -94,7 +96,15 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX journal_state ON journal (broadcast_id, state, psid)",
         ),
     ),
-    (2, POSTGRES.migration()),
+    # -- version 2: the webhook's newer-wins rule ------------------------------------
+    # When the subscriber's status last changed, so a late or redelivered change
+    # older than that is skipped. NULL: no change known.
+    (
+        2,
+        ("ALTER TABLE subscribers ADD COLUMN status_at timestamptz",),
+    ),
+    # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
+    (3, POSTGRES.migration()),
 )
 
 _SELECT_SUBSCRIBERS = """
@@ -121,12 +131,25 @@ ON CONFLICT (page_id, psid) DO UPDATE SET
 """
 
 SET_STATUS = """
-INSERT INTO subscribers AS s (page_id, psid, status, status_reason, first_seen_at)
-VALUES (%s, %s, %s, %s, %s)
+INSERT INTO subscribers AS s (page_id, psid, status, status_reason, first_seen_at, status_at)
+VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT (page_id, psid) DO UPDATE SET
     status = EXCLUDED.status,
     status_reason = EXCLUDED.status_reason,
-    first_seen_at = coalesce(s.first_seen_at, EXCLUDED.first_seen_at)
+    first_seen_at = coalesce(s.first_seen_at, EXCLUDED.first_seen_at),
+    status_at = EXCLUDED.status_at
+"""
+
+# Newer wins: the same as SET_STATUS, skipped when the stored change is newer.
+SET_STATUS_IF_NEWER = (
+    SET_STATUS + "WHERE s.status_at IS NULL OR s.status_at <= EXCLUDED.status_at\n"
+)
+
+# Only from some statuses (an array), and only if newer.
+CHANGE_STATUS_FROM = """
+UPDATE subscribers SET status = %s, status_reason = %s, status_at = %s
+WHERE page_id = %s AND psid = %s AND status = ANY(%s)
+  AND (status_at IS NULL OR status_at <= %s)
 """
 
 UPDATE_PROFILE = """

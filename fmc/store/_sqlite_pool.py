@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -119,20 +120,41 @@ class SQLitePool:
                 return
         conn.close()
 
-    def _retrying(self, operation: Callable[[], _T]) -> _T:
+    def _retrying(self, operation: Callable[[], _T], deadline: float | None = None) -> _T:
         for attempt in range(self._busy_retries + 1):
             try:
                 return operation()
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or attempt == self._busy_retries:
                     raise
-                self._sleep(min(0.05 * 2**attempt, 1.0))
+                pause = min(0.05 * 2**attempt, 1.0)
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0.01:
+                        raise
+                    pause = min(pause, remaining / 2)
+                self._sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _run(self, what: str, operation: Callable[[sqlite3.Connection], _T], write: bool) -> _T:
+    def _bound(self, conn: sqlite3.Connection, deadline: float | None) -> None:
+        """Make the next statement wait for locks no longer than the deadline allows."""
+        if deadline is not None:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            wait = min(remaining, self._busy_timeout)
+            conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+
+    def _run(
+        self,
+        what: str,
+        operation: Callable[[sqlite3.Connection], _T],
+        write: bool,
+        timeout: float | None = None,
+    ) -> _T:
         conn = self._acquire()
+        deadline = None if timeout is None else time.monotonic() + timeout
 
         def attempt() -> _T:
+            self._bound(conn, deadline)
             if not write:
                 return operation(conn)
             conn.execute("BEGIN IMMEDIATE")
@@ -146,11 +168,23 @@ class SQLitePool:
             return result
 
         try:
-            return self._retrying(attempt)
+            return self._retrying(attempt, deadline)
         except sqlite3.Error as exc:
-            raise StoreError(f"SQLite could not {what} in {self.path!r}: {exc}") from exc
+            bound = "" if timeout is None else f" within {timeout:g} s"
+            raise StoreError(f"SQLite could not {what}{bound} in {self.path!r}: {exc}") from exc
         finally:
-            self._release(conn)
+            if deadline is None or self._unbound(conn):
+                self._release(conn)
+            else:
+                conn.close()
+
+    def _unbound(self, conn: sqlite3.Connection) -> bool:
+        """Give the connection its usual busy timeout back; False if it cannot be."""
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        except sqlite3.Error:
+            return False
+        return True
 
     def read(self, what: str, operation: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``operation`` on a connection outside any explicit transaction.
@@ -164,18 +198,27 @@ class SQLitePool:
         """
         return self._run(what, operation, write=False)
 
-    def write(self, what: str, operation: Callable[[sqlite3.Connection], _T]) -> _T:
+    def write(
+        self,
+        what: str,
+        operation: Callable[[sqlite3.Connection], _T],
+        *,
+        timeout: float | None = None,
+    ) -> _T:
         """Run ``operation`` in ``BEGIN IMMEDIATE`` ... ``COMMIT``, retried whole if busy.
 
         Args:
             what: What is being done, for the error message.
             operation: Reads and writes through the connection; rolled back on
                 any exception, and run again from scratch after a busy error.
+            timeout: Seconds the whole write may wait for locks, retries
+                included; ``None``: ``busy_timeout`` per attempt.
 
         Raises:
-            StoreError: SQLite failed, or stayed busy through every retry.
+            StoreError: SQLite failed, or stayed busy through every retry or
+                past ``timeout``.
         """
-        return self._run(what, operation, write=True)
+        return self._run(what, operation, write=True, timeout=timeout)
 
     def close(self) -> None:
         """Close idle connections; connections in use close when released."""

@@ -19,12 +19,15 @@ from fmc.store._codec import from_micros, tokens_from_data
 from fmc.store._dialect import SQLITE
 
 __all__ = [
+    "CHANGE_STATUS_FROM",
     "DEDUP_MARK",
     "MIGRATIONS",
     "OUTBOX_DUE",
+    "OUTBOX_INSERT",
     "RECORD_EVENT",
     "SELECT_SUBSCRIBER",
     "SET_STATUS",
+    "SET_STATUS_IF_NEWER",
     "SUBSCRIBERS_PAGE",
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
@@ -90,7 +93,15 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX journal_state ON journal (broadcast_id, state, psid)",
         ),
     ),
-    (2, SQLITE.migration()),
+    # -- version 2: the webhook's newer-wins rule ------------------------------------
+    # When the subscriber's status last changed (epoch microseconds), so a late
+    # or redelivered change older than that is skipped. NULL: no change known.
+    (
+        2,
+        ("ALTER TABLE subscribers ADD COLUMN status_at INTEGER",),
+    ),
+    # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
+    (3, SQLITE.migration()),
 )
 
 _SELECT_SUBSCRIBERS = """
@@ -119,11 +130,23 @@ ON CONFLICT (page_id, psid) DO UPDATE SET
 """
 
 SET_STATUS = """
-INSERT INTO subscribers (page_id, psid, status, status_reason, first_seen_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO subscribers (page_id, psid, status, status_reason, first_seen_at, status_at)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (page_id, psid) DO UPDATE SET
     status = excluded.status,
     status_reason = excluded.status_reason,
-    first_seen_at = coalesce(first_seen_at, excluded.first_seen_at)
+    first_seen_at = coalesce(first_seen_at, excluded.first_seen_at),
+    status_at = excluded.status_at
+"""
+
+# Newer wins: the same as SET_STATUS, skipped when the stored change is newer.
+SET_STATUS_IF_NEWER = SET_STATUS + "WHERE status_at IS NULL OR status_at <= excluded.status_at\n"
+
+# {states} becomes "?, ?, ...": only from these statuses, and only if newer.
+CHANGE_STATUS_FROM = """
+UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?
+WHERE page_id = ? AND psid = ? AND status IN ({states})
+  AND (status_at IS NULL OR status_at <= ?)
 """
 
 UPDATE_PROFILE = """
@@ -142,6 +165,11 @@ ON CONFLICT (page_id, psid) DO UPDATE SET tokens = excluded.tokens
 DEDUP_MARK = """
 INSERT INTO dedup (key, seen_at) VALUES (?, ?)
 ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen_at <= ?
+"""
+
+OUTBOX_INSERT = """
+INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, next_attempt_at,
+                    last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 OUTBOX_DUE = """

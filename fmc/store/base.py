@@ -23,13 +23,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
+
+if TYPE_CHECKING:
+    from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["BroadcastInfo", "EventRecord", "SubscriberStore"]
 
@@ -132,7 +135,12 @@ class SubscriberStore(Protocol):
         reason: str | None = None,
         at: datetime,
     ) -> None:
-        """Set a subscriber's status and its reason, creating the subscriber if missing."""
+        """Set a subscriber's status and its reason, creating the subscriber if missing.
+
+        An explicit decision of the caller: it applies whatever the time of the
+        last status change, and ``at`` becomes that time (see *newer wins* in
+        :meth:`apply_delivery`).
+        """
         ...
 
     def update_profile(
@@ -197,6 +205,32 @@ class SubscriberStore(Protocol):
         Returns:
             ``True`` if the key was already seen within ``window`` before
             ``now`` (a duplicate); otherwise it is recorded and ``False``.
+        """
+        ...
+
+    def apply_delivery(
+        self, write: DeliveryWrite, *, timeout: float | None = None
+    ) -> DeliveryResult:
+        """Commit what one webhook delivery changes, all or nothing, in one transaction.
+
+        Checks and marks each event's dedup key; applies the effects of the
+        new events only (records, then status changes, then token changes,
+        each *newer wins*: a change older than the last applied one for that
+        subscriber's status, or for that token, is skipped); stores the outbox
+        item if any event is new or the delivery has none.
+
+        Args:
+            write: The delivery's keys, effects and outbox item.
+            timeout: Seconds the commit may take at most, waiting for locks,
+                connections and the database included; ``None``: the store's
+                own limits.
+
+        Returns:
+            Which events were new, and the outbox item's id.
+
+        Raises:
+            StoreError: nothing was committed (the database is unavailable,
+                locked past ``timeout``, or refused the write).
         """
         ...
 

@@ -12,9 +12,16 @@ import attrs
 
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
-from fmc.store._codec import MergedEvent, merge_events, utc
+from fmc.store import _effects as rules
+from fmc.store import _memory_effects as effects
+from fmc.store._codec import (
+    MergedEvent,
+    merge_events,
+    utc,
+)
 from fmc.store._journal_memory import MemoryJournal
 from fmc.store.base import EventRecord
+from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["MemoryStore"]
 
@@ -39,6 +46,8 @@ class MemoryStore(MemoryJournal):
         self._lock = threading.RLock()
         self._subscribers: dict[tuple[str, str], Subscriber] = {}
         self._psids: dict[str, list[str]] = {}
+        self._status_at: dict[tuple[str, str], datetime] = {}
+        self._token_at: dict[tuple[str, str, str], int] = {}
         self._dedup: dict[str, datetime] = {}
         self._dedup_calls = 0
         self._outbox: dict[int, OutboxItem] = {}
@@ -122,6 +131,7 @@ class MemoryStore(MemoryJournal):
             old = self._existing_or_new(page_id, psid)
             first = old.first_seen_at if old.first_seen_at is not None else at
             self._put(attrs.evolve(old, status=status, status_reason=reason, first_seen_at=first))
+            self._status_at[(page_id, psid)] = at
 
     def update_profile(
         self,
@@ -209,6 +219,37 @@ class MemoryStore(MemoryJournal):
                 return
 
     # -- webhook durability ------------------------------------------------------------
+
+    def apply_delivery(
+        self, write: DeliveryWrite, *, timeout: float | None = None
+    ) -> DeliveryResult:
+        """See :meth:`fmc.store.SubscriberStore.apply_delivery` (``timeout`` is not needed)."""
+        rules.check_write(write)
+        now = utc(write.now, "now")
+        cutoff = now - write.window
+        with self._lock:
+            # Marked last, so a failure half-way leaves no mark behind.
+            seen = {k for k in write.keys if k is not None and self._seen(k, cutoff)}
+            fresh, new = effects.freshness(write.keys, seen)
+            chosen = rules.fresh_effects(write, fresh)
+            for event in rules.merged_records(chosen):
+                self._apply(event)
+            for change in rules.status_changes(chosen):
+                effects.change_status(self._subscribers, self._put, self._status_at, change)
+            for changes in rules.token_groups(chosen).values():
+                for token_change in changes:
+                    old = self._existing_or_new(token_change.page_id, token_change.psid)
+                    effects.change_token(old, self._put, self._token_at, token_change)
+            outbox_id = None
+            if write.outbox is not None and rules.wants_outbox(write, fresh):
+                outbox_id = self.outbox_put(write.outbox)
+            for key in new:
+                self._dedup[key] = now
+        return DeliveryResult(fresh, outbox_id)
+
+    def _seen(self, key: str, cutoff: datetime) -> bool:
+        seen = self._dedup.get(key)
+        return seen is not None and seen > cutoff
 
     def dedup_check_and_mark(self, key: str, *, now: datetime, window: timedelta) -> bool:
         """See :meth:`fmc.store.SubscriberStore.dedup_check_and_mark`."""

@@ -14,15 +14,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
-import attrs
-
 from fmc.errors import ConfigurationError
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
+from fmc.store import _postgres_delivery as delivery_sql
 from fmc.store import _postgres_schema as sql
 from fmc.store._codec import (
     merge_events,
-    tokens_from_data,
     tokens_to_data,
     utc,
 )
@@ -30,6 +28,7 @@ from fmc.store._dialect import POSTGRES
 from fmc.store._journal_sql import SQLJournal
 from fmc.store._postgres_pool import PostgresPool, redact_dsn
 from fmc.store.base import EventRecord
+from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["PostgresStore", "redact_dsn"]
 
@@ -158,7 +157,8 @@ class PostgresStore(SQLJournal):
         at: datetime,
     ) -> None:
         """See :meth:`fmc.store.SubscriberStore.set_status`."""
-        params = (page_id, psid, SubscriberStatus(status).value, reason, utc(at, "at"))
+        at = utc(at, "at")
+        params = (page_id, psid, SubscriberStatus(status).value, reason, at, at)
         self._pool.run("set a status", lambda c: c.execute(sql.SET_STATUS, params))
 
     def update_profile(
@@ -179,7 +179,7 @@ class PostgresStore(SQLJournal):
         what: str,
         page_id: str,
         psid: str,
-        change: Callable[[list[NotificationToken]], list[NotificationToken] | None],
+        change: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None],
         *,
         create: bool,
     ) -> bool:
@@ -192,12 +192,13 @@ class PostgresStore(SQLJournal):
                 "SELECT tokens FROM subscribers WHERE page_id = %s AND psid = %s FOR UPDATE",
                 (page_id, psid),
             ).fetchone()
-            tokens = None if row is None else change(list(tokens_from_data(row[0])))
+            # Dicts, not models: they carry each token's newer-wins time (see _effects).
+            tokens = None if row is None else change(list(row[0]))
             if tokens is None:
                 raise _NoChangeError
             conn.execute(
                 "UPDATE subscribers SET tokens = %s WHERE page_id = %s AND psid = %s",
-                (jsonb(tokens_to_data(tokens)), page_id, psid),
+                (jsonb(tokens), page_id, psid),
             )
             return True
 
@@ -208,12 +209,12 @@ class PostgresStore(SQLJournal):
 
     def add_token(self, page_id: str, psid: str, token: NotificationToken) -> None:
         """See :meth:`fmc.store.SubscriberStore.add_token`."""
-        tokens_to_data([token])  # rejects naive datetimes before the transaction
+        data = tokens_to_data([token])  # rejects naive datetimes before the transaction
         self._change_tokens(
             "add a token",
             page_id,
             psid,
-            lambda tokens: [*(t for t in tokens if t.token != token.token), token],
+            lambda tokens: [*(t for t in tokens if t["token"] != token.token), *data],
             create=True,
         )
 
@@ -221,10 +222,10 @@ class PostgresStore(SQLJournal):
         """See :meth:`fmc.store.SubscriberStore.set_token_status`."""
         status = TokenStatus(status)
 
-        def change(tokens: list[NotificationToken]) -> list[NotificationToken] | None:
-            if all(t.token != token for t in tokens):
+        def change(tokens: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+            if all(t["token"] != token for t in tokens):
                 return None
-            return [attrs.evolve(t, status=status) if t.token == token else t for t in tokens]
+            return [{**t, "status": status.value} if t["token"] == token else t for t in tokens]
 
         return self._change_tokens("set a token status", page_id, psid, change, create=False)
 
@@ -284,9 +285,7 @@ class PostgresStore(SQLJournal):
         """See :meth:`fmc.store.SubscriberStore.dedup_check_and_mark`."""
         now = utc(now, "now")
         cutoff = now - window
-        with self._lock:
-            self._dedup_calls += 1
-            purge = self._dedup_calls % _PURGE_EVERY == 0
+        purge = self._count_dedup_call()
 
         def mark(conn: Any) -> bool:
             marked = conn.execute(sql.DEDUP_MARK, (key, now, cutoff)).fetchone() is not None
@@ -296,23 +295,24 @@ class PostgresStore(SQLJournal):
 
         return self._pool.run("check a dedup key", mark)
 
+    def apply_delivery(
+        self, write: DeliveryWrite, *, timeout: float | None = None
+    ) -> DeliveryResult:
+        """See :meth:`fmc.store.SubscriberStore.apply_delivery`."""
+        apply = delivery_sql.transaction(
+            write, purge=self._count_dedup_call(), jsonb=self._pool.pg.types.json.Jsonb
+        )
+        return self._pool.run("commit a webhook delivery", apply, timeout=timeout)
+
+    def _count_dedup_call(self) -> bool:
+        with self._lock:
+            self._dedup_calls += 1
+            return self._dedup_calls % _PURGE_EVERY == 0
+
     def outbox_put(self, item: OutboxItem) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
-        jsonb = self._pool.pg.types.json.Jsonb
-        params = (
-            item.url,
-            bytes(item.body),
-            jsonb([list(pair) for pair in item.headers]),
-            item.order_key,
-            utc(item.created_at, "created_at"),
-            item.attempts,
-            _opt_utc(item.next_attempt_at, "next_attempt_at"),
-            item.last_error,
-        )
-        query = (
-            "INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, "
-            "next_attempt_at, last_error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-        )
+        params = delivery_sql.outbox_params(item, self._pool.pg.types.json.Jsonb)
+        query = delivery_sql.OUTBOX_INSERT
         return self._pool.run(
             "store an outbox item", lambda c: int(c.execute(query, params).fetchone()[0])
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -12,16 +11,14 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
-import attrs
-
 from fmc.errors import ConfigurationError
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
+from fmc.store import _sqlite_delivery as delivery_sql
 from fmc.store import _sqlite_schema as sql
 from fmc.store._codec import (
     merge_events,
     to_micros,
-    tokens_from_data,
     tokens_to_data,
     utc,
 )
@@ -29,6 +26,7 @@ from fmc.store._dialect import SQLITE
 from fmc.store._journal_sql import SQLJournal
 from fmc.store._sqlite_pool import SQLitePool
 from fmc.store.base import EventRecord
+from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["SQLiteStore"]
 
@@ -156,16 +154,7 @@ class SQLiteStore(SQLJournal):
 
     def record_events(self, records: Iterable[EventRecord]) -> None:
         """See :meth:`fmc.store.SubscriberStore.record_events`."""
-        params = [
-            (
-                e.page_id,
-                e.psid,
-                to_micros(e.first_at),
-                None if e.interaction_at is None else to_micros(e.interaction_at),
-                None if e.human_agent_at is None else to_micros(e.human_agent_at),
-            )
-            for e in merge_events(records)
-        ]
+        params = [delivery_sql.record_params(e) for e in merge_events(records)]
         if params:
             self._pool.write("record events", lambda c: c.executemany(sql.RECORD_EVENT, params))
 
@@ -179,7 +168,8 @@ class SQLiteStore(SQLJournal):
         at: datetime,
     ) -> None:
         """See :meth:`fmc.store.SubscriberStore.set_status`."""
-        params = (page_id, psid, SubscriberStatus(status).value, reason, to_micros(at, "at"))
+        at_us = to_micros(at, "at")
+        params = (page_id, psid, SubscriberStatus(status).value, reason, at_us, at_us)
         self._pool.write("set a status", lambda c: c.execute(sql.SET_STATUS, params))
 
     def update_profile(
@@ -195,24 +185,14 @@ class SQLiteStore(SQLJournal):
         params = (page_id, psid, name, locale, timezone)
         self._pool.write("update a profile", lambda c: c.execute(sql.UPDATE_PROFILE, params))
 
-    def _tokens(self, conn: sqlite3.Connection, page_id: str, psid: str) -> list[NotificationToken]:
-        row = conn.execute(
-            "SELECT tokens FROM subscribers WHERE page_id = ? AND psid = ?", (page_id, psid)
-        ).fetchone()
-        return [] if row is None else list(tokens_from_data(json.loads(row[0])))
-
-    def _save_tokens(
-        self, conn: sqlite3.Connection, page_id: str, psid: str, tokens: list[NotificationToken]
-    ) -> None:
-        conn.execute(sql.UPSERT_TOKENS, (page_id, psid, json.dumps(tokens_to_data(tokens))))
-
     def add_token(self, page_id: str, psid: str, token: NotificationToken) -> None:
         """See :meth:`fmc.store.SubscriberStore.add_token`."""
-        tokens_to_data([token])  # rejects naive datetimes before the transaction
+        data = tokens_to_data([token])  # rejects naive datetimes before the transaction
 
         def add(conn: sqlite3.Connection) -> None:
-            tokens = [t for t in self._tokens(conn, page_id, psid) if t.token != token.token]
-            self._save_tokens(conn, page_id, psid, [*tokens, token])
+            kept = delivery_sql.tokens(conn, page_id, psid)
+            kept = [t for t in kept if t["token"] != token.token]
+            delivery_sql.save_tokens(conn, page_id, psid, [*kept, *data])
 
         self._pool.write("add a token", add)
 
@@ -221,11 +201,11 @@ class SQLiteStore(SQLJournal):
         status = TokenStatus(status)
 
         def change(conn: sqlite3.Connection) -> bool:
-            tokens = self._tokens(conn, page_id, psid)
-            if all(t.token != token for t in tokens):
+            tokens = delivery_sql.tokens(conn, page_id, psid)
+            if all(t["token"] != token for t in tokens):
                 return False
-            changed = [t if t.token != token else attrs.evolve(t, status=status) for t in tokens]
-            self._save_tokens(conn, page_id, psid, changed)
+            changed = [t if t["token"] != token else {**t, "status": status.value} for t in tokens]
+            delivery_sql.save_tokens(conn, page_id, psid, changed)
             return True
 
         return self._pool.write("set a token status", change)
@@ -283,9 +263,7 @@ class SQLiteStore(SQLJournal):
         """See :meth:`fmc.store.SubscriberStore.dedup_check_and_mark`."""
         now_us = to_micros(now, "now")
         cutoff = to_micros(utc(now, "now") - window)
-        with self._lock:
-            self._dedup_calls += 1
-            purge = self._dedup_calls % _PURGE_EVERY == 0
+        purge = self._count_dedup_call()
 
         def mark(conn: sqlite3.Connection) -> bool:
             marked = conn.execute(sql.DEDUP_MARK, (key, now_us, cutoff)).rowcount == 1
@@ -295,24 +273,24 @@ class SQLiteStore(SQLJournal):
 
         return self._pool.write("check a dedup key", mark)
 
+    def apply_delivery(
+        self, write: DeliveryWrite, *, timeout: float | None = None
+    ) -> DeliveryResult:
+        """See :meth:`fmc.store.SubscriberStore.apply_delivery`."""
+        apply = delivery_sql.transaction(write, purge=self._count_dedup_call())
+        return self._pool.write("commit a webhook delivery", apply, timeout=timeout)
+
+    def _count_dedup_call(self) -> bool:
+        with self._lock:
+            self._dedup_calls += 1
+            return self._dedup_calls % _PURGE_EVERY == 0
+
     def outbox_put(self, item: OutboxItem) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
-        params = (
-            item.url,
-            bytes(item.body),
-            json.dumps([list(pair) for pair in item.headers]),
-            item.order_key,
-            to_micros(item.created_at, "created_at"),
-            item.attempts,
-            None if item.next_attempt_at is None else to_micros(item.next_attempt_at),
-            item.last_error,
-        )
-        query = (
-            "INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, "
-            "next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
+        params = delivery_sql.outbox_params(item)
         return self._pool.write(
-            "store an outbox item", lambda c: int(c.execute(query, params).lastrowid or 0)
+            "store an outbox item",
+            lambda c: int(c.execute(sql.OUTBOX_INSERT, params).lastrowid or 0),
         )
 
     def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:

@@ -31,6 +31,7 @@ from fmc.webhook.events import (
 )
 from fmc.webhook.forward import Forwarder, ForwardRetry
 from fmc.webhook.handler import Response, WebhookHandler
+from fmc.webhook.invalid import InvalidEvent
 from fmc.webhook.outbox import MemoryOutbox, OutboxStore
 from fmc.webhook.parse import Delivery, make_event_converter, parse_delivery
 from fmc.webhook.signature import SignatureVerifier, sign, verify_signature
@@ -48,6 +49,7 @@ __all__ = [
     "Forwarder",
     "GamePlayEvent",
     "HandoverEvent",
+    "InvalidEvent",
     "MemoryDedup",
     "MemoryOutbox",
     "MessageEditEvent",

@@ -26,6 +26,7 @@ from fmc.webhook.events import (
     ReactionEvent,
     UnknownEvent,
 )
+from fmc.webhook.invalid import InvalidEvent
 
 __all__ = ["DedupStore", "MemoryDedup", "dedup_key"]
 
@@ -115,6 +116,8 @@ def dedup_key(event: Event) -> str | None:
         The key, or ``None`` when the event cannot be identified (it is then
         always dispatched).
     """
+    if isinstance(event, InvalidEvent):
+        return None  # its ids cannot be stored; it is always dispatched
     prefix = "s:" if event.standby else ""
     if isinstance(event, (MessageEvent, EchoEvent)):
         return prefix + "mid:" + event.mid

@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -132,6 +133,7 @@ class _Job:
     order_key: str
     created_at: datetime
     item_id: int | None = None
+    persist: bool = False
 
 
 def _utcnow() -> datetime:
@@ -178,9 +180,13 @@ class Forwarder:
         sleep: Sleeps between immediate retries (injectable for tests).
         drain_interval: Seconds between outbox drains in the background.
         drain_batch: Outbox items fetched per drain pass.
-        persist_first: Put every delivery in the outbox before forwarding it, so a
-            crash between the 200 and the forward loses nothing (one store write
-            per delivery).
+        persist_first: Every delivery is in the outbox before it is forwarded, so
+            a crash between the 200 and the forward loses nothing (one store
+            write per delivery). The :class:`~fmc.webhook.WebhookHandler` writes
+            it before answering, in the delivery's own transaction when the
+            outbox is its store (see :meth:`outbox_item`); a delivery given to
+            :meth:`submit` without an ``item_id`` is written by a worker thread
+            before its first attempt, never by the caller's thread.
         logger: Where refusals, give-ups and retries are logged.
 
     Raises:
@@ -249,6 +255,9 @@ class Forwarder:
         self._started = False
         self._closing = False
         self._stop = threading.Event()
+        self._kick = threading.Event()
+        self._ready = threading.Event()
+        self._overflow: deque[_Job] = deque()
         self._drain_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -309,19 +318,33 @@ class Forwarder:
     # -- lifecycle ----------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker and drain threads (done on the first :meth:`submit` anyway)."""
+        """Start the worker and drain threads (done on the first :meth:`submit` anyway).
+
+        Reads which order keys already wait in the outbox (after a restart) before
+        returning; when :meth:`submit` starts the threads, the drain thread reads
+        them instead and the workers wait for it, so ``submit`` never waits on the store.
+        """
+        self._start(learn_now=True)
+
+    def _start(self, *, learn_now: bool) -> None:
         with self._lock:
             if self._started or self._closing:
                 return
             self._started = True
-        self._learn_waiting_keys()
+        if learn_now:
+            try:
+                self._learn_waiting_keys()
+            finally:
+                self._ready.set()
         for index, work in enumerate(self._queues):
             thread = threading.Thread(
                 target=self._work, args=(work,), name=f"fmc-forward-{index}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
-        drainer = threading.Thread(target=self._drain_loop, name="fmc-forward-drain", daemon=True)
+        drainer = threading.Thread(
+            target=self._drain_loop, args=(not learn_now,), name="fmc-forward-drain", daemon=True
+        )
         drainer.start()
         self._threads.append(drainer)
 
@@ -331,7 +354,8 @@ class Forwarder:
         heads = self.outbox.outbox_due(horizon, 10_000)
         with self._lock:
             for item in heads:
-                self._pending.setdefault(item.order_key, _UNKNOWN)
+                if item.id not in self._inflight:
+                    self._pending.setdefault(item.order_key, _UNKNOWN)
             self._route_all = len(heads) >= 10_000
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -357,6 +381,8 @@ class Forwarder:
                 return
             self._closing = True
         self._stop.set()
+        self._kick.set()
+        self._ready.set()
         for work in self._queues:
             work.put(_STOP)
         for thread in self._threads:
@@ -366,58 +392,120 @@ class Forwarder:
 
     # -- intake -------------------------------------------------------------
 
-    def submit(
-        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], *, order_key: str
-    ) -> None:
-        """Queue a delivery for forwarding; returns at once and never raises.
+    def outbox_item(
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        *,
+        order_key: str,
+        now: datetime | None = None,
+    ) -> OutboxItem | None:
+        """The outbox item that makes a delivery durable before it is acknowledged.
+
+        The item is leased (hidden from the drain) for a few minutes, so the
+        drain never sends it while a worker is sending it; after a crash it
+        becomes due when the lease ends. Store it, then hand its id to
+        :meth:`submit`.
 
         Args:
-            url: The ``redirect_to`` value (checked in the background).
+            url: The ``redirect_to`` value.
             body: The raw body as received.
-            headers: The headers to send (signature headers and content type).
+            headers: The headers to send.
             order_key: Deliveries with the same key arrive in order.
-        """
-        try:
-            self._submit(url, body, tuple(headers), order_key)
-        except Exception:
-            self._log.exception("forward to %s could not be queued", redact_url(url))
+            now: The receiving time (default: the forwarder's clock).
 
-    def _submit(
-        self, url: str, body: bytes, headers: tuple[tuple[str, str], ...], key: str
-    ) -> None:
+        Returns:
+            The item, or ``None`` (logged) when the delivery will not be
+            forwarded: the body is over ``max_body`` or the URL is refused.
+        """
+        if self._refused(url, body):
+            return None
+        created = self._clock() if now is None else now
+        job = _Job(url, bytes(body), tuple(headers), order_key, created)
+        return attrs.evolve(
+            self._item(job, attempts=0, error=None), next_attempt_at=created + _LEASE
+        )
+
+    def _refused(self, url: str, body: bytes) -> bool:
         if len(body) > self.max_body:
             self._log.error(
                 "forward to %s refused: body of %d bytes is over max_body",
                 redact_url(url),
                 len(body),
             )
+            return True
+        try:
+            self.check(url)
+        except ForwardingRefused as exc:
+            self._log.warning("forward to %s refused: %s", redact_url(url), exc.reason)
+            return True
+        return False
+
+    def submit(
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        *,
+        order_key: str,
+        item_id: int | None = None,
+    ) -> None:
+        """Queue a delivery for forwarding; returns at once, never raises, never waits on the store.
+
+        Args:
+            url: The ``redirect_to`` value (checked in the background).
+            body: The raw body as received.
+            headers: The headers to send (signature headers and content type).
+            order_key: Deliveries with the same key arrive in order.
+            item_id: The id of its :meth:`outbox_item`, already stored; it is
+                acknowledged once delivered.
+        """
+        try:
+            self._submit(url, body, tuple(headers), order_key, item_id)
+        except Exception:
+            self._log.exception("forward to %s could not be queued", redact_url(url))
+
+    def _submit(
+        self,
+        url: str,
+        body: bytes,
+        headers: tuple[tuple[str, str], ...],
+        key: str,
+        item_id: int | None,
+    ) -> None:
+        if item_id is None and len(body) > self.max_body:
+            self._refused(url, body)
             return
+        job = _Job(url, body, headers, key, self._clock(), item_id, self.persist_first)
         if not self._started:
-            self.start()
-        job = _Job(url, body, headers, key, self._clock())
-        if self.persist_first or self._closing:
-            item = self._item(job, attempts=0, error=None)
-            if not self._closing:
-                item = attrs.evolve(item, next_attempt_at=job.created_at + _LEASE)
-            item_id = self.outbox.outbox_put(item)
-            if self._closing:
-                self._log.warning(
-                    "forwarder closed; delivery for %s kept in the outbox", redact_url(url)
-                )
-                return
-            job = attrs.evolve(job, item_id=item_id)
+            if item_id is not None:
+                # Registered first, so the drain thread does not mistake it for an
+                # item left by an earlier process when it learns the waiting keys.
+                with self._lock:
+                    self._inflight.add(item_id)
+            self._start(learn_now=False)
+        if self._closing:
+            if item_id is None:
+                # Shutting down: the caller's thread writes it, there is no worker left.
+                self.outbox.outbox_put(self._item(job, attempts=0, error=None))
+            self._log.warning(
+                "forwarder closed; delivery for %s kept in the outbox", redact_url(url)
+            )
+            return
         with self._lock:
             if job.item_id is not None:
                 self._inflight.add(job.item_id)
             self._unfinished += 1
-        try:
-            self._queues[hash(key) % len(self._queues)].put_nowait(job)
-        except queue.Full:
-            self._log.warning(
-                "forward queue full; delivery for %s kept in the outbox", redact_url(url)
-            )
-            self._park(job, attempts=0, error="queue full", wait=timedelta(0))
-            self._done()
+            try:
+                self._queues[hash(key) % len(self._queues)].put_nowait(job)
+                return
+            except queue.Full:
+                # The drain thread writes it to the outbox; its key waits behind it.
+                self._overflow.append(job)
+                self._hold(key)
+        self._kick.set()
+        self._log.warning("forward queue full; delivery for %s kept in the outbox", redact_url(url))
 
     def _item(self, job: _Job, *, attempts: int, error: str | None) -> OutboxItem:
         return OutboxItem(
@@ -437,37 +525,71 @@ class Forwarder:
             if self._unfinished == 0:
                 self._idle.notify_all()
 
-    def _park(self, job: _Job, *, attempts: int, error: str | None, wait: timedelta) -> None:
-        """Keep a job in the outbox and hold its key until the outbox delivers it."""
+    def _hold(self, key: str) -> None:
+        """Make later deliveries of ``key`` wait behind one in the outbox (lock held)."""
+        count = self._pending.get(key, 0)
+        if count != _UNKNOWN:
+            self._pending[key] = count + 1
+
+    def _park(
+        self,
+        job: _Job,
+        *,
+        attempts: int,
+        error: str | None,
+        wait: timedelta,
+        held: bool = False,
+    ) -> None:
+        """Keep a job in the outbox and hold its key until the outbox delivers it.
+
+        The key is held first, under the lock; the store is written after, outside it.
+        """
         next_at = self._clock() + wait
         with self._lock:
-            if job.item_id is None:
-                item = attrs.evolve(
-                    self._item(job, attempts=attempts, error=error), next_attempt_at=next_at
-                )
-                self.outbox.outbox_put(item)
-            else:
+            if job.item_id is not None:
                 self._inflight.discard(job.item_id)
-                self.outbox.outbox_defer(
-                    job.item_id,
-                    next_attempt_at=next_at,
-                    attempts=attempts,
-                    last_error=error or "waiting behind an earlier delivery",
+            if not held:
+                self._hold(job.order_key)
+        if job.item_id is None:
+            item = attrs.evolve(
+                self._item(job, attempts=attempts, error=error), next_attempt_at=next_at
+            )
+            self.outbox.outbox_put(item)
+        else:
+            self.outbox.outbox_defer(
+                job.item_id,
+                next_attempt_at=next_at,
+                attempts=attempts,
+                last_error=error or "waiting behind an earlier delivery",
+            )
+
+    def _park_overflow(self) -> None:
+        """Write the deliveries the full queues could not take to the outbox, in order."""
+        while True:
+            with self._lock:
+                if not self._overflow:
+                    return
+                job = self._overflow.popleft()
+            try:
+                self._park(job, attempts=0, error="queue full", wait=timedelta(0), held=True)
+            except Exception:
+                self._log.exception(
+                    "forward to %s could not be kept in the outbox", redact_url(job.url)
                 )
-            count = self._pending.get(job.order_key, 0)
-            if count != _UNKNOWN:
-                self._pending[job.order_key] = count + 1
+            finally:
+                self._done()
 
     def _settle(self, job: _Job) -> None:
         """A job is finished for good (delivered, refused or abandoned)."""
         if job.item_id is not None:
+            self.outbox.outbox_ack(job.item_id)
             with self._lock:
-                self.outbox.outbox_ack(job.item_id)
                 self._inflight.discard(job.item_id)
 
     # -- workers ------------------------------------------------------------
 
     def _work(self, work: queue.Queue[Any]) -> None:
+        self._ready.wait()
         while True:
             job = work.get()
             if job is _STOP:
@@ -476,11 +598,23 @@ class Forwarder:
                 if self._closing:
                     self._park(job, attempts=0, error=None, wait=timedelta(0))
                 else:
-                    self._process(job)
+                    self._process(self._persisted(job))
             except Exception:
                 self._log.exception("forward to %s failed unexpectedly", redact_url(job.url))
             finally:
                 self._done()
+
+    def _persisted(self, job: _Job) -> _Job:
+        """With ``persist_first``, a job not stored yet is stored before its first attempt."""
+        if not job.persist or job.item_id is not None:
+            return job
+        item = attrs.evolve(
+            self._item(job, attempts=0, error=None), next_attempt_at=job.created_at + _LEASE
+        )
+        item_id = self.outbox.outbox_put(item)
+        with self._lock:
+            self._inflight.add(item_id)
+        return attrs.evolve(job, item_id=item_id)
 
     def _process(self, job: _Job) -> None:
         with self._lock:
@@ -569,12 +703,28 @@ class Forwarder:
 
     # -- outbox -------------------------------------------------------------
 
-    def _drain_loop(self) -> None:
-        while not self._stop.wait(self._drain_interval):
+    def _drain_loop(self, learn: bool) -> None:
+        if learn:
+            try:
+                self._learn_waiting_keys()
+            except Exception:
+                self._log.exception("could not read the outbox's waiting order keys")
+            finally:
+                self._ready.set()
+        next_drain = time.monotonic() + self._drain_interval
+        while True:
+            self._kick.wait(max(next_drain - time.monotonic(), 0.0))
+            self._kick.clear()
+            self._park_overflow()
+            if self._stop.is_set():
+                return
+            if time.monotonic() < next_drain:
+                continue  # woken to park the overflow only
             try:
                 self.drain()
             except Exception:
                 self._log.exception("outbox drain failed")
+            next_drain = time.monotonic() + self._drain_interval
 
     def drain(self) -> int:
         """Retry the outbox items that are due, in order per key, until none is left due.
@@ -639,8 +789,8 @@ class Forwarder:
 
     def _release(self, item: OutboxItem) -> None:
         assert item.id is not None
+        self.outbox.outbox_ack(item.id)
         with self._lock:
-            self.outbox.outbox_ack(item.id)
             count = self._pending.get(item.order_key)
             if count is not None and count != _UNKNOWN:
                 if count <= 1:

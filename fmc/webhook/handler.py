@@ -7,8 +7,18 @@
 * POST with a body over ``max_body_bytes``: 413, before anything else is looked at.
 * POST with a signature missing, malformed, repeated or wrong: 403.
 * POST that is not JSON, has the wrong ``object`` or a broken structure: 400.
-* POST with a delivery: 200.
+* POST with a delivery: 200, once what it changes is durable (see below).
+* POST with a delivery the store cannot commit within ``commit_timeout``: 503.
 * Any other method: 405.
+
+Acknowledge only what is safe: with an fmc store as ``dedup`` (the Channel's),
+the events' dedup marks, what the new events change (``effects``: subscriber
+registrations, status and opt-in changes) and, when forwarding with
+``persist_first``, the outbox item are committed in one transaction before the
+200; if that cannot happen within ``commit_timeout`` (the database is down,
+locked, or slow) the answer is 503 and Meta delivers again (see
+:mod:`fmc.webhook.commit`). An event whose ids cannot be stored becomes an
+:class:`~fmc.webhook.invalid.InvalidEvent` and the others still commit.
 
 A 200 is answered even when a callback raises (Facebook would otherwise resend
 the whole delivery); the failure is logged with the event's kind and ``mid``.
@@ -17,8 +27,8 @@ clock that raises, say) is logged and answered 503 so Facebook retries it later.
 
 Events already seen within ``dedup_window`` (Facebook delivers at least once)
 are not dispatched again, and a delivery made only of such events is not
-forwarded again. Keys are marked before callbacks run, so with a durable dedup
-store a crash in between loses the dispatch of those events, never doubles it.
+forwarded again. Callbacks run after the commit, so a crash in between loses
+the dispatch of those events, never doubles it, and never loses their effects.
 """
 
 from __future__ import annotations
@@ -33,9 +43,17 @@ from urllib.parse import parse_qs
 import attrs
 
 from fmc.errors import ConfigurationError, PayloadError, PayloadTooLargeError, SignatureError
-from fmc.webhook.dedup import DedupStore, MemoryDedup, dedup_key
+from fmc.webhook.commit import (
+    DEFAULT_COMMIT_TIMEOUT,
+    CommitFailedError,
+    Committer,
+    EffectsOf,
+    ForwardTarget,
+)
+from fmc.webhook.dedup import DedupStore, MemoryDedup
 from fmc.webhook.events import Event
 from fmc.webhook.forward import Forwarder
+from fmc.webhook.invalid import InvalidEvent, isolate
 from fmc.webhook.parse import DEFAULT_OBJECTS, decode_body, parse_data
 from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1, SignatureVerifier
 
@@ -93,6 +111,7 @@ PAYLOAD_TOO_LARGE = _text(413, "body too large")
 BAD_REQUEST_LENGTH = _text(400, "bad request: invalid Content-Length")
 _NOT_ALLOWED = _text(405, "method not allowed", ("Allow", "GET, POST"))
 _UNAVAILABLE = _text(503, "temporarily unavailable")
+_NOT_COMMITTED = _text(503, "temporarily unavailable: the delivery could not be stored")
 _DUPLICATE_SIGNATURE = _text(403, "forbidden: repeated signature header")
 
 
@@ -139,9 +158,15 @@ class WebhookHandler:
         objects: The accepted values of the body's ``object``.
         clock: Returns the current aware UTC time.
         logger: Where failures are logged.
+        effects: What one event changes in the store, committed with the
+            delivery (the Channel passes its registration rules); needs an fmc
+            store as ``dedup``.
+        commit_timeout: Seconds the delivery's commit may take before the
+            answer is 503 (default 5, well below Meta's 20 s).
 
     Raises:
-        ConfigurationError: no app secret or verify token (fmc fails closed).
+        ConfigurationError: no app secret or verify token (fmc fails closed),
+            ``effects`` without an fmc store, or a bad ``commit_timeout``.
     """
 
     def __init__(
@@ -157,6 +182,8 @@ class WebhookHandler:
         objects: Collection[str] = DEFAULT_OBJECTS,
         clock: Callable[[], datetime] = _utcnow,
         logger: logging.Logger | None = None,
+        effects: EffectsOf | None = None,
+        commit_timeout: float = DEFAULT_COMMIT_TIMEOUT,
     ) -> None:
         if isinstance(app_secret, SignatureVerifier):
             self.verifier = app_secret
@@ -177,9 +204,28 @@ class WebhookHandler:
         self._callbacks: list[tuple[type[Event], Callback]] = []
         self._delivery_callbacks: tuple[DeliveryCallback, ...] = ()
         self._table: dict[type[Event], tuple[Callback, ...]] = {}
+        self._committer = Committer(
+            self.dedup,
+            effects=effects,
+            forwarder=forwarder,
+            window=dedup_window,
+            timeout=commit_timeout,
+            logger=self._log,
+        )
 
     def __repr__(self) -> str:
         return f"WebhookHandler(forwarder={self.forwarder!r}, max_body_bytes={self.max_body_bytes})"
+
+    @property
+    def commit_timeout(self) -> float:
+        """Seconds a delivery's commit may take before the answer is 503."""
+        return self._committer.timeout
+
+    @commit_timeout.setter
+    def commit_timeout(self, seconds: float) -> None:
+        if not seconds > 0:
+            raise ConfigurationError("commit_timeout must be positive seconds")
+        self._committer.timeout = seconds
 
     # -- registration -------------------------------------------------------
 
@@ -326,7 +372,7 @@ class WebhookHandler:
         if signature is _AMBIGUOUS or sha1 is _AMBIGUOUS:
             raise SignatureError("repeated signature header")
         self.verifier.verify(body, signature, sha1_header=sha1)
-        return parse_data(decode_body(body), objects=self.objects)
+        return isolate(parse_data(decode_body(body), objects=self.objects))
 
     # -- GET ----------------------------------------------------------------
 
@@ -383,29 +429,30 @@ class WebhookHandler:
             # Correctly signed, so it came from Meta (or holds the secret): worth a warning.
             self._log.warning("signed webhook delivery refused (400): %s", exc)
             return _text(400, f"bad request: {exc}")
-        fresh = self._fresh(events)
-        if self.forwarder is not None and (fresh or not events):
-            self._forward(query, body, signature, sha1, content_type, events)
-        if fresh:
-            self._dispatch(fresh)
-        return _OK
-
-    def _fresh(self, events: list[Event]) -> list[Event]:
-        now = self._clock()
-        window = self.dedup_window
-        check = self.dedup.dedup_check_and_mark
-        fresh = []
+        events = isolate(events)
         for event in events:
-            key = dedup_key(event)
-            if key is not None:
-                try:
-                    if check(key, now=now, window=window):
-                        continue
-                except Exception:
-                    # At least once: an event the store cannot check is dispatched.
-                    self._log.exception("dedup store failed; dispatching %s event", event.kind)
-            fresh.append(event)
-        return fresh
+            if isinstance(event, InvalidEvent):
+                self._log.warning(
+                    "webhook %s event kept as invalid, nothing stored for it: %s",
+                    event.event_kind,
+                    event.reason,
+                )
+        target = self._target(query, signature, sha1, content_type, events)
+        try:
+            committed = self._committer.commit(events, body, target, self._clock())
+        except CommitFailedError:
+            return _NOT_COMMITTED
+        if committed.forward and target is not None and self.forwarder is not None:
+            self.forwarder.submit(
+                target.url,
+                body,
+                target.headers,
+                order_key=target.order_key,
+                item_id=committed.outbox_id,
+            )
+        if committed.fresh:
+            self._dispatch(committed.fresh)
+        return _OK
 
     def _dispatch(self, events: list[Event]) -> None:
         # Delivery callbacks first: they record state (the Channel registers the
@@ -436,22 +483,22 @@ class WebhookHandler:
                         getattr(event, "mid", None),
                     )
 
-    def _forward(
+    def _target(
         self,
         query: Query,
-        body: bytes,
         signature: str | None,
         sha1: str | None,
         content_type: str | None,
         events: list[Event],
-    ) -> None:
-        assert self.forwarder is not None
+    ) -> ForwardTarget | None:
+        if self.forwarder is None:
+            return None
         url = _query_value(query, "redirect_to")
         if url is None:
-            return
+            return None
         if url is _AMBIGUOUS:
             self._log.warning("delivery not forwarded: redirect_to is repeated")
-            return
+            return None
         headers = []
         if signature is not None:
             headers.append((SIGNATURE_HEADER, signature))
@@ -460,4 +507,4 @@ class WebhookHandler:
         headers.append(("Content-Type", content_type or "application/json"))
         first = events[0] if events else None
         who = getattr(first, "sender_id", None) or getattr(first, "page_id", None) or ""
-        self.forwarder.submit(url, body, headers, order_key=f"{who}|{url}")
+        return ForwardTarget(url, tuple(headers), f"{who}|{url}")

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -403,6 +404,10 @@ class TestLifecycle:
         try:
             for i in range(4):
                 forwarder.submit(receiver.url(), b"%d" % i, [], order_key=f"k{i}")
+            # The drain thread writes them, not submit(): wait for it (the gate stays shut).
+            deadline = time.monotonic() + 5
+            while forwarder.outbox.outbox_count() < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
             stored = forwarder.outbox.outbox_count()
         finally:
             receiver.gate.set()
