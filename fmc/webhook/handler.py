@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 import attrs
 
 from fmc.errors import ConfigurationError, PayloadError, PayloadTooLargeError, SignatureError
+from fmc.models.page import Page
 from fmc.webhook.dedup import DedupStore, MemoryDedup, dedup_key
 from fmc.webhook.events import Event
 from fmc.webhook.forward import Forwarder
@@ -158,6 +159,11 @@ class WebhookHandler:
         clock: Callable[[], datetime] = _utcnow,
         logger: logging.Logger | None = None,
     ) -> None:
+        if isinstance(cast(object, app_secret), Page):
+            raise ConfigurationError(
+                "WebhookHandler takes the app secret, not a Page: write "
+                "WebhookHandler(page.app_secret, verify_token), or use Channel(...).webhook"
+            )
         if isinstance(app_secret, SignatureVerifier):
             self.verifier = app_secret
         else:
