@@ -225,6 +225,14 @@ def _check_all_documented(app: Sphinx, env: Any) -> None:
             logger.warning("public name %s is not documented in the API reference", path)
 
 
+def _drop_object_base(
+    app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]
+) -> None:
+    # "Bases: object" says nothing; other bases (the error hierarchy) stay.
+    if bases == [object]:
+        bases.clear()
+
+
 def _builder_inited(app: Sphinx) -> None:
     aliases = {**_short_names(), **canonical_paths()}
     app.env.fmc_aliases = aliases  # type: ignore[attr-defined]
@@ -236,5 +244,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _builder_inited)
     app.connect("missing-reference", _resolve_public)
     app.connect("doctree-read", _unlink_builtins)
+    app.connect("autodoc-process-bases", _drop_object_base)
     app.connect("env-check-consistency", _check_all_documented)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
