@@ -225,9 +225,7 @@ def _check_all_documented(app: Sphinx, env: Any) -> None:
             logger.warning("public name %s is not documented in the API reference", path)
 
 
-def _drop_object_base(
-    app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]
-) -> None:
+def _drop_object_base(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
     # "Bases: object" says nothing; other bases (the error hierarchy) stay.
     if bases == [object]:
         bases.clear()
