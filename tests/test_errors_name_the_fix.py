@@ -150,3 +150,25 @@ class TestCommandLine:
         assert code == 2
         assert f"({variable}) is {len(value)} characters, too short to be real" in err
         assert out == ""
+
+
+class TestForwardingRefusal:
+    @pytest.mark.parametrize(
+        "url",
+        ["http://127.0.0.1:8081/bot", "https://127.0.0.1:8081/bot", "https://10.0.0.5/bot"],
+        ids=["http-loopback", "https-loopback", "https-private"],
+    )
+    def test_a_local_receiver_is_told_how_to_allow_it(self, url: str) -> None:
+        """A refused http or private redirect_to names --allow-private-forwarding."""
+        from fmc.webhook.addresses import check_url
+
+        with pytest.raises(fmc.ForwardingRefused, match="--allow-private-forwarding"):
+            check_url(url, allow_hosts=["127.0.0.1", "10.0.0.5"])
+
+    def test_a_metadata_address_is_not_offered_the_switch(self) -> None:
+        """The cloud metadata address, never allowed, does not suggest the switch."""
+        from fmc.webhook.addresses import check_url
+
+        with pytest.raises(fmc.ForwardingRefused) as caught:
+            check_url("https://169.254.169.254/", allow_hosts=["169.254.169.254"])
+        assert "allow-private" not in str(caught.value)
