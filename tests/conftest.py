@@ -36,7 +36,7 @@ def postgres_dsn() -> str:
     try:
         import psycopg
     except ImportError:
-        _postgres_unavailable("psycopg is not installed (pip install 'fmc[postgres]')")
+        _postgres_unavailable("psycopg is not installed (pip install 'fmc-messenger[postgres]')")
         raise AssertionError("unreachable") from None
     try:
         psycopg.connect(dsn, connect_timeout=3).close()

@@ -28,8 +28,8 @@ class JournalState(str, enum.Enum):
     #: Claimed by a run; nothing has been handed to the HTTP layer yet, so a
     #: claim left by a run that died is released and sent by the next run.
     PENDING = "pending"
-    #: Handed to the HTTP layer by the run that owns it: it may reach Meta from
-    #: here on, so if that run dies the entry becomes ``AMBIGUOUS``.
+    #: Handed to the HTTP layer by the run that owns it. The send may reach Meta
+    #: from here on, so if that run dies the entry becomes ``AMBIGUOUS``.
     SENDING = "sending"
     #: Meta accepted the send. Final.
     SENT = "sent"

@@ -41,6 +41,25 @@ def _opt_utc(value: datetime | None, name: str) -> datetime | None:
     return None if value is None else utc(value, name)
 
 
+def _check_dsn(dsn: object) -> None:
+    # Name the fix for the DSN mistakes libpq reports obscurely; the DSN itself
+    # is never quoted (it may hold a password).
+    if dsn is None:
+        raise ConfigurationError(
+            "PostgresStore needs a DSN such as 'postgresql://user@host/dbname', got None; "
+            "if it comes from an environment variable, that variable is not set"
+        )
+    if not isinstance(dsn, str):
+        raise ConfigurationError(f"PostgresStore needs a DSN string, got {type(dsn).__name__}")
+    scheme, sep, _ = dsn.partition("://")
+    base, plus, driver = scheme.partition("+")
+    if sep and plus and base.lower() in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            f"PostgresStore takes a libpq DSN, not an SQLAlchemy URL: drop the driver "
+            f"suffix '+{driver}' and start the DSN with '{base}://'"
+        )
+
+
 class PostgresStore(SQLJournal):
     """A :class:`~fmc.store.SubscriberStore` on PostgreSQL, for several processes and hosts.
 
@@ -83,6 +102,7 @@ class PostgresStore(SQLJournal):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Connect, then create or migrate the schema."""
+        _check_dsn(dsn)
         if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
             raise ConfigurationError("schema must be a plain SQL identifier (letters, digits, _)")
         if max_connections < 1 or retries < 0 or connect_timeout <= 0 or acquire_timeout <= 0:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
-from fmc.errors import ConfigurationError
+from fmc.errors import ConfigurationError, StoreError
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _sqlite_delivery as delivery_sql
@@ -50,6 +50,34 @@ def _marks(count: int) -> str:
 def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _checked_path(path: object) -> str:
+    # The mistakes people make with a path (an unset environment variable, a
+    # directory not made yet) get an error that says what to do.
+    if path is None:
+        raise ConfigurationError(
+            "SQLiteStore needs a database file path, got None; if it comes from an "
+            "environment variable (such as FMC_DB), that variable is not set"
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigurationError(
+            f"SQLiteStore needs a database file path (str or os.PathLike), "
+            f"got {type(path).__name__}"
+        )
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise ConfigurationError("SQLiteStore needs a text path, not bytes")
+    if text in ("", ":memory:") or text.startswith("file::memory:"):
+        return text
+    directory = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(directory):
+        # A StoreError, like any other file SQLite cannot open.
+        raise StoreError(
+            f"SQLiteStore cannot create {text!r}: the directory {directory!r} does not "
+            f"exist; create it first (mkdir -p {directory}) or choose another path"
+        )
+    return text
 
 
 class SQLiteStore(SQLJournal):
@@ -101,7 +129,7 @@ class SQLiteStore(SQLJournal):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Open (and if needed create or migrate) the database file."""
-        self._path = os.fspath(path)
+        self._path = _checked_path(path)
         if self._path in ("", ":memory:") or self._path.startswith("file::memory:"):
             raise ConfigurationError(
                 "SQLiteStore needs a file (each connection would see its own in-memory "
