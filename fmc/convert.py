@@ -29,11 +29,15 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from fmc.models.buttons import Button, CallButton, DefaultAction, PostbackButton, UrlButton
+from fmc.models.feedback import CustomerFeedbackTemplate, FeedbackFollowUp
 from fmc.models.limits import ValidationError
+from fmc.models.menu import MenuPostback, MenuUrl
 from fmc.models.messages import MESSAGE_CLASSES, Attachment, Message, Text
+from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.quick_replies import QuickReply
 from fmc.models.recipient import Recipient
 from fmc.models.send import SendRequest, SendResult
+from fmc.models.sticker import Sticker
 from fmc.models.templates import (
     ButtonTemplate,
     Element,
@@ -116,6 +120,8 @@ _TEMPLATE_TYPES: Mapping[type, str] = MappingProxyType(
         ButtonTemplate: "button",
         MediaTemplate: "media",
         ReceiptTemplate: "receipt",
+        CustomerFeedbackTemplate: "customer_feedback",
+        OneTimeNotificationRequest: "one_time_notif_req",
     }
 )
 _TEMPLATE_CLASSES: Mapping[str, type] = MappingProxyType(
@@ -129,6 +135,12 @@ _BUTTON_TYPES: Mapping[type, str] = MappingProxyType(
 _BUTTON_CLASSES: Mapping[str, type] = MappingProxyType(
     {name: cls for cls, name in _BUTTON_TYPES.items()}
 )
+#: A persistent-menu item class and its wire ``type`` (written, never read as a button).
+_MENU_TYPES: Mapping[type, str] = MappingProxyType({MenuPostback: "postback", MenuUrl: "web_url"})
+#: Messages whose fields sit directly in ``message``, without an attachment envelope.
+_BARE_MESSAGES = (Text, Sticker)
+#: Fields that stay on the wire even at their default value.
+_KEEP_DEFAULT = MappingProxyType({QuickReply: "content_type", FeedbackFollowUp: "type"})
 #: A generic template element's default action is a URL action without a title.
 _DEFAULT_ACTION_TYPE = "web_url"
 
@@ -215,7 +227,7 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
             _objects_only(make_dict_structure_fn(cls, converter, **overrides), cls),
         )
 
-    for button_class, button_type in _BUTTON_TYPES.items():
+    for button_class, button_type in (*_BUTTON_TYPES.items(), *_MENU_TYPES.items()):
         to_wire, from_wire = generated(button_class)
         register(button_class, _typed(to_wire, button_type), from_wire)
 
@@ -231,11 +243,10 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
 
     converter.register_structure_hook_func(lambda type_: type_ == Button, structure_button)
 
-    for plain_class in _PLAIN_CLASSES:
+    for plain_class in (*_PLAIN_CLASSES, FeedbackFollowUp):
         # QuickReply's default content_type, "text", is still required on the wire.
-        overrides = (
-            {"content_type": override(omit_if_default=False)} if plain_class is QuickReply else {}
-        )
+        kept = _KEEP_DEFAULT.get(plain_class)
+        overrides = {kept: override(omit_if_default=False)} if kept else {}
         register(plain_class, *generated(plain_class, **overrides))
 
     media_element = unstructure[MediaElement]
@@ -253,7 +264,7 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
     }
     for message_class in MESSAGE_CLASSES:
         to_wire, from_wire = generated(message_class, **message_overrides.get(message_class, {}))
-        if message_class is not Text:
+        if message_class not in _BARE_MESSAGES:
             to_wire = _enveloped(to_wire, _TEMPLATE_TYPES.get(message_class))
             from_wire = _unenveloped(from_wire, message_class)
         register(message_class, to_wire, from_wire)
@@ -332,6 +343,8 @@ def _unenveloped(base: Callable[[Any, Any], _T], cls: type[_T]) -> Callable[[Any
 def _message_class(data: Mapping[str, Any]) -> type:
     if "text" in data:
         return Text
+    if "sticker_id" in data:
+        return Sticker
     if "attachment" not in data:
         raise ValidationError("a message needs a 'text' or an 'attachment'")
     attachment = _mapping(data["attachment"], "message.attachment")

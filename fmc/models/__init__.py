@@ -17,8 +17,18 @@ from fmc.models.buttons import (
     UrlButton,
     WebviewHeightRatio,
 )
+from fmc.models.feedback import (
+    BusinessPrivacy,
+    CustomerFeedbackTemplate,
+    FeedbackFollowUp,
+    FeedbackQuestion,
+    FeedbackScoreType,
+    FeedbackScreen,
+)
 from fmc.models.limits import LIMITS, Limit, LimitError, Unit, ValidationError
+from fmc.models.menu import MenuItem, MenuPostback, MenuUrl
 from fmc.models.messages import MESSAGE_CLASSES, Attachment, AttachmentType, Message, Text
+from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.outbox import OutboxItem
 from fmc.models.page import Page
 from fmc.models.quick_replies import QuickReply, QuickReplyType
@@ -31,6 +41,7 @@ from fmc.models.send import (
     SendRequest,
     SendResult,
 )
+from fmc.models.sticker import Sticker
 from fmc.models.subscriber import (
     NotificationToken,
     Subscriber,
@@ -58,11 +69,17 @@ __all__ = [
     "MESSAGE_CLASSES",
     "Attachment",
     "AttachmentType",
+    "BusinessPrivacy",
     "Button",
     "ButtonTemplate",
     "CallButton",
+    "CustomerFeedbackTemplate",
     "DefaultAction",
     "Element",
+    "FeedbackFollowUp",
+    "FeedbackQuestion",
+    "FeedbackScoreType",
+    "FeedbackScreen",
     "GenericTemplate",
     "ImageAspectRatio",
     "JournalEntry",
@@ -72,11 +89,15 @@ __all__ = [
     "MediaElement",
     "MediaTemplate",
     "MediaType",
+    "MenuItem",
+    "MenuPostback",
+    "MenuUrl",
     "Message",
     "MessageTag",
     "MessagingType",
     "NotificationToken",
     "NotificationType",
+    "OneTimeNotificationRequest",
     "OutboxItem",
     "Page",
     "PostbackButton",
@@ -91,6 +112,7 @@ __all__ = [
     "SendRequest",
     "SendResult",
     "SenderAction",
+    "Sticker",
     "Subscriber",
     "SubscriberStatus",
     "Text",

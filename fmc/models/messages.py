@@ -10,8 +10,11 @@ import enum
 
 import attrs
 
+from fmc.models.feedback import CustomerFeedbackTemplate
 from fmc.models.limits import ValidationError, limited, non_empty, web_url
+from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.quick_replies import QuickReply, check_quick_replies, quick_replies_tuple
+from fmc.models.sticker import Sticker
 from fmc.models.templates import ButtonTemplate, GenericTemplate, MediaTemplate, ReceiptTemplate
 
 __all__ = ["MESSAGE_CLASSES", "Attachment", "AttachmentType", "Message", "Text"]
@@ -97,7 +100,17 @@ class Attachment:
 
 
 #: Any message a Page can send.
-Message = Text | Attachment | GenericTemplate | ButtonTemplate | MediaTemplate | ReceiptTemplate
+Message = (
+    Text
+    | Attachment
+    | GenericTemplate
+    | ButtonTemplate
+    | MediaTemplate
+    | ReceiptTemplate
+    | Sticker
+    | CustomerFeedbackTemplate
+    | OneTimeNotificationRequest
+)
 
 #: The message classes, for ``isinstance`` checks.
 MESSAGE_CLASSES: tuple[type, ...] = (
@@ -107,4 +120,7 @@ MESSAGE_CLASSES: tuple[type, ...] = (
     ButtonTemplate,
     MediaTemplate,
     ReceiptTemplate,
+    Sticker,
+    CustomerFeedbackTemplate,
+    OneTimeNotificationRequest,
 )
