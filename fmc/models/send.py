@@ -30,6 +30,9 @@ class MessagingType(str, enum.Enum):
     UPDATE = "UPDATE"
     #: A tagged message outside the window; needs a :class:`MessageTag`.
     MESSAGE_TAG = "MESSAGE_TAG"
+    #: A utility template message (order, account, appointment or event
+    #: update), allowed outside the window (Meta's utility messages, 2026).
+    UTILITY = "UTILITY"
 
 
 class MessageTag(str, enum.Enum):

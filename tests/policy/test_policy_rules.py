@@ -30,7 +30,7 @@ def test_every_purpose_starts_inside_the_window_with_the_psid(purpose: Purpose) 
         Window.INSIDE,
         True,
         None,
-        None,
+        (),
     )
 
 
