@@ -50,6 +50,7 @@ from fmc.models.templates import (
     ReceiptSummary,
     ReceiptTemplate,
 )
+from fmc.models.utility import TemplateParameter, UtilityTemplate
 
 __all__ = [
     "datetime_from_millis",
@@ -262,7 +263,10 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
             "timestamp": override(unstruct_hook=_seconds_string, struct_hook=_datetime_from_seconds)
         },
     }
+    register(UtilityTemplate, _utility_to_wire, _utility_from_wire)
     for message_class in MESSAGE_CLASSES:
+        if message_class is UtilityTemplate:
+            continue
         to_wire, from_wire = generated(message_class, **message_overrides.get(message_class, {}))
         if message_class not in _BARE_MESSAGES:
             to_wire = _enveloped(to_wire, _TEMPLATE_TYPES.get(message_class))
@@ -282,6 +286,34 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
     message = override(unstruct_hook=unstructure_message, struct_hook=structure_message)
     register(SendRequest, *generated(SendRequest, message=message))
     return converter, unstructure
+
+
+def _utility_to_wire(message: UtilityTemplate) -> dict[str, Any]:
+    # A utility template sits in message.template, its values in a lower-case
+    # "body" component (upper case is for creating templates).
+    template: dict[str, Any] = {"name": message.name, "language": {"code": message.language}}
+    if message.parameters:
+        parameters = []
+        for parameter in message.parameters:
+            item = {"type": "text", "text": parameter.text}
+            if parameter.name is not None:
+                item["parameter_name"] = parameter.name
+            parameters.append(item)
+        template["components"] = [{"type": "body", "parameters": parameters}]
+    return {"template": template}
+
+
+def _utility_from_wire(value: object, _type: object) -> UtilityTemplate:
+    template = _mapping(_mapping(value, "a message").get("template"), "message.template")
+    language = _mapping(template.get("language", {}), "message.template.language")
+    parameters = []
+    for component in template.get("components", ()):
+        for item in _mapping(component, "a template component").get("parameters", ()):
+            data = _mapping(item, "a template parameter")
+            parameters.append(TemplateParameter(data["text"], name=data.get("parameter_name")))
+    return UtilityTemplate(
+        template["name"], language=language.get("code", "en_US"), parameters=parameters
+    )
 
 
 def _objects_only(base: _Structure, cls: type) -> _Structure:
@@ -345,6 +377,8 @@ def _message_class(data: Mapping[str, Any]) -> type:
         return Text
     if "sticker_id" in data:
         return Sticker
+    if "template" in data:
+        return UtilityTemplate
     if "attachment" not in data:
         raise ValidationError("a message needs a 'text' or an 'attachment'")
     attachment = _mapping(data["attachment"], "message.attachment")

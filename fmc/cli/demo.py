@@ -33,7 +33,7 @@ from fmc.cli.config import Config
 from fmc.cli.entry import Streams
 from fmc.cli.server import WebhookServer
 from fmc.errors import FMCError, PolicyRefused
-from fmc.models import JournalState, Page, Subscriber, SubscriberStatus, Text
+from fmc.models import JournalState, Page, Subscriber, SubscriberStatus, Text, UtilityTemplate
 from fmc.policy import MessagingPolicy, Purpose, format_duration
 from fmc.store import SQLiteStore
 from fmc.testing import (
@@ -47,6 +47,7 @@ from fmc.testing import (
     verification_query,
 )
 from fmc.transport import Client, RetryPolicy
+from fmc.transport.templates import create_page_template
 
 __all__ = ["PEOPLE", "Person", "add_parsers", "run_demo"]
 
@@ -241,7 +242,12 @@ def run_demo(out: TextIO, *, keep: str | None = None, quiet: bool = False) -> in
             page,
             client=client,
             store=store,
-            policy=MessagingPolicy(permissions={"pages_messaging"}),
+            # The 2026 rules: updates outside the window go as a utility template
+            # where the Page has one (post-purchase here), and nowhere else.
+            policy=MessagingPolicy(
+                permissions={"pages_messaging"},
+                utility_templates={Purpose.POST_PURCHASE_UPDATE: "order_shipped"},
+            ),
             verify_token=verify_token,
         )
         webhook = stack.enter_context(WebhookServer(channel.webhook, host="127.0.0.1", port=0))
@@ -295,6 +301,21 @@ def run_demo(out: TextIO, *, keep: str | None = None, quiet: bool = False) -> in
             say.detail(f"   PolicyRefused: {refused.decision.reason}")
         else:
             raise FMCError("the policy allowed a reply outside the window")
+
+        say.detail()
+        say.detail(f"5. Updates to {late.first_name}, outside the window, under the 2026 rules")
+        create_page_template(
+            client, "order_shipped", "Hi {{1}}, order {{2}} has shipped.", examples=["Ana", "A-1"]
+        )
+        shipped = UtilityTemplate("order_shipped", parameters=[late.first_name, "A-1042"])
+        channel.notify(late.psid, shipped, Purpose.POST_PURCHASE_UPDATE)
+        say.detail("   post-purchase update: sent as a utility message (template order_shipped)")
+        try:
+            channel.notify(late.psid, Text("Your password was changed."), Purpose.ACCOUNT_UPDATE)
+        except PolicyRefused as refused:
+            say.detail(f"   account update: PolicyRefused: {refused.decision.reason}")
+        else:
+            raise FMCError("the policy allowed an account update without a utility template")
 
         if keep is not None:
             record = [d.to_dict() for d in fake.deliveries]
@@ -356,7 +377,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="the whole flow on loopback, no Facebook account needed",
         description="Start a fake Graph API and the webhook on 127.0.0.1, play six people "
         "writing to a Page, register them, run a news broadcast under the messaging policy "
-        "and print who got it and who was skipped and why. Takes a few seconds, leaves "
+        "and print who got it and who was skipped and why, then show the 2026 rules for "
+        "updates outside the window. Takes a few seconds, leaves "
         "nothing running, writes only to a temporary directory.",
     )
     parser.add_argument(

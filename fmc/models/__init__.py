@@ -63,6 +63,7 @@ from fmc.models.templates import (
     ReceiptSummary,
     ReceiptTemplate,
 )
+from fmc.models.utility import TemplateParameter, UtilityTemplate
 
 __all__ = [
     "LIMITS",
@@ -115,11 +116,13 @@ __all__ = [
     "Sticker",
     "Subscriber",
     "SubscriberStatus",
+    "TemplateParameter",
     "Text",
     "TokenKind",
     "TokenStatus",
     "Unit",
     "UrlButton",
+    "UtilityTemplate",
     "ValidationError",
     "WebviewHeightRatio",
 ]

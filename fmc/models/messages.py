@@ -16,6 +16,7 @@ from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.quick_replies import QuickReply, check_quick_replies, quick_replies_tuple
 from fmc.models.sticker import Sticker
 from fmc.models.templates import ButtonTemplate, GenericTemplate, MediaTemplate, ReceiptTemplate
+from fmc.models.utility import UtilityTemplate
 
 __all__ = ["MESSAGE_CLASSES", "Attachment", "AttachmentType", "Message", "Text"]
 
@@ -110,6 +111,7 @@ Message = (
     | Sticker
     | CustomerFeedbackTemplate
     | OneTimeNotificationRequest
+    | UtilityTemplate
 )
 
 #: The message classes, for ``isinstance`` checks.
@@ -123,4 +125,5 @@ MESSAGE_CLASSES: tuple[type, ...] = (
     Sticker,
     CustomerFeedbackTemplate,
     OneTimeNotificationRequest,
+    UtilityTemplate,
 )

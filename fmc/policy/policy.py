@@ -240,12 +240,12 @@ class MessagingPolicy:
         )
 
     def _why_skipped(self, rule: Rule) -> str:
-        when = f" since {rule.changed.isoformat()}" if rule.changed else ""
         assert rule.route is not None  # a Rule refused by default always names its route
+        what = f"the {rule.tag.value} tag" if rule.tag else rule.code
+        when = f" since {rule.changed.isoformat()}" if rule.changed else ""
         return (
-            f"{rule.code} ({rule.tag.value + ' tag, ' if rule.tag else ''}"
-            f"{rule.status.value.replace('_', ' ')}{when}; re-enable with "
-            f"honour={{'{rule.route.value}'}} only if Meta still serves it for this Page)"
+            f"{what} ({rule.status.value.replace('_', ' ')}{when}; "
+            f"honour={{'{rule.route.value}'}} re-enables it where Meta still serves it)"
         )
 
     def _ad_window_open(self, subscriber: Subscriber, now: datetime) -> bool:

@@ -111,6 +111,17 @@ class Event:
     raw: dict[str, Any] = attrs.field(repr=False, eq=False)
     standby: bool = False
 
+    @property
+    def ours_to_answer(self) -> bool:
+        """Whether this app may answer: the event came in ``messaging[]``, not ``standby[]``.
+
+        Under Conversation Routing an app also receives, as ``standby``, the
+        threads another app owns; answering those would talk over that app
+        (a human in the Page Inbox, say). Receiving a message is not owning
+        the thread.
+        """
+        return not self.standby
+
 
 @attrs.frozen(kw_only=True)
 class MessagingEvent(Event):

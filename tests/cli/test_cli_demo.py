@@ -104,3 +104,14 @@ def test_demo_ignores_the_real_configuration(tmp_path: Path) -> None:
     environ = {"FMC_DB": str(real_db), "FMC_GRAPH_URL": "http://127.0.0.1:9"}
     assert main(["demo", "--quiet"], environ=environ, stdout=io.StringIO()) == 0
     assert not real_db.exists()
+
+
+def test_shows_the_2026_rules_for_updates(tmp_path: Path) -> None:
+    """An update outside the window goes as a utility message where a template exists,
+    and is refused with the 2026 reason where none does."""
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    text = out.getvalue()
+    assert "post-purchase update: sent as a utility message (template order_shipped)" in text
+    assert "account update: PolicyRefused: " in text
+    assert "reported returning error 100 since 27 April 2026" in text

@@ -17,11 +17,14 @@ from fmc.models import (
     MenuPostback,
     MenuUrl,
     MessageTag,
+    MessagingType,
     OneTimeNotificationRequest,
     PostbackButton,
     Recipient,
     SendRequest,
     Sticker,
+    Text,
+    UtilityTemplate,
     ValidationError,
 )
 from fmc.transport.profile import messenger_profile_body
@@ -196,3 +199,54 @@ class TestOneTimeNotificationRequest:
         OneTimeNotificationRequest("x" * 65, "news")
         with pytest.raises(LimitError, match="title"):
             OneTimeNotificationRequest("x" * 66, "news")
+
+
+class TestUtilityTemplate:
+    def test_send_body(self) -> None:
+        """A utility message goes as UTILITY, in message.template, with a lower-case body."""
+        # Shape used by public integrations (Meta's page is cut before the send step).
+        message = UtilityTemplate.named("order_shipped", order_id="A-1042")
+        body = send_request_to_wire(SendRequest(Recipient(PSID), message))
+        assert body["messaging_type"] == "UTILITY"
+        assert body["message"] == {
+            "template": {
+                "name": "order_shipped",
+                "language": {"code": "en_US"},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [
+                            {"type": "text", "text": "A-1042", "parameter_name": "order_id"}
+                        ],
+                    }
+                ],
+            }
+        }
+
+    def test_no_parameters_no_components(self) -> None:
+        """A template without parameters has no components."""
+        assert to_wire(UtilityTemplate("hello")) == {
+            "template": {"name": "hello", "language": {"code": "en_US"}}
+        }
+
+    @pytest.mark.parametrize("given", ["RESPONSE", "UPDATE"])
+    def test_always_sent_as_utility(self, given: str) -> None:
+        """A template given RESPONSE or UPDATE still goes as UTILITY."""
+        request = SendRequest(Recipient(PSID), UtilityTemplate("t"), messaging_type=given)
+        assert request.messaging_type is MessagingType.UTILITY
+
+    def test_utility_needs_a_template(self) -> None:
+        """messaging_type UTILITY with free-form content is refused, naming both."""
+        with pytest.raises(ValidationError, match="UtilityTemplate"):
+            SendRequest(Recipient(PSID), Text("hi"), messaging_type="UTILITY")
+
+    def test_a_template_cannot_carry_a_tag(self) -> None:
+        """A tagged template is refused."""
+        with pytest.raises(ValidationError):
+            SendRequest(Recipient(PSID), UtilityTemplate("t"), tag="ACCOUNT_UPDATE")
+
+    @pytest.mark.parametrize("name", ["Order Shipped", "", "order-shipped"])
+    def test_refuses_names_meta_would(self, name: str) -> None:
+        """Template names are lower-case letters, digits and underscores."""
+        with pytest.raises(ValidationError):
+            UtilityTemplate(name)

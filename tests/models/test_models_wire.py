@@ -52,6 +52,7 @@ from fmc.models import (
     Sticker,
     Text,
     UrlButton,
+    UtilityTemplate,
     ValidationError,
 )
 
@@ -425,6 +426,8 @@ EVERY_MODEL: list[Any] = [
     Sticker(767226160478561),
     OneTimeNotificationRequest("Back in stock", "news"),
     FeedbackFollowUp("Tell us more"),
+    UtilityTemplate("order_shipped", language="en_GB", parameters=["Ann", "A-1"]),
+    UtilityTemplate.named("password_changed", name="Ann"),
     CustomerFeedbackTemplate(
         "Rate us",
         button_title="Rate",

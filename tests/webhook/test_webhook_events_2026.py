@@ -331,3 +331,18 @@ class TestStickerAttachment:
         image, sticker = event.attachments
         assert (sticker.type, sticker.sticker_id) == ("sticker", 767226160478561)
         assert image.sticker_id == sticker.sticker_id
+
+
+class TestOursToAnswer:
+    @pytest.mark.parametrize(("key", "ours"), [("messaging", True), ("standby", False)])
+    def test_only_messaging_items_are_ours(self, key: str, ours: bool) -> None:
+        """An event from messaging[] is ours to answer; one from standby[] is not."""
+        # standby reference (updated 25 Sep 2024): the same items, for threads another app owns.
+        item = {
+            "sender": {"id": PSID},
+            "recipient": {"id": PAGE},
+            "timestamp": 1458692752478,
+            "message": {"mid": "m_1", "text": "hello"},
+        }
+        (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, key: [item]}]})
+        assert event.ours_to_answer is ours
