@@ -31,6 +31,7 @@ from cattrs.v import format_exception, transform_error
 from fmc.models.buttons import Button, CallButton, DefaultAction, PostbackButton, UrlButton
 from fmc.models.feedback import CustomerFeedbackTemplate, FeedbackFollowUp
 from fmc.models.limits import ValidationError
+from fmc.models.marketing import MarketingOptInRequest
 from fmc.models.menu import MenuPostback, MenuUrl
 from fmc.models.messages import MESSAGE_CLASSES, Attachment, Message, Text
 from fmc.models.optin_requests import OneTimeNotificationRequest
@@ -123,6 +124,7 @@ _TEMPLATE_TYPES: Mapping[type, str] = MappingProxyType(
         ReceiptTemplate: "receipt",
         CustomerFeedbackTemplate: "customer_feedback",
         OneTimeNotificationRequest: "one_time_notif_req",
+        MarketingOptInRequest: "notification_messages",
     }
 )
 _TEMPLATE_CLASSES: Mapping[str, type] = MappingProxyType(

@@ -252,6 +252,9 @@ GRAPH_ERROR_TABLE: tuple[_Row, ...] = (
     (10, 2018278, OutsideWindowError),
     (10, 2018065, OutsideWindowError),
     (10, 2018108, RecipientUnavailableError),
+    # "Page temporarily restricted from sending" (Messenger changelog, 25 Jun 2026):
+    # a Page-level stop like the other permission errors.
+    (10, 1893063, PermissionDeniedError),
     (17, None, RateLimitError),
     (32, None, RateLimitError),
     (100, None, InvalidRequestError),
@@ -266,6 +269,10 @@ GRAPH_ERROR_TABLE: tuple[_Row, ...] = (
     (1200, None, TransientError),
     (10303, None, InvalidRequestError),
     (80006, None, RateLimitError),
+    # Marketing Messages API for Messenger (API reference, updated 24 Apr 2026):
+    # the message's campaign is not active; the message id is invalid or not yours.
+    (2300000, None, InvalidRequestError),
+    (2300001, None, InvalidRequestError),
 )
 
 

@@ -55,6 +55,9 @@ CODE_TABLE = [
     (1200, None, TransientError),
     (10303, None, InvalidRequestError),
     (80006, None, RateLimitError),
+    (10, 1893063, PermissionDeniedError),
+    (2300000, None, InvalidRequestError),
+    (2300001, None, InvalidRequestError),
     (424242, None, GraphAPIError),
 ]
 

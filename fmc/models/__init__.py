@@ -26,6 +26,7 @@ from fmc.models.feedback import (
     FeedbackScreen,
 )
 from fmc.models.limits import LIMITS, Limit, LimitError, Unit, ValidationError
+from fmc.models.marketing import MarketingOptInRequest, OptInCallToAction
 from fmc.models.menu import MenuItem, MenuPostback, MenuUrl
 from fmc.models.messages import MESSAGE_CLASSES, Attachment, AttachmentType, Message, Text
 from fmc.models.optin_requests import OneTimeNotificationRequest
@@ -87,6 +88,7 @@ __all__ = [
     "JournalState",
     "Limit",
     "LimitError",
+    "MarketingOptInRequest",
     "MediaElement",
     "MediaTemplate",
     "MediaType",
@@ -99,6 +101,7 @@ __all__ = [
     "NotificationToken",
     "NotificationType",
     "OneTimeNotificationRequest",
+    "OptInCallToAction",
     "OutboxItem",
     "Page",
     "PostbackButton",

@@ -12,6 +12,7 @@ import attrs
 
 from fmc.models.feedback import CustomerFeedbackTemplate
 from fmc.models.limits import ValidationError, limited, non_empty, web_url
+from fmc.models.marketing import MarketingOptInRequest
 from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.quick_replies import QuickReply, check_quick_replies, quick_replies_tuple
 from fmc.models.sticker import Sticker
@@ -112,6 +113,7 @@ Message = (
     | CustomerFeedbackTemplate
     | OneTimeNotificationRequest
     | UtilityTemplate
+    | MarketingOptInRequest
 )
 
 #: The message classes, for ``isinstance`` checks.
@@ -126,4 +128,5 @@ MESSAGE_CLASSES: tuple[type, ...] = (
     CustomerFeedbackTemplate,
     OneTimeNotificationRequest,
     UtilityTemplate,
+    MarketingOptInRequest,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "HUMAN_AGENT_SOURCE",
+    "MARKETING_SOURCE",
     "NEWS_INDEX_SOURCE",
     "OTN_SOURCE",
     "POLICY_SOURCE",
@@ -37,3 +38,8 @@ TAGS_REMOVED_SOURCE = (
 UTILITY_SOURCE = "[C] Send a utility message (updated 13 Mar 2026)"
 #: One-time notifications.
 OTN_SOURCE = "[C] One-Time Notification API (beta); not listed in the 2026 policy overview"
+#: The Marketing Messages API for Messenger.
+MARKETING_SOURCE = (
+    "[C] Marketing Messages on Messenger, API reference (updated 24 Apr 2026): paid, "
+    "opted-in people only, tech providers, region-limited"
+)

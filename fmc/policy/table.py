@@ -31,6 +31,7 @@ from fmc.models.subscriber import TokenKind
 from fmc.policy.purpose import Permission, Purpose
 from fmc.policy.sources import (
     HUMAN_AGENT_SOURCE,
+    MARKETING_SOURCE,
     NEWS_INDEX_SOURCE,
     OTN_SOURCE,
     POLICY_SOURCE,
@@ -361,6 +362,18 @@ def _promotional_rows() -> tuple[Rule, ...]:
             MessagingType.UPDATE,
         ),
         _recurring(purpose),
+        Rule(
+            purpose,
+            Window.ANY,
+            False,
+            "promotional_use_marketing_api",
+            "the person opted in to marketing messages: send promotions outside the "
+            "{window} window with fmc.transport.marketing.send_marketing_message (Meta's "
+            "paid, region-limited Marketing Messages API), not the Send API",
+            token=TokenKind.NOTIFICATION_MESSAGES,
+            changed=date(2025, 7, 1),
+            source=MARKETING_SOURCE,
+        ),
         Rule(
             purpose,
             Window.ANY,

@@ -12,6 +12,9 @@ before its own routes. It answers with Meta's shapes and errors:
 * ``GET|POST /{page}/personas`` and ``GET|DELETE /{persona-id}``.
 * ``POST /{page}/take_thread_control`` and ``pass_thread_control``, and
   ``GET /{page}/thread_owner?recipient=<PSID>``.
+* ``POST /act_<AD_ACCOUNT_ID>/messages``: a marketing message to an opt-in
+  token, kept in :attr:`PlatformGraph.marketing_messages`; refused with Meta's
+  2300000 while :attr:`PlatformGraph.campaign_active` is false.
 
 A utility send (``messaging_type`` ``UTILITY``) is refused unless the Page has
 that template approved.
@@ -80,6 +83,8 @@ class PlatformGraph:
         personas: Personas by id.
         thread_owners: PSID to the app id that owns the thread (idle when absent).
         reject_names: Template names the fake rejects on creation.
+        marketing_messages: Bodies sent to the Marketing Messages API, in order.
+        campaign_active: Whether the marketing campaign is active (else 2300000).
         app_id: The calling app's id (the owner after a take).
     """
 
@@ -92,6 +97,8 @@ class PlatformGraph:
         self.personas: dict[str, dict[str, Any]] = {}
         self.thread_owners: dict[str, str] = {}
         self.reject_names: set[str] = set()
+        self.marketing_messages: list[dict[str, Any]] = []
+        self.campaign_active = True
         self._lock = threading.Lock()
         self._ids = 0
 
@@ -100,6 +107,8 @@ class PlatformGraph:
     ) -> Route | None:
         """The answer for a call this module serves, or ``None`` to let the fake route it."""
         is_page = node in ("me", self.page_id)
+        if node.startswith("act_") and edge == "messages" and method == "POST":
+            return lambda: self._marketing(params)
         if node == "message_template_library" and edge is None and method == "GET":
             return lambda: self._library(params)
         if edge is None and node in self.personas and method in ("GET", "DELETE"):
@@ -192,6 +201,28 @@ class PlatformGraph:
             if self.templates.pop(name, None) is None:
                 raise Refusal(f"(#100) Template {name!r} does not exist", subcode=2593002)
         return Answer(200, dumps({"success": True}))
+
+    # -- marketing messages -------------------------------------------------------------
+
+    def _marketing(self, params: Mapping[str, Any]) -> Answer:
+        if not self.campaign_active:
+            raise Refusal(
+                "You cannot send a message unless the message campaign under which the "
+                "message exists is active.",
+                2300000,
+            )
+        recipient = _json(params.get("recipient"))
+        token = (
+            recipient.get("notification_messages_token") if isinstance(recipient, Mapping) else None
+        )
+        if not isinstance(token, str) or not token:
+            raise Refusal("(#100) param recipient[notification_messages_token] is required")
+        message = _json(params.get("message"))
+        if not isinstance(message, Mapping):
+            raise Refusal("(#100) param message must be a JSON object")
+        with self._lock:
+            self.marketing_messages.append({"token": token, "message": dict(message)})
+        return Answer(200, dumps({"message_id": f"m_mm{self._next_id()}"}))
 
     # -- personas -----------------------------------------------------------------------
 

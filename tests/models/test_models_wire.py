@@ -30,6 +30,7 @@ from fmc.models import (
     FeedbackQuestion,
     FeedbackScreen,
     GenericTemplate,
+    MarketingOptInRequest,
     MediaElement,
     MediaTemplate,
     MenuPostback,
@@ -428,6 +429,9 @@ EVERY_MODEL: list[Any] = [
     FeedbackFollowUp("Tell us more"),
     UtilityTemplate("order_shipped", language="en_GB", parameters=["Ann", "A-1"]),
     UtilityTemplate.named("password_changed", name="Ann"),
+    MarketingOptInRequest(
+        "Weekly deals", "promotional", image_url=SITE, notification_messages_cta_text="OPT_IN"
+    ),
     CustomerFeedbackTemplate(
         "Rate us",
         button_title="Rate",

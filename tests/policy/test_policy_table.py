@@ -38,6 +38,7 @@ TAGGED = "message_tag"
 NO_REPLY = "response_outside_window"
 NO_UPDATE = "update_outside_window"
 UTILITY_RULE = "utility_template"
+MM_API = "promotional_use_marketing_api"
 ALL = {PM, SUBS, HA}
 OK, NO = True, False
 CEU = MessageTag.CONFIRMED_EVENT_UPDATE
@@ -145,7 +146,9 @@ TABLE = [
     (P.PROMOTIONAL, 31, {PM, RN}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
     (P.PROMOTIONAL, 31, {PM, RN}, ("nm:promotional",), OK, UPDATE, None, NM, NM_RULE),
     (P.PROMOTIONAL, None, {PM, RN}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
-    (P.PROMOTIONAL, 31, {PM}, ("nm",), NO, None, None, None, "promotional_outside_window"),
+    (P.PROMOTIONAL, 31, {PM}, ("nm",), NO, None, None, None, "promotional_use_marketing_api"),
+    (P.PROMOTIONAL, None, ALL, ("nm:promotional",), NO, None, None, None, MM_API),
+    (P.PROMOTIONAL, 31, {PM}, ("nm/stopped",), NO, None, None, None, "promotional_outside_window"),
     (P.PROMOTIONAL, 31, {PM, UT}, (), NO, None, None, None, "promotional_outside_window"),
     (P.PROMOTIONAL, 31, {PM}, (), NO, None, None, None, "promotional_outside_window"),
     (P.PROMOTIONAL, 31, {PM}, ("nm:news",), NO, None, None, None, "promotional_outside_window"),
