@@ -155,14 +155,19 @@ def _short_names() -> dict[str, str]:
 
 
 def _exists_in_fmc(target: str) -> bool:
-    """Whether ``target`` names something in fmc's code (a private type, a TypeVar)."""
-    head = target.split(".")[0]
+    """Whether ``target`` names something in fmc's code (a private type, a TypeVar).
+
+    The whole dotted path must exist, so a misspelt member of a real class
+    (``Client.sendd``) is still reported.
+    """
     for name, module in list(sys.modules.items()):
-        if name == "fmc" or name.startswith("fmc."):
-            if target.startswith(name + ".") and _getattr_path(module, target[len(name) + 1 :]):
+        if name != "fmc" and not name.startswith("fmc."):
+            continue
+        if target.startswith(name + "."):
+            if _getattr_path(module, target[len(name) + 1 :]):
                 return True
-            if head != "fmc" and hasattr(module, head):
-                return True
+        elif not target.startswith("fmc.") and _getattr_path(module, target):
+            return True
     return False
 
 
