@@ -32,7 +32,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the HTML docs and run their doctests, warnings as errors."""
+    """Build the HTML docs and run their doctests, warnings as errors (needs Graphviz's dot)."""
     session.install("-e", ".[docs,test]")
     for builder in ("html", "doctest"):
         session.run(

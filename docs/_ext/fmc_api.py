@@ -129,8 +129,12 @@ class FmcApiDirective(SphinxDirective):
                 kind = "autofunction"
             else:
                 raise self.error(f"{name} is data: document it with py:data, in words")
-            lines.append(f".. {kind}:: {path}", self.get_source_info()[0])
-            lines.append("", self.get_source_info()[0])
+            source = self.get_source_info()[0]
+            lines.append(f".. {kind}:: {path}", source)
+            if inspect.isclass(obj) and obj.__bases__ != (object,):
+                # "Bases: object" says nothing; a real base (the error tree) does.
+                lines.append("   :show-inheritance:", source)
+            lines.append("", source)
         container = nodes.section()
         container.document = self.state.document
         self.state.nested_parse(lines, self.content_offset, container)
@@ -151,14 +155,19 @@ def _short_names() -> dict[str, str]:
 
 
 def _exists_in_fmc(target: str) -> bool:
-    """Whether ``target`` names something in fmc's code (a private type, a TypeVar)."""
-    head = target.split(".")[0]
+    """Whether ``target`` names something in fmc's code (a private type, a TypeVar).
+
+    The whole dotted path must exist, so a misspelt member of a real class
+    (``Client.sendd``) is still reported.
+    """
     for name, module in list(sys.modules.items()):
-        if name == "fmc" or name.startswith("fmc."):
-            if target.startswith(name + ".") and _getattr_path(module, target[len(name) + 1 :]):
+        if name != "fmc" and not name.startswith("fmc."):
+            continue
+        if target.startswith(name + "."):
+            if _getattr_path(module, target[len(name) + 1 :]):
                 return True
-            if head != "fmc" and hasattr(module, head):
-                return True
+        elif not target.startswith("fmc.") and _getattr_path(module, target):
+            return True
     return False
 
 
@@ -225,12 +234,6 @@ def _check_all_documented(app: Sphinx, env: Any) -> None:
             logger.warning("public name %s is not documented in the API reference", path)
 
 
-def _drop_object_base(app: Sphinx, name: str, obj: Any, options: Any, bases: list[Any]) -> None:
-    # "Bases: object" says nothing; other bases (the error hierarchy) stay.
-    if bases == [object]:
-        bases.clear()
-
-
 def _builder_inited(app: Sphinx) -> None:
     aliases = {**_short_names(), **canonical_paths()}
     app.env.fmc_aliases = aliases  # type: ignore[attr-defined]
@@ -242,6 +245,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _builder_inited)
     app.connect("missing-reference", _resolve_public)
     app.connect("doctree-read", _unlink_builtins)
-    app.connect("autodoc-process-bases", _drop_object_base)
     app.connect("env-check-consistency", _check_all_documented)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

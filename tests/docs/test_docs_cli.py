@@ -178,3 +178,15 @@ def test_transcript_is_what_the_command_prints(
             + "\n--- today\n"
             + "\n".join(actual)
         )
+
+
+def test_the_documented_config_file_is_read_as_shown(tmp_path: Path) -> None:
+    """The TOML example of the command-line guide has only known keys and reads back."""
+    from fmc.cli.config import read_toml
+
+    (block,) = blocks_of("toml")
+    path = tmp_path / "fmc.toml"
+    path.write_text(block.code, encoding="utf-8")
+    settings = read_toml(path)
+    assert settings["forward_allow"] == ["bot.example.com"]
+    assert settings["rate_limit"] == 250
