@@ -30,6 +30,7 @@ __all__ = [
     "InvalidRequestError",
     "NetworkError",
     "OutsideWindowError",
+    "PageRestrictedError",
     "PayloadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -172,6 +173,14 @@ class PermissionDeniedError(GraphAPIError):
     """The app or Page lacks a permission for this call (codes 10, 200–299, 230)."""
 
 
+class PageRestrictedError(PermissionDeniedError):
+    """Meta temporarily restricted the Page from sending (10/1893063, changelog 25 Jun 2026).
+
+    A Page-level stop: every further send of the Page fails the same way until
+    the restriction ends, so callers should pause the Page's sends.
+    """
+
+
 class OutsideWindowError(GraphAPIError):
     """The message was sent outside the allowed messaging window (10/2018278, 10/2018065)."""
 
@@ -254,7 +263,7 @@ GRAPH_ERROR_TABLE: tuple[_Row, ...] = (
     (10, 2018108, RecipientUnavailableError),
     # "Page temporarily restricted from sending" (Messenger changelog, 25 Jun 2026):
     # a Page-level stop like the other permission errors.
-    (10, 1893063, PermissionDeniedError),
+    (10, 1893063, PageRestrictedError),
     (17, None, RateLimitError),
     (32, None, RateLimitError),
     (100, None, InvalidRequestError),
