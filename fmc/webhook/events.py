@@ -270,6 +270,14 @@ class ReferralEvent(MessagingEvent):
 
     referral: Referral
 
+    @property
+    def from_ad(self) -> bool:
+        """True when the person came from a Click-to-Messenger ad (``source`` ``ADS``).
+
+        Such a referral keeps the window open for up to 7 days.
+        """
+        return self.referral.source == "ADS"
+
 
 @attrs.frozen(kw_only=True)
 class ReactionEvent(MessagingEvent):

@@ -346,3 +346,16 @@ class TestOursToAnswer:
         }
         (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, key: [item]}]})
         assert event.ours_to_answer is ours
+
+
+@pytest.mark.parametrize(("source", "from_ad"), [("ADS", True), ("SHORTLINK", False)])
+def test_a_referral_says_whether_it_came_from_an_ad(source: str, from_ad: bool) -> None:
+    """A messaging_referrals event from an ad says so."""
+    # messaging_referrals reference (updated 1 Jul 2025): "Ad Referral" and "m.me Link".
+    item = {
+        "sender": {"id": PSID},
+        "recipient": {"id": PAGE},
+        "timestamp": 1458692752478,
+        "referral": {"ref": "spring", "source": source, "type": "OPEN_THREAD"},
+    }
+    assert delivered(item).from_ad is from_ad
