@@ -7,6 +7,7 @@ changes in a way that would break users' typed code.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import fmc
 from fmc.adapters.wsgi import make_app
@@ -53,3 +54,27 @@ def channel_examples(page: fmc.Page, client: fmc.Client) -> fmc.BroadcastReport:
     decision: fmc.Decision = channel.decide("PSID", fmc.Purpose.NEWS)
     assert isinstance(decision.reason, str)
     return channel.broadcast(fmc.Text("Breaking"), fmc.Purpose.NEWS, batch_size=50)
+
+
+def platform_2026(client: fmc.Client, subscriber: fmc.Subscriber, now: datetime) -> str | None:
+    from fmc.models import MarketingOptInRequest, Sticker, UtilityTemplate
+    from fmc.policy import MessagingPolicy, Route
+    from fmc.transport.marketing import send_marketing_message
+    from fmc.transport.routing import owns_thread, thread_owner
+    from fmc.transport.templates import MessageTemplate, list_page_templates
+
+    policy = MessagingPolicy(
+        {"pages_messaging"},
+        honour={Route.ACCOUNT_UPDATE_TAG},
+        utility_templates={fmc.Purpose.TRANSACTIONAL: "order_shipped"},
+    )
+    decision: fmc.Decision = policy.decide(subscriber, fmc.Purpose.TRANSACTIONAL, now)
+    templates: tuple[MessageTemplate, ...] = list_page_templates(client)
+    assert all(template.name for template in templates)
+    client.send(fmc.Recipient(subscriber.psid), Sticker(767226160478561))
+    client.send(fmc.Recipient(subscriber.psid), MarketingOptInRequest("Deals", "promotional"))
+    if decision.template is not None:
+        client.send(fmc.Recipient(subscriber.psid), UtilityTemplate(decision.template))
+    send_marketing_message(client, "act_1", subscriber, fmc.Text("20% off"), now=now)
+    owner: str | None = thread_owner(client, subscriber.psid)
+    return owner if owns_thread(owner, "42") else None

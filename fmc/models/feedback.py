@@ -2,7 +2,7 @@
 
 fmc offers :attr:`~fmc.models.MessageTag.CUSTOMER_FEEDBACK`, which Meta
 accepts only on this template. Its structure follows Meta's "Customer Feedback
-Template" page (developers.facebook.com/docs/messenger-platform/send-messages/
+Template" page (Meta developer docs, /docs/messenger-platform/send-messages/
 templates/customer-feedback-template; Meta marks the feature as "in
 development"): a title, a subtitle, a button title, feedback screens holding
 questions (CSAT, NPS, CES, each with an optional free-form follow-up), the

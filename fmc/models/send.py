@@ -160,11 +160,16 @@ class SendRequest:
             # Meta takes a template only as UTILITY, inside the window or out.
             messaging_type = MessagingType.UTILITY
             object.__setattr__(self, "messaging_type", messaging_type)
-        if (messaging_type is MessagingType.UTILITY) != is_utility:
+        if messaging_type is MessagingType.UTILITY and not is_utility:
             raise ValidationError(
-                "a UtilityTemplate goes with messaging_type=UTILITY, and only it does "
-                f"(got {messaging_type.value if messaging_type else None} and "
-                f"{type(self.message).__name__})"
+                "messaging_type=UTILITY sends one of the Page's utility templates, not "
+                f"a {type(self.message).__name__}: send UtilityTemplate(<template name>, "
+                "parameters=[...]) (a policy Decision names it in .template)"
+            )
+        if is_utility and messaging_type is not MessagingType.UTILITY:
+            raise ValidationError(
+                "a UtilityTemplate is sent as messaging_type=UTILITY, without a tag; got "
+                f"{messaging_type.value if messaging_type else None}"
             )
         if messaging_type is None:
             if self.tag is not None:

@@ -447,7 +447,7 @@ class FakeGraphAPI:
 
     def _send(self, params: Mapping[str, Any], number: int, index: int | None) -> Answer:
         body = _rules.check_send(params)
-        self.platform.check_send(body.messaging_type, body.message)
+        self.platform.check_send(body.messaging_type, body.message, body.tag)
         psid = body.recipient.get("id")
         fault = self.faults.pick(Per.SEND, (psid,) if psid else ())
         if fault is not None and not fault.delivers:

@@ -17,7 +17,8 @@ before its own routes. It answers with Meta's shapes and errors:
   2300000 while :attr:`PlatformGraph.campaign_active` is false.
 
 A utility send (``messaging_type`` ``UTILITY``) is refused unless the Page has
-that template approved.
+that template approved, and a tag in :attr:`PlatformGraph.removed_tags` is
+refused with error 100.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from typing import Any
 from fmc.testing._rules import Refusal
 from fmc.testing._wire import Answer, dumps
 
-__all__ = ["DEFAULT_LIBRARY", "PAGE_INBOX_APP_ID", "PlatformGraph"]
+__all__ = ["DEFAULT_LIBRARY", "PAGE_INBOX_APP_ID", "REPORTED_REMOVED_TAGS", "PlatformGraph"]
+
+#: The tags reported returning error 100 since 27 April 2026. Set
+#: ``fake.platform.removed_tags = REPORTED_REMOVED_TAGS`` to have the fake refuse
+#: them the same way (it accepts them by default).
+REPORTED_REMOVED_TAGS = frozenset(
+    {"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"}
+)
 
 #: The Page Inbox's app id, the usual target of a hand-over to humans.
 PAGE_INBOX_APP_ID = "263902037430900"
@@ -85,6 +93,7 @@ class PlatformGraph:
         reject_names: Template names the fake rejects on creation.
         marketing_messages: Bodies sent to the Marketing Messages API, in order.
         campaign_active: Whether the marketing campaign is active (else 2300000).
+        removed_tags: Message tags refused with error 100 (none by default).
         app_id: The calling app's id (the owner after a take).
     """
 
@@ -99,6 +108,7 @@ class PlatformGraph:
         self.reject_names: set[str] = set()
         self.marketing_messages: list[dict[str, Any]] = []
         self.campaign_active = True
+        self.removed_tags: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self._ids = 0
 
@@ -127,8 +137,12 @@ class PlatformGraph:
         }
         return handlers.get((method, edge))
 
-    def check_send(self, messaging_type: str | None, message: Mapping[str, Any] | None) -> None:
-        """Refuse a utility send whose template the Page does not have approved."""
+    def check_send(
+        self, messaging_type: str | None, message: Mapping[str, Any] | None, tag: str | None = None
+    ) -> None:
+        """Refuse a removed tag, or a utility send whose template is not approved."""
+        if tag is not None and tag in self.removed_tags:
+            raise Refusal(f"(#100) The {tag} tag is no longer supported")
         template = None if message is None else message.get("template")
         if messaging_type != "UTILITY" and template is None:
             return

@@ -15,13 +15,11 @@ from fmc.webhook.events import (
     DeliveryEvent,
     EchoEvent,
     Event,
-    FeedbackAnswer,
     GamePlayEvent,
     HandoverEvent,
     MessageEditEvent,
     MessageEvent,
     MessagingEvent,
-    MessagingFeedbackEvent,
     OptinEvent,
     PolicyEnforcementEvent,
     PostbackEvent,
@@ -29,9 +27,9 @@ from fmc.webhook.events import (
     ReadEvent,
     Referral,
     ReferralEvent,
-    ResponseFeedbackEvent,
     UnknownEvent,
 )
+from fmc.webhook.feedback import FeedbackAnswer, MessagingFeedbackEvent, ResponseFeedbackEvent
 from fmc.webhook.forward import Forwarder, ForwardRetry
 from fmc.webhook.handler import Response, WebhookHandler
 from fmc.webhook.invalid import InvalidEvent

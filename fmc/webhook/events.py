@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from fmc.webhook.parts import Attachment, Coordinates, Referral
+
 __all__ = [
     "AccountLinkingEvent",
     "Attachment",
@@ -23,13 +25,11 @@ __all__ = [
     "DeliveryEvent",
     "EchoEvent",
     "Event",
-    "FeedbackAnswer",
     "GamePlayEvent",
     "HandoverEvent",
     "MessageEditEvent",
     "MessageEvent",
     "MessagingEvent",
-    "MessagingFeedbackEvent",
     "OptinEvent",
     "PolicyEnforcementEvent",
     "PostbackEvent",
@@ -37,63 +37,8 @@ __all__ = [
     "ReadEvent",
     "Referral",
     "ReferralEvent",
-    "ResponseFeedbackEvent",
     "UnknownEvent",
 ]
-
-
-@attrs.frozen
-class Coordinates:
-    """A shared location.
-
-    Attributes:
-        lat: Latitude in degrees.
-        long: Longitude in degrees.
-    """
-
-    lat: float
-    long: float
-
-
-@attrs.frozen(kw_only=True)
-class Attachment:
-    """One attachment of a received or echoed message.
-
-    Attributes:
-        type: ``image``, ``audio``, ``video``, ``file``, ``location``, ``fallback``,
-            ``template`` or any newer type Meta sends.
-        payload: The attachment's ``payload`` object as received (empty when absent).
-        url: ``payload.url`` for media, or the ``url`` of a ``fallback`` attachment.
-        title: The ``title`` of a ``fallback`` or ``location`` attachment.
-        coordinates: ``payload.coordinates`` of a ``location`` attachment.
-        sticker_id: ``payload.sticker_id`` when the image is a sticker.
-    """
-
-    type: str
-    payload: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    url: str | None = None
-    title: str | None = None
-    coordinates: Coordinates | None = None
-    sticker_id: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class Referral:
-    """Where a conversation came from (m.me link, ad, plugin, shop).
-
-    Attributes:
-        ref: The ``ref`` parameter of the link or plugin.
-        source: ``SHORTLINK``, ``ADS``, ``CUSTOMER_CHAT_PLUGIN`` ...
-        type: ``OPEN_THREAD`` for most referrals.
-        ad_id: The ad, when ``source`` is ``ADS``.
-        referer_uri: The page the plugin was on.
-    """
-
-    ref: str | None = None
-    source: str | None = None
-    type: str | None = None
-    ad_id: str | None = None
-    referer_uri: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -325,6 +270,14 @@ class ReferralEvent(MessagingEvent):
 
     referral: Referral
 
+    @property
+    def from_ad(self) -> bool:
+        """True when the person came from a Click-to-Messenger ad (``source`` ``ADS``).
+
+        Such a referral keeps the window open for up to 7 days.
+        """
+        return self.referral.source == "ADS"
+
 
 @attrs.frozen(kw_only=True)
 class ReactionEvent(MessagingEvent):
@@ -461,58 +414,6 @@ class MessageEditEvent(MessagingEvent):
     mid: str
     text: str | None = None
     num_edit: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class FeedbackAnswer:
-    """One answer of a customer feedback survey.
-
-    Attributes:
-        screen_id: The survey screen the question was on.
-        question_id: The question's id, as set in the template.
-        type: ``csat``, ``nps``, ``ces`` or ``free_form``.
-        payload: The score (``"1"`` to ``"5"``, ``"0"`` to ``"10"`` ...) or text.
-        follow_up: The free-form follow-up text, if the person wrote one.
-    """
-
-    screen_id: int
-    question_id: str
-    type: str
-    payload: str | None = None
-    follow_up: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class MessagingFeedbackEvent(MessagingEvent):
-    """The person answered a customer feedback template (``messaging_feedback``).
-
-    Attributes:
-        answers: Every answer, screen by screen, in the order received.
-    """
-
-    kind: ClassVar[str] = "messaging_feedback"
-
-    answers: tuple[FeedbackAnswer, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class ResponseFeedbackEvent(MessagingEvent):
-    """The person rated one of the Page's messages (``response_feedback``).
-
-    Attributes:
-        feedback: ``Good response`` or ``Bad response``.
-        mid: The message rated.
-    """
-
-    kind: ClassVar[str] = "response_feedback"
-
-    feedback: str
-    mid: str | None = None
-
-    @property
-    def positive(self) -> bool:
-        """True for a thumbs up (``Good response``)."""
-        return self.feedback.strip().lower().startswith("good")
 
 
 @attrs.frozen(kw_only=True)

@@ -71,7 +71,7 @@ class TestPersistentMenuItems:
 
     def test_profile_body_carries_wire_types(self) -> None:
         """The persistent menu is written as Meta's persistent_menu example shows."""
-        # persistent_menu reference: developers.facebook.com/docs/messenger-platform/
+        # persistent_menu reference: Meta developer docs, /docs/messenger-platform/
         # messenger-profile/persistent-menu
         body = messenger_profile_body(
             persistent_menu=[
@@ -131,7 +131,7 @@ def survey(**overrides: Any) -> CustomerFeedbackTemplate:
 class TestCustomerFeedbackTemplate:
     def test_wire_shape(self) -> None:
         """The survey is written in Meta's customer_feedback template structure."""
-        # developers.facebook.com/docs/messenger-platform/send-messages/templates/
+        # Meta developer docs, /docs/messenger-platform/send-messages/templates/
         # customer-feedback-template
         payload = to_wire(survey())["attachment"]["payload"]
         assert payload["template_type"] == "customer_feedback"
@@ -182,7 +182,7 @@ class TestCustomerFeedbackTemplate:
 class TestOneTimeNotificationRequest:
     def test_wire_shape(self) -> None:
         """The request is Meta's one_time_notif_req template with title and payload."""
-        # developers.facebook.com/docs/messenger-platform/send-messages/one-time-notification/
+        # Meta developer docs, /docs/messenger-platform/send-messages/one-time-notification/
         assert to_wire(OneTimeNotificationRequest("Back in stock: Red shoes", "news")) == {
             "attachment": {
                 "type": "template",

@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fmc.errors import ConfigurationError
 from fmc.models.send import MessagingType
 from fmc.models.subscriber import NotificationToken, Subscriber, TokenKind
-from fmc.policy import RULES, MessagingPolicy, Purpose, Route, RuleStatus, render_table_rst
+from fmc.policy import (
+    RULES,
+    MessagingPolicy,
+    Permission,
+    Purpose,
+    Route,
+    RuleStatus,
+    render_table_rst,
+)
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 BASIC = MessagingPolicy({"pages_messaging"})
@@ -124,3 +134,41 @@ class TestAdWindow:
 def test_routes_parse_their_values() -> None:
     """Route.parse reads values with hyphens and any case."""
     assert Route.parse("Recurring-Notifications") is Route.RECURRING_NOTIFICATIONS
+
+
+_tokens = st.lists(
+    st.builds(
+        NotificationToken,
+        st.sampled_from(list(TokenKind)),
+        st.just("tok-secret"),
+        topic=st.none() | st.sampled_from([p.value for p in Purpose]),
+    ),
+    max_size=3,
+)
+
+
+@given(
+    purpose=st.sampled_from(list(Purpose)),
+    hours=st.none() | st.floats(0, 24 * 400),
+    tokens=_tokens,
+    permissions=st.sets(st.sampled_from(list(Permission))),
+    honour=st.sets(st.sampled_from(list(Route))),
+)
+def test_a_refused_by_default_route_is_taken_only_when_honoured(
+    purpose: Purpose,
+    hours: float | None,
+    tokens: list[NotificationToken],
+    permissions: set[Permission],
+    honour: set[Route],
+) -> None:
+    """Whatever the person and Page, a deprecated route decides only if it is honoured."""
+    policy = MessagingPolicy(permissions, honour=honour)
+    decision = policy.decide(person(hours, tokens=tokens), purpose, NOW)
+    (rule,) = [
+        row
+        for row in RULES
+        if row.purpose is purpose and row.code == decision.rule and row.allowed == decision.allowed
+    ] or [None]
+    if rule is not None and rule.status.refused_by_default:
+        assert rule.route in honour
+    assert "tok-secret" not in decision.reason

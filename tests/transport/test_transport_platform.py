@@ -206,3 +206,19 @@ class TestThreadControl:
     def test_owns_thread(self, owner: str | None, allowed: bool) -> None:
         """An app may answer an idle thread or one it owns, not another app's."""
         assert owns_thread(owner, "42") is allowed
+
+
+class TestRemovedTags:
+    def test_the_fake_can_refuse_the_reported_removed_tags(
+        self, fmc_client: fmc.Client, fake_graph: FakeGraphAPI
+    ) -> None:
+        """With removed_tags set, a tagged send fails with error 100, as reported in 2026."""
+        from fmc.testing.platform_graph import REPORTED_REMOVED_TAGS
+
+        fake_graph.platform.removed_tags = REPORTED_REMOVED_TAGS
+        request = fmc.SendRequest(fmc.Recipient(PSID), fmc.Text("x"), tag="ACCOUNT_UPDATE")
+        with pytest.raises(GraphAPIError) as caught:
+            fmc_client.send_request(request)
+        assert caught.value.code == 100
+        human = fmc.SendRequest(fmc.Recipient(PSID), fmc.Text("x"), tag="HUMAN_AGENT")
+        assert fmc_client.send_request(human).message_id is not None

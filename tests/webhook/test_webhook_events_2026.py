@@ -41,7 +41,7 @@ def delivered(item: dict[str, Any], *, time: int | None = ENTRY_TIME) -> Any:
 
 
 # message_deliveries Webhook Event Reference (Updated Jun 21, 2022):
-# developers.facebook.com/documentation/business-messaging/messenger-platform/
+# Meta developer docs, /documentation/business-messaging/messenger-platform/
 # webhooks/webhook-events/message-deliveries -- the example has no timestamp.
 META_DELIVERY = {
     "sender": {"id": PSID},
@@ -75,7 +75,7 @@ class TestDeliveryWithoutTimestamp:
 
 
 # messaging_handovers Webhook Event Reference (Updated Sep 14, 2021), app_roles:
-# developers.facebook.com/documentation/business-messaging/messenger-platform/
+# Meta developer docs, /documentation/business-messaging/messenger-platform/
 # webhooks/webhook-events/messaging_handovers -- the example has no sender.
 META_APP_ROLES = {
     "recipient": {"id": PAGE},
@@ -169,7 +169,7 @@ class TestSecondsOrMilliseconds:
 
 
 # response_feedback Webhook Event Reference (Updated Oct 8, 2024):
-# developers.facebook.com/documentation/business-messaging/messenger-platform/
+# Meta developer docs, /documentation/business-messaging/messenger-platform/
 # webhooks/webhook-events/response_feedback
 META_RESPONSE_FEEDBACK = {
     "sender": {"id": PSID},
@@ -177,7 +177,7 @@ META_RESPONSE_FEEDBACK = {
     "timestamp": 1458668856463,
     "response_feedback": {"feedback": "Good response", "mid": "m_AG5Hz2Uq7tuwNEhX"},
 }
-# The customer feedback template page (developers.facebook.com/docs/messenger-platform/
+# The customer feedback template page (Meta developer docs, /docs/messenger-platform/
 # send-messages/templates/customer-feedback-template): answers arrive per screen and
 # question id, with an optional free-form follow-up.
 META_MESSAGING_FEEDBACK = {
@@ -252,7 +252,7 @@ class TestFeedbackEvents:
 
 # messaging_referrals reference (Updated Jul 1, 2025), "Ad Referral": the same
 # referral object rides on the first message a person sends from a
-# Click-to-Messenger ad (messages reference, developers.facebook.com/docs/
+# Click-to-Messenger ad (messages reference, Meta developer docs, /docs/
 # messenger-platform/reference/webhook-events/messages).
 AD_REFERRAL = {
     "ref": "spring-sale",
@@ -346,3 +346,16 @@ class TestOursToAnswer:
         }
         (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, key: [item]}]})
         assert event.ours_to_answer is ours
+
+
+@pytest.mark.parametrize(("source", "from_ad"), [("ADS", True), ("SHORTLINK", False)])
+def test_a_referral_says_whether_it_came_from_an_ad(source: str, from_ad: bool) -> None:
+    """A messaging_referrals event from an ad says so."""
+    # messaging_referrals reference (updated 1 Jul 2025): "Ad Referral" and "m.me Link".
+    item = {
+        "sender": {"id": PSID},
+        "recipient": {"id": PAGE},
+        "timestamp": 1458692752478,
+        "referral": {"ref": "spring", "source": source, "type": "OPEN_THREAD"},
+    }
+    assert delivered(item).from_ad is from_ad

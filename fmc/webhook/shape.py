@@ -1,0 +1,140 @@
+"""Field readers for webhook builders: each checks one field's shape with ``type() is``.
+
+A field of the wrong shape raises :class:`ShapeError` naming it; the builders
+in :mod:`fmc.webhook.kinds` and :mod:`fmc.webhook.feedback` use these readers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = [
+    "SECONDS_BELOW",
+    "ShapeError",
+    "millis",
+    "need_sender",
+    "obj",
+    "opt_id",
+    "opt_millis",
+    "opt_number",
+    "opt_str",
+    "party",
+    "req_id",
+    "req_str",
+]
+
+_UTC = timezone.utc
+_fromtimestamp = datetime.fromtimestamp
+
+
+class ShapeError(Exception):
+    """A known event kind with a field of the wrong shape; the message says which."""
+
+
+#: Epoch values below this are seconds, not milliseconds. Meta documents
+#: milliseconds, but some deliveries (and other SDKs' fixtures) carry seconds;
+#: read as milliseconds they land in January 1970 and a referral would never
+#: open the window. 10**11 ms is March 1973 and 10**11 s is the year 5138, so
+#: no real instant of either reading is mistaken for the other.
+SECONDS_BELOW = 10**11
+
+
+def millis(value: Any, name: str) -> datetime:
+    """An epoch timestamp as an aware UTC datetime: milliseconds, or seconds when small.
+
+    Values whose magnitude is below :data:`SECONDS_BELOW` are taken as
+    seconds (see there why), all others as milliseconds.
+
+    Raises:
+        ShapeError: not a number, or out of range.
+    """
+    kind = type(value)
+    if kind is int or kind is float:
+        try:
+            if -SECONDS_BELOW < value < SECONDS_BELOW:
+                return _fromtimestamp(value, _UTC)
+            return _fromtimestamp(value / 1000, _UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ShapeError(f"{name} is out of range") from None
+    raise ShapeError(f"{name} must be epoch milliseconds (or seconds)")
+
+
+def opt_millis(data: dict[str, Any], key: str) -> datetime | None:
+    """``data[key]`` as a timestamp, ``None`` when absent."""
+    value = data.get(key)
+    return None if value is None else millis(value, key)
+
+
+def opt_str(data: dict[str, Any], key: str) -> str | None:
+    """``data[key]`` as a string, ``None`` when absent."""
+    value = data.get(key)
+    if value is None or type(value) is str:
+        return value
+    raise ShapeError(f"{key} must be a string")
+
+
+def req_str(data: dict[str, Any], key: str) -> str:
+    """``data[key]``, which must be a string."""
+    value = data.get(key)
+    if type(value) is str:
+        return value
+    raise ShapeError(f"{key} must be a string")
+
+
+def opt_id(data: dict[str, Any], key: str) -> str | None:
+    """Ids are strings on the wire, but some (``app_id``) arrive as numbers."""
+    value = data.get(key)
+    kind = type(value)
+    if value is None or kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    raise ShapeError(f"{key} must be an id")
+
+
+def req_id(data: dict[str, Any], key: str) -> str:
+    """``data[key]``, which must be an id."""
+    value = opt_id(data, key)
+    if value is None:
+        raise ShapeError(f"{key} is missing")
+    return value
+
+
+def opt_number(data: dict[str, Any], key: str) -> float | None:
+    """``data[key]`` as a float, ``None`` when absent."""
+    value = data.get(key)
+    kind = type(value)
+    if value is None or kind is float:
+        return value
+    if kind is int:
+        return float(value)
+    raise ShapeError(f"{key} must be a number")
+
+
+def obj(value: Any, name: str) -> dict[str, Any]:
+    """``value``, which must be a JSON object."""
+    if type(value) is dict:
+        return value
+    raise ShapeError(f"{name} must be an object")
+
+
+def party(item: dict[str, Any], key: str) -> str | None:
+    """The ``id`` of ``sender`` / ``recipient``, ``None`` when absent.
+
+    Raises:
+        ShapeError: the party is not an object, or its id not an id.
+    """
+    party = item.get(key)
+    if party is None:
+        return None
+    if type(party) is not dict:
+        raise ShapeError(f"{key} must be an object")
+    return opt_id(party, "id")
+
+
+def need_sender(sender: str | None) -> str:
+    """The sender id, which this kind of event must have."""
+    if sender is None:
+        raise ShapeError("sender.id is missing")
+    return sender

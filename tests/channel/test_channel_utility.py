@@ -1,0 +1,64 @@
+"""The Channel under the 2026 policy: utility templates outside the window (issue 15)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from channel_support import NOW
+
+import fmc
+from fmc.models import UtilityTemplate
+from fmc.testing import FakeGraphAPI
+from fmc.transport.templates import create_page_template
+
+UTILITY = fmc.MessagingPolicy(
+    {"pages_messaging"}, utility_templates={"post_purchase_update": "order_shipped"}
+)
+
+
+def register(channel: fmc.Channel, psid: str, hours_ago: float) -> None:
+    channel.store.record_event(
+        channel.page.id, psid, at=NOW - timedelta(hours=hours_ago), interaction=True
+    )
+
+
+@pytest.fixture
+def utility_channel(channel: fmc.Channel) -> fmc.Channel:
+    """The test channel with a utility template configured for post-purchase updates."""
+    channel.policy = UTILITY
+    create_page_template(channel.client, "order_shipped", "Hi {{1}}, order {{2}} shipped.")
+    return channel
+
+
+def test_an_update_outside_the_window_goes_as_the_template(
+    utility_channel: fmc.Channel, fake_graph: FakeGraphAPI
+) -> None:
+    """A post-purchase update 30 h after the last message is sent as a utility message."""
+    register(utility_channel, "p1", hours_ago=30)
+    shipped = UtilityTemplate("order_shipped", parameters=["Ann", "A-1042"])
+    utility_channel.notify("p1", shipped, fmc.Purpose.POST_PURCHASE_UPDATE)
+    (delivery,) = fake_graph.delivered_to("p1")
+    assert (delivery.messaging_type, delivery.tag) == ("UTILITY", None)
+
+
+def test_a_broadcast_of_the_template_reaches_everyone(
+    utility_channel: fmc.Channel, fake_graph: FakeGraphAPI
+) -> None:
+    """Inside and outside the window alike, the template goes as UTILITY."""
+    for psid, hours in (("in", 1), ("out", 30), ("long-gone", 24 * 40)):
+        register(utility_channel, psid, hours_ago=hours)
+    shipped = UtilityTemplate("order_shipped", parameters=["Ann", "A-1042"])
+    report = utility_channel.broadcast(shipped, fmc.Purpose.POST_PURCHASE_UPDATE)
+    assert report.sent == 3
+    assert {d.messaging_type for d in fake_graph.deliveries} == {"UTILITY"}
+
+
+def test_without_a_template_an_update_is_refused_with_the_2026_reason(
+    channel: fmc.Channel, fake_graph: FakeGraphAPI
+) -> None:
+    """With no utility template an update outside the window is refused before any call."""
+    register(channel, "p1", hours_ago=30)
+    with pytest.raises(fmc.PolicyRefused, match="error 100 since 27 April 2026"):
+        channel.notify("p1", fmc.Text("shipped"), fmc.Purpose.POST_PURCHASE_UPDATE)
+    assert fake_graph.http_request_count == 0
