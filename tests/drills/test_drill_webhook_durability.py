@@ -5,8 +5,9 @@ serve`` itself on SQLite, ``webhook_worker.py`` on the real PostgreSQL),
 Meta's side is this process posting signed deliveries over HTTP, and the
 forwarding receiver is a loopback HTTP server.
 
-* The store cannot write (PostgreSQL stopped or silent behind a TCP proxy;
-  SQLite held by another connection's exclusive transaction): every delivery
+* The store cannot write (a private PostgreSQL server really stopped; the
+  test server behind a TCP proxy that resets or goes silent, as an unreachable
+  host does; SQLite held by another connection's exclusive transaction): every delivery
   is answered 503 within the commit timeout (plus slack), and once the store
   is back the redeliveries register everyone.
 * kill -9 at a random moment during a stream of deliveries: every delivery
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -85,11 +87,41 @@ def registered(store: object, psids: list[str]) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+def test_postgres_stopped_answers_503_in_time_and_loses_nothing(tmp_path: Path) -> None:
+    """A PostgreSQL server really stopped (pg_ctl -m immediate): 503 in time; restarted, all in."""
+    try:
+        server_pg = wds.PrivatePostgres()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot run a private PostgreSQL server: {exc}")
+    bound = 2.0
+    spec = {"dsn": server_pg.dsn, "schema": "fmc_drill"}
+    psids = [f"during{i}" for i in range(6)]
+    during = [wds.message(p) for p in psids]
+    try:
+        with wds.worker(tmp_path, spec, f"--commit-timeout={bound}") as server:
+            before = [wds.message(f"before{i}") for i in range(3)]
+            assert [status for status, _ in timed_posts(server.url, before)] == [200] * 3
+            server_pg.stop()
+            answers = timed_posts(server.url, during)
+            server_pg.start()
+            print(f"\nreally stopped: answers {sorted(answers, key=lambda a: a[1])}")
+            assert {status for status, _ in answers} == {503}
+            assert max(seconds for _, seconds in answers) < bound + SLACK
+            redelivered = timed_posts(server.url, during)
+            assert [status for status, _ in redelivered] == [200] * len(during)
+        with wds.open_store(spec) as store:
+            assert registered(store, psids) == psids
+    finally:
+        server_pg.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
 @pytest.mark.parametrize("outage", ["stopped", "silent"])
 def test_postgres_outage_answers_503_in_time_and_loses_nothing(
     tmp_path: Path, postgres: dict[str, str], outage: str
 ) -> None:
-    """PostgreSQL stopped or silent: 503 within the bound; after it is back, all registered."""
+    """PostgreSQL behind a proxy that resets or goes silent: 503 in time; back, all registered."""
     bound = 2.0
     target = urlsplit(postgres["dsn"])
     proxy = wds.Proxy((target.hostname or "127.0.0.1", target.port or 5432))
