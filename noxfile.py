@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck docs demo bench``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs package demo bench``."""
 
 from __future__ import annotations
 
@@ -38,6 +38,27 @@ def docs(session: nox.Session) -> None:
         session.run(
             "sphinx-build", "-W", "--keep-going", "-b", builder, "docs", f"docs/_build/{builder}"
         )
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build the wheel and sdist of ``fmc-messenger``, check them, import the wheel."""
+    session.install(".[release]")
+    dist = session.create_tmp()
+    session.run("python", "-m", "build", "--outdir", dist, ".")
+    session.run("twine", "check", "--strict", *_dist_files(dist))
+    session.run("python", "-m", "pip", "install", "--force-reinstall", "--no-deps", *_wheels(dist))
+    session.run("python", "-c", "import fmc; print('fmc', fmc.__version__)")
+
+
+def _dist_files(directory: str) -> list[str]:
+    from pathlib import Path
+
+    return sorted(str(p) for p in Path(directory).iterdir() if p.suffix in (".whl", ".gz"))
+
+
+def _wheels(directory: str) -> list[str]:
+    return [name for name in _dist_files(directory) if name.endswith(".whl")]
 
 
 @nox.session

@@ -6,22 +6,41 @@ Graph API become a :class:`GraphAPIError` subclass chosen from the pair
 that decides how an error is treated (retried, reported, or marking a
 subscriber unreachable) lives in data rather than in branches.
 
-No error text ever contains a page access token or an app secret: Graph error
-messages are kept as Meta sent them, and fmc's own messages name fields and
-sizes, never values of secrets.
+Each row of the table also says whether the error is about the Page (its
+token, its permissions, a restriction on it) rather than about the person:
+:attr:`GraphAPIError.stops_page` is what a broadcast reads to pause instead of
+failing everyone after.
+
+No error text ever contains a page access token or an app secret: the
+transport scrubs Graph's answers of the token, the app secret and
+``appsecret_proof`` before any error is built from them, and every
+:class:`GraphAPIError` also masks anything shaped like a Meta access token in
+the message it is given. fmc's own messages name fields and sizes, never values
+of secrets.
 """
 
 from __future__ import annotations
 
-import json
+import datetime
+import importlib
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fmc._error_table import (
+        GRAPH_ERROR_TABLE,
+        ErrorRule,
+        graph_error_class,
+        graph_error_from_response,
+    )
 
 __all__ = [
     "GRAPH_ERROR_TABLE",
     "AmbiguousSendError",
     "AuthenticationError",
     "ConfigurationError",
+    "ErrorRule",
     "FMCError",
     "ForwardingError",
     "ForwardingRefused",
@@ -30,6 +49,8 @@ __all__ = [
     "InvalidRequestError",
     "NetworkError",
     "OutsideWindowError",
+    "PageRestrictedError",
+    "PageThrottledError",
     "PayloadError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -37,6 +58,7 @@ __all__ = [
     "RateLimitError",
     "RecipientUnavailableError",
     "SendTimeoutError",
+    "SendWithdrawnError",
     "SignatureError",
     "StoreError",
     "TransientError",
@@ -45,16 +67,8 @@ __all__ = [
     "WebhookError",
     "graph_error_class",
     "graph_error_from_response",
+    "mask_access_tokens",
 ]
-
-#: Response headers in which Meta reports how much of a rate limit is used.
-USAGE_HEADERS = (
-    "x-app-usage",
-    "x-page-usage",
-    "x-business-use-case-usage",
-    "x-ad-account-usage",
-    "retry-after",
-)
 
 
 class FMCError(Exception):
@@ -84,6 +98,15 @@ class AmbiguousSendError(FMCError):
     idempotency key and the person could get the same message twice. The
     outcome is reported instead, so that a broadcast journal can record it as
     ambiguous.
+    """
+
+
+class SendWithdrawnError(FMCError):
+    """The caller withdrew a send just before its HTTP request went out: nothing was sent.
+
+    Raised for a request of :meth:`fmc.Client.send_many` whose ``before_send``
+    hook refused it (a broadcast that is stopping, or a claim its run no
+    longer holds). Safe to send again later.
     """
 
 
@@ -117,6 +140,7 @@ class GraphAPIError(FMCError):
         is_transient: bool = False,
         usage: Mapping[str, str] | None = None,
     ) -> None:
+        message = mask_access_tokens(message)
         super().__init__(message)
         self.message = message
         self.status = status
@@ -150,14 +174,67 @@ class GraphAPIError(FMCError):
         """Seconds Meta asks us to wait before calling again, when its headers say so.
 
         Read from ``Retry-After`` or from the largest
-        ``estimated_time_to_regain_access`` (minutes) in
-        ``X-Business-Use-Case-Usage``; ``None`` when neither says.
+        ``estimated_time_to_regain_access`` (minutes) in ``X-App-Usage``,
+        ``X-Page-Usage`` or ``X-Business-Use-Case-Usage``; ``None`` when none
+        says.
         """
-        return _retry_after_from_headers(self.usage)
+        from fmc._error_table import retry_after_from_usage
+
+        return retry_after_from_usage(self.usage)
+
+    @property
+    def stops_page(self) -> bool:
+        """Whether the error is about the Page rather than the person it was sent to.
+
+        ``True`` for every :class:`AuthenticationError` (the token is dead: 190,
+        any subcode), a :class:`PageRestrictedError` and the permission errors
+        of the Page or app (10, 200–299, 230 …): every later send of the Page
+        would fail the same way, so a broadcast should pause, not go on. ``False``
+        for errors about one person (outside the window, unavailable), for
+        invalid requests, and for rate limits (a pause, see
+        :class:`PageThrottledError`). Chosen by :data:`GRAPH_ERROR_TABLE`.
+        """
+        from fmc._error_table import stops_page
+
+        return stops_page(self)
 
 
 class RateLimitError(GraphAPIError):
-    """Meta throttled the app, the Page or the business (codes 4, 17, 32, 613, 80006 …)."""
+    """Meta throttled the app, the Page or the business (codes 4, 17, 32, 613, 80001–80014 …)."""
+
+
+class PageThrottledError(RateLimitError):
+    """The client is in a shared pause longer than the call may wait; nothing was sent.
+
+    Raised by the client *without* an HTTP request: Meta asked the whole Page
+    (or app) to wait, the pause outlasts the client's ``max_pause``, and so the
+    call gives up at once instead of hammering Graph. The code, subcode and
+    usage headers are those of the throttled answer that started the pause.
+
+    Attributes:
+        resume_at: When the pause is expected to end (aware, UTC).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resume_at: datetime.datetime,
+        code: int | None = None,
+        subcode: int | None = None,
+        type: str | None = None,
+        usage: Mapping[str, str] | None = None,
+    ) -> None:
+        if resume_at.tzinfo is None:
+            raise ValueError("resume_at must be an aware datetime")
+        super().__init__(message, code=code, subcode=subcode, type=type, usage=usage)
+        self.resume_at = resume_at.astimezone(datetime.timezone.utc)
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} resume_at={self.resume_at.isoformat()}"
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, resume_at={self.resume_at!r})"
 
 
 class TransientError(GraphAPIError):
@@ -170,6 +247,14 @@ class AuthenticationError(GraphAPIError):
 
 class PermissionDeniedError(GraphAPIError):
     """The app or Page lacks a permission for this call (codes 10, 200–299, 230)."""
+
+
+class PageRestrictedError(PermissionDeniedError):
+    """Meta restricted the Page from sending for a while (10/1893063; 368, a policy block).
+
+    Every send of the Page fails until Meta lifts the restriction:
+    :attr:`~GraphAPIError.stops_page` is ``True``.
+    """
 
 
 class OutsideWindowError(GraphAPIError):
@@ -233,178 +318,50 @@ class PolicyRefused(FMCError):  # noqa: N818 - the name is the public API
         self.decision = decision
 
 
-_Row = tuple[int | range, int | None, type[GraphAPIError]]
+# Meta's user and Page access tokens start with "EAA" and run to well over a
+# hundred letters and digits; nothing else in an error message looks like that.
+_ACCESS_TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9])EAA[A-Za-z0-9]{20,}(?![A-Za-z0-9])")
 
-#: ``(code or code range, subcode or None, class)``. An exact ``(code, subcode)``
-#: row wins over a ``(code, None)`` row; codes absent from the table fall back to
-#: :class:`TransientError` when Meta flags them transient or the HTTP status is
-#: 5xx, else to :class:`GraphAPIError`.
-GRAPH_ERROR_TABLE: tuple[_Row, ...] = (
-    (1, 99, GraphAPIError),
-    (1, 1357046, UncertainDeliveryError),
-    (2, None, TransientError),
-    (2, 2018344, GraphAPIError),
-    (4, None, RateLimitError),
-    (4, 2018022, RateLimitError),
-    (4, 2018354, FrequencyCapError),
-    (9, 2018352, FrequencyCapError),
-    (10, None, PermissionDeniedError),
-    (10, 2018278, OutsideWindowError),
-    (10, 2018065, OutsideWindowError),
-    (10, 2018108, RecipientUnavailableError),
-    (17, None, RateLimitError),
-    (32, None, RateLimitError),
-    (100, None, InvalidRequestError),
-    (100, 2018001, RecipientUnavailableError),
-    (102, None, AuthenticationError),
-    (190, None, AuthenticationError),
-    (range(200, 300), None, PermissionDeniedError),
-    (200, 1545041, RecipientUnavailableError),
-    (230, None, PermissionDeniedError),
-    (551, None, RecipientUnavailableError),
-    (613, None, RateLimitError),
-    (1200, None, TransientError),
-    (10303, None, InvalidRequestError),
-    (80006, None, RateLimitError),
+
+def mask_access_tokens(text: str) -> str:
+    """Replace every whole word shaped like a Meta access token (``EAA…``) with ``REDACTED``.
+
+    A safety net under the transport's exact redaction: an error built from a
+    text that still holds a token (a user's own ``GraphAPIError``, a message
+    quoted by another layer) does not carry it into ``str()``, ``repr()``,
+    logs or a store.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The text, with token-shaped words masked and everything else unchanged.
+    """
+    if "EAA" not in text:
+        return text
+    return _ACCESS_TOKEN_SHAPE.sub("REDACTED", text)
+
+
+#: Names defined in :mod:`fmc._error_table` (the code table and reading Meta's
+#: envelope), served from here so that ``fmc.errors`` stays the one import.
+_TABLE_NAMES = frozenset(
+    {
+        "GRAPH_ERROR_TABLE",
+        "USAGE_HEADERS",
+        "ErrorRule",
+        "graph_error_class",
+        "graph_error_from_response",
+    }
 )
 
 
-def _index(table: tuple[_Row, ...]) -> dict[tuple[int, int | None], type[GraphAPIError]]:
-    # Ranges first, so that a row for one code inside a range overrides it.
-    index: dict[tuple[int, int | None], type[GraphAPIError]] = {}
-    for codes, subcode, cls in sorted(table, key=lambda row: not isinstance(row[0], range)):
-        for code in codes if isinstance(codes, range) else (codes,):
-            index[(code, subcode)] = cls
-    return index
+def __getattr__(name: str) -> Any:
+    if name not in _TABLE_NAMES:
+        raise AttributeError(f"module 'fmc.errors' has no attribute {name!r}")
+    value = getattr(importlib.import_module("fmc._error_table"), name)
+    globals()[name] = value
+    return value
 
 
-_BY_CODE = _index(GRAPH_ERROR_TABLE)
-
-
-def graph_error_class(
-    code: int | None,
-    subcode: int | None = None,
-    *,
-    is_transient: bool = False,
-    status: int | None = None,
-) -> type[GraphAPIError]:
-    """Choose the :class:`GraphAPIError` subclass for an error, by :data:`GRAPH_ERROR_TABLE`."""
-    if code is not None:
-        exact = _BY_CODE.get((code, subcode))
-        if exact is not None:
-            return exact
-    if is_transient:
-        return TransientError
-    if code is not None:
-        general = _BY_CODE.get((code, None))
-        if general is not None:
-            return general
-    if status is not None and status >= 500:
-        return TransientError
-    return GraphAPIError
-
-
-def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _as_str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _usage_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    wanted = set(USAGE_HEADERS)
-    return {name.lower(): value for name, value in headers.items() if name.lower() in wanted}
-
-
-def graph_error_from_response(
-    status: int, body: bytes | str | Mapping[str, Any] | None, headers: Mapping[str, str]
-) -> GraphAPIError:
-    """Build the typed error for a failed Graph answer.
-
-    Args:
-        status: The HTTP status.
-        body: The raw body (bytes or text) or an already-decoded JSON object.
-        headers: The response headers (any case).
-
-    Returns:
-        The :class:`GraphAPIError` subclass chosen by :func:`graph_error_class`.
-        A body that is not a JSON error envelope (an HTML page from a proxy, an
-        empty or truncated body) gives an error whose message says so.
-    """
-    usage = _usage_headers(headers)
-    payload: object
-    if isinstance(body, Mapping):
-        payload = body
-    else:
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
-        try:
-            payload = json.loads(text) if text.strip() else None
-        except (ValueError, RecursionError):  # RecursionError: a body nested too deep
-            payload = None
-        if payload is None:
-            kind = "an empty body" if not text.strip() else "a body that is not JSON"
-            cls = graph_error_class(None, status=status)
-            return cls(
-                f"Graph API answered HTTP {status} with {kind} ({len(text)} characters)",
-                status=status,
-                usage=usage,
-            )
-    error = payload.get("error") if isinstance(payload, Mapping) else None
-    if not isinstance(error, Mapping):
-        cls = graph_error_class(None, status=status)
-        return cls(
-            f"Graph API answered HTTP {status} with JSON that has no error object",
-            status=status,
-            usage=usage,
-        )
-    code = _as_int(error.get("code"))
-    subcode = _as_int(error.get("error_subcode"))
-    is_transient = error.get("is_transient") is True
-    cls = graph_error_class(code, subcode, is_transient=is_transient, status=status)
-    return cls(
-        _as_str(error.get("message")) or "Graph API error without a message",
-        status=status,
-        code=code,
-        subcode=subcode,
-        type=_as_str(error.get("type")),
-        fbtrace_id=_as_str(error.get("fbtrace_id")),
-        is_transient=is_transient,
-        usage=usage,
-    )
-
-
-def _retry_after_from_headers(usage: Mapping[str, str]) -> float | None:
-    retry_after = usage.get("retry-after")
-    if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            pass
-    raw = usage.get("x-business-use-case-usage")
-    if not raw:
-        return None
-    try:
-        decoded = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    minutes: list[float] = []
-    if isinstance(decoded, Mapping):
-        for entries in decoded.values():
-            if not isinstance(entries, list):
-                continue
-            for entry in entries:
-                value = (
-                    entry.get("estimated_time_to_regain_access")
-                    if isinstance(entry, Mapping)
-                    else None
-                )
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    minutes.append(float(value))
-    return max(minutes) * 60.0 if minutes else None
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _TABLE_NAMES)

@@ -1,9 +1,16 @@
-"""Shared test configuration: hypothesis profiles."""
+"""Shared test configuration: hypothesis profiles and the PostgreSQL fixtures.
+
+PostgreSQL tests use ``FMC_TEST_POSTGRES_DSN`` and a fresh schema per test. Without
+a reachable server they skip, unless ``FMC_REQUIRE_POSTGRES=1`` (CI), where they fail.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", deadline=None)
@@ -11,3 +18,39 @@ settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("FMC_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required (FMC_REQUIRE_POSTGRES=1) but {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """The DSN of a reachable PostgreSQL server, or a skip (a failure in CI)."""
+    dsn = os.environ.get("FMC_TEST_POSTGRES_DSN")
+    if not dsn:
+        _postgres_unavailable("FMC_TEST_POSTGRES_DSN is not set")
+        raise AssertionError("unreachable")
+    try:
+        import psycopg
+    except ImportError:
+        _postgres_unavailable("psycopg is not installed (pip install 'fmc-messenger[postgres]')")
+        raise AssertionError("unreachable") from None
+    try:
+        psycopg.connect(dsn, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        _postgres_unavailable(f"the server in FMC_TEST_POSTGRES_DSN is unreachable ({exc})")
+    return dsn
+
+
+@pytest.fixture
+def postgres_schema(postgres_dsn: str) -> Iterator[str]:
+    """A unique schema name, dropped with its tables after the test."""
+    import psycopg
+
+    name = f"fmc_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')

@@ -54,7 +54,7 @@ def test_py_typed_is_shipped() -> None:
 
 def test_version_matches_the_distribution() -> None:
     """fmc.__version__ is the installed distribution's version."""
-    assert importlib.metadata.version("fmc") == fmc.__version__
+    assert importlib.metadata.version("fmc-messenger") == fmc.__version__
 
 
 def test_import_fmc_loads_no_layer() -> None:
@@ -64,3 +64,12 @@ def test_import_fmc_loads_no_layer() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_distribution_installs_the_fmc_command() -> None:
+    """fmc-messenger (the free index name) installs the ``fmc`` command."""
+    distribution = importlib.metadata.distribution("fmc-messenger")
+    scripts = {
+        ep.name: ep.value for ep in distribution.entry_points if ep.group == "console_scripts"
+    }
+    assert scripts == {"fmc": "fmc.cli:main"}

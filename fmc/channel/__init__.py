@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fmc.channel.broadcast import BroadcastRun, ProgressCallback
 from fmc.channel.channel import Channel
+from fmc.channel.control import DEFAULT_LEASE, StopReason, broadcast_id_for
 from fmc.channel.registration import INTERACTION_EVENTS, Registrar
 from fmc.channel.report import BroadcastProgress, BroadcastReport
 
 __all__ = [
+    "DEFAULT_LEASE",
     "INTERACTION_EVENTS",
     "BroadcastProgress",
     "BroadcastReport",
@@ -15,4 +17,6 @@ __all__ = [
     "Channel",
     "ProgressCallback",
     "Registrar",
+    "StopReason",
+    "broadcast_id_for",
 ]

@@ -1,21 +1,31 @@
-"""One run of a broadcast: stream the audience, ask the policy, journal, send, record.
+"""One run of a broadcast: stream the audience, ask the policy, claim, send, settle.
 
-The journal is what makes a broadcast safe to run again. For every subscriber
-the run first records the *intent* (a ``PENDING`` entry claimed atomically in
-the store) and only then hands the send to the client; the outcome replaces the
-intent. A later run with the same broadcast id therefore:
+The journal (see :class:`fmc.JournalState` and the delivery guarantees in the
+security docs) is what makes a broadcast safe to run again, and to run in
+several processes at once. A run registers itself in the store with a
+heartbeat, then for every subscriber:
 
-* never sends again to anyone whose entry is ``SENT`` (or ``FAILED`` for good);
-* sends again to ``RETRYABLE`` entries (throttled or transient failures) and
-  asks the policy again for ``SKIPPED`` ones;
-* treats ``PENDING`` entries — the process died between claiming and recording
-  — and ``AMBIGUOUS`` ones as *ambiguous*: the send may have reached Meta, so
-  they are reported, not resent, unless the caller chose ``at_least_once``.
+1. asks the policy; a refusal is journaled ``SKIPPED``;
+2. **claims** the entry (``PENDING``, owned by this run) in small groups, just
+   before the client pulls the requests;
+3. **hands it off** (``SENDING``) in the client's ``before_send`` hook, right
+   before its HTTP request goes out, after the rate limiter: from here on the
+   send may reach Meta;
+4. **settles** the outcome: ``SENT`` or ``FAILED`` (final), ``RETRYABLE``, or
+   ``AMBIGUOUS`` when the request went out and no answer came back.
 
-Claims are taken lazily, in small groups, as the client pulls requests, and
-the outcomes already known are journaled before each new claim, so a crash
-(even SIGKILL) leaves at most the client's window plus one claim group
-``PENDING``.
+Every step is a compare-and-set in the store, so another run of the same
+broadcast can neither take this run's claims nor overwrite its outcomes. When
+a run starts, entries of runs that stopped beating are recovered: their
+``PENDING`` claims (never handed to HTTP) are released and sent again, their
+``SENDING`` ones become ``AMBIGUOUS``, the only ones that may have reached Meta.
+
+A run stops early, without consuming anyone, when the caller sets its stop
+event, or when an error concerns the whole Page (a dead token, a restricted
+Page, a throttle longer than the client may wait, a policy-enforcement
+block): it claims nothing more, withdraws the sends not yet handed to HTTP,
+lets those in flight finish, and releases what it never sent. A resume then
+reaches everyone.
 """
 
 from __future__ import annotations
@@ -23,12 +33,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import attrs
 
+from fmc.channel.control import DEFAULT_LEASE, Heartbeat, StopReason, page_stop_reason
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.report import BroadcastProgress, BroadcastReport, _Tally
 from fmc.convert import to_wire
@@ -38,11 +49,14 @@ from fmc.errors import (
     NetworkError,
     RateLimitError,
     RecipientUnavailableError,
+    SendWithdrawnError,
+    StoreError,
     TransientError,
 )
-from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.models.broadcast import CLAIMED_STATES, JournalEntry, JournalState
 from fmc.models.send import SendRequest
 from fmc.models.subscriber import Subscriber
+from fmc.store._journal_sql import new_run_id
 
 if TYPE_CHECKING:
     from fmc.models import Message
@@ -57,6 +71,11 @@ ProgressCallback = Callable[[BroadcastProgress], None]
 
 #: Errors after which sending again later may succeed: the entry becomes RETRYABLE.
 _RETRYABLE_ERRORS = (RateLimitError, TransientError, NetworkError)
+_DONE = frozenset({JournalState.SENT, JournalState.FAILED})
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @attrs.frozen
@@ -89,12 +108,19 @@ class BroadcastRun:
         clock: Callable[[], datetime],
         concurrency: int | None = None,
         batch_size: int | None = None,
+        stop: threading.Event | None = None,
+        blocked: Callable[[], str | None] | None = None,
+        fingerprint: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        wall_clock: Callable[[], datetime] = _utcnow,
         chunk_size: int = 200,
         claim_size: int = 16,
         flush_every: int = 50,
         flush_interval: float = 0.2,
         progress_interval: float = 0.1,
     ) -> None:
+        if lease <= timedelta(0):
+            raise ConfigurationError("lease must be a positive timedelta")
         self._page_id = page_id
         self._client = client
         self._store = store
@@ -108,30 +134,72 @@ class BroadcastRun:
         self._clock = clock
         self._concurrency = concurrency
         self._batch_size = batch_size
+        self._stop_requested = stop
+        self._blocked = blocked
+        self._fingerprint = fingerprint
+        self._lease = lease
+        # Leases measure whether processes are alive: real time, whatever ``clock``
+        # says (tests and demos freeze ``clock`` for the policy's windows).
+        self._wall_clock = wall_clock
         self._chunk_size = chunk_size
         self._claim_size = claim_size
         self._flush_every = flush_every
         self._flush_interval = flush_interval
         self._progress_interval = progress_interval
+        self.run_id = new_run_id()
         self._lock = threading.Lock()
         self._tally = _Tally()
         self._in_flight: dict[int, _InFlight] = {}
         self._outcomes: list[JournalEntry] = []
+        self._releases: list[str] = []
+        self._stopped: StopReason | None = None
+
+    # -- the run --------------------------------------------------------------------------------
 
     def run(self) -> BroadcastReport:
-        """Run the broadcast to the end and return its report."""
+        """Run the broadcast until its audience is done or it stops, and return its report."""
         started_at = self._clock()
         self._begin(started_at)
+        store, bid = self._store, self._broadcast_id
+        store.broadcast_run_start(bid, self.run_id, at=self._wall_clock())
+        released, ambiguous = store.journal_recover(bid, now=self._wall_clock(), lease=self._lease)
+        self._tally.recovered = released + ambiguous
+        heartbeat = Heartbeat(
+            lambda: store.broadcast_run_beat(self.run_id, at=self._wall_clock()),
+            interval=self._lease.total_seconds() / 6,
+            on_lost=lambda: self._halt(StopReason("this run's lease was lost")),
+        )
+        heartbeat.start()
+        try:
+            self._send_all()
+        finally:
+            heartbeat.stop()
+            store.broadcast_run_end(self.run_id, at=self._wall_clock())
+        self._report_progress()
+        with self._lock:
+            return self._tally.report(
+                self._broadcast_id,
+                self._purpose.value,
+                started_at,
+                self._clock(),
+                run_id=self.run_id,
+                stopped=self._stopped,
+            )
+
+    def _send_all(self) -> None:
         last_flush = last_progress = time.monotonic()
         outcomes: Iterator[SendOutcome] = self._client.send_many(
-            self._requests(), concurrency=self._concurrency, batch_size=self._batch_size
+            self._requests(),
+            concurrency=self._concurrency,
+            batch_size=self._batch_size,
+            before_send=self._before_send,
         )
         try:
             for outcome in outcomes:
                 self._record(outcome)
                 now = time.monotonic()
                 if (
-                    len(self._outcomes) >= self._flush_every
+                    len(self._outcomes) + len(self._releases) >= self._flush_every
                     or now - last_flush >= self._flush_interval
                 ):
                     self._flush()
@@ -141,13 +209,8 @@ class BroadcastRun:
                     self._report_progress()
         finally:
             # Whatever stops the run, the outcomes already known reach the journal,
-            # so only sends whose outcome never came back are left ambiguous.
+            # so only sends whose outcome never came back can be left ambiguous.
             self._flush()
-        self._report_progress()
-        with self._lock:
-            return self._tally.report(
-                self._broadcast_id, self._purpose.value, started_at, self._clock()
-            )
 
     def _begin(self, now: datetime) -> None:
         message_json = json.dumps(to_wire(self._message), sort_keys=True, ensure_ascii=False)
@@ -157,12 +220,34 @@ class BroadcastRun:
             purpose=self._purpose.value,
             message=message_json,
             created_at=now,
+            fingerprint=self._fingerprint,
         )
         if info.message != message_json or info.purpose != self._purpose.value:
             raise ConfigurationError(
                 f"broadcast {self._broadcast_id!r} was started with another message or "
                 "purpose; resume it with the same ones, or use a new broadcast id"
             )
+
+    # -- stopping -------------------------------------------------------------------------------
+
+    def _halt(self, reason: StopReason) -> None:
+        with self._lock:
+            if self._stopped is None:
+                self._stopped = reason
+
+    def _stopping(self) -> bool:
+        if self._stopped is not None:
+            return True
+        if self._stop_requested is not None and self._stop_requested.is_set():
+            self._halt(StopReason("stopped on request", requested=True))
+            return True
+        blocked = self._blocked() if self._blocked is not None else None
+        if blocked is not None:
+            self._halt(StopReason(f"Meta's policy enforcement blocked the Page: {blocked}"))
+            return True
+        return False
+
+    # -- the audience ---------------------------------------------------------------------------
 
     def _subscribers(self) -> Iterator[Subscriber | str]:
         if self._audience is None:
@@ -172,11 +257,13 @@ class BroadcastRun:
     def _requests(self) -> Iterator[SendRequest]:
         chunk: list[Subscriber | str] = []
         for item in self._subscribers():
+            if self._stopping():
+                return
             chunk.append(item)
             if len(chunk) >= self._chunk_size:
                 yield from self._requests_for(chunk)
                 chunk = []
-        if chunk:
+        if chunk and not self._stopping():
             yield from self._requests_for(chunk)
 
     def _resolve(self, items: list[Subscriber | str]) -> list[Subscriber]:
@@ -199,26 +286,28 @@ class BroadcastRun:
         bid = self._broadcast_id
         states = self._store.journal_states(bid, [s.psid for s in subscribers])
         now = self._clock()
-        journal: list[JournalEntry] = []
+        skipped: list[JournalEntry] = []
         fresh: set[str] = set()
         chosen: dict[str, tuple[Decision, bool]] = {}
         with self._lock:
             for subscriber in subscribers:
                 self._tally.audience += 1
                 state = states.get(subscriber.psid)
-                if state in (JournalState.SENT, JournalState.FAILED):
+                if state in _DONE:
                     self._tally.already_sent += 1
                     continue
-                was_ambiguous = state in (JournalState.PENDING, JournalState.AMBIGUOUS)
+                if state in CLAIMED_STATES or subscriber.psid in chosen:
+                    # Claimed by another live run (dead runs were recovered at the start).
+                    self._tally.elsewhere += 1
+                    continue
+                was_ambiguous = state is JournalState.AMBIGUOUS
                 if was_ambiguous and not self._at_least_once:
                     self._tally.ambiguous += 1
-                    if state is JournalState.PENDING:
-                        journal.append(self._interrupted(subscriber.psid, now))
                     continue
                 decision = self._policy.decide(subscriber, self._purpose, now)
                 if not decision.allowed:
                     self._tally.skip(decision.rule, decision.reason)
-                    journal.append(
+                    skipped.append(
                         JournalEntry(
                             bid, subscriber.psid, JournalState.SKIPPED, None, decision.reason, now
                         )
@@ -227,12 +316,16 @@ class BroadcastRun:
                 chosen[subscriber.psid] = (decision, was_ambiguous)
                 if state is None:
                     fresh.add(subscriber.psid)
-        if journal:
-            self._store.journal_record(journal)
-        # Claim in small groups, just before the client pulls the requests, so a
-        # crash leaves at most the client's window plus one group ambiguous.
+        if skipped:
+            self._store.journal_record(skipped)
+        # Claim in small groups, just before the client pulls the requests, so
+        # a stop leaves little to release and other runs find work to share.
         allowed = list(chosen.items())
         for start in range(0, len(allowed), self._claim_size):
+            if self._stopping():
+                with self._lock:
+                    self._tally.left += len(allowed) - start
+                return
             group = allowed[start : start + self._claim_size]
             yield from self._claim_and_build(group, fresh_psids=fresh, at=now)
 
@@ -243,23 +336,29 @@ class BroadcastRun:
         fresh_psids: set[str],
         at: datetime,
     ) -> Iterator[SendRequest]:
-        bid = self._broadcast_id
+        bid, run_id = self._broadcast_id, self.run_id
         fresh = [psid for psid, _ in group if psid in fresh_psids]
         again = [psid for psid, _ in group if psid not in fresh_psids]
-        # Known outcomes reach the journal before new intents, so what a hard
-        # kill leaves PENDING is only in flight or claimed, never already known.
+        # Known outcomes reach the journal before new claims.
         self._flush()
-        claimed = set(self._store.journal_claim(bid, fresh, at=at)) if fresh else set()
+        claimed = set(self._store.journal_claim(bid, fresh, at=at, run_id=run_id))
         if again:
             claimed.update(
-                self._store.journal_reclaim(bid, again, from_states=self._reclaimable(), at=at)
+                self._store.journal_reclaim(
+                    bid, again, from_states=self._reclaimable(), at=at, run_id=run_id
+                )
             )
-        for psid, (decision, was_ambiguous) in group:
-            if psid not in claimed:
-                # Another run of the same broadcast took this subscriber first.
+        mine = [(psid, chosen) for psid, chosen in group if psid in claimed]
+        with self._lock:
+            # Another run of the same broadcast took these first.
+            self._tally.elsewhere += len(group) - len(mine)
+        for index, (psid, (decision, was_ambiguous)) in enumerate(mine):
+            if self._stopping():
+                unsent = [p for p, _ in mine[index:]]
+                self._store.journal_release(bid, unsent, run_id=run_id)
                 with self._lock:
-                    self._tally.already_sent += 1
-                continue
+                    self._tally.left += len(unsent)
+                return
             assert decision.recipient is not None
             request = SendRequest(
                 decision.recipient,
@@ -275,18 +374,28 @@ class BroadcastRun:
     def _reclaimable(self) -> frozenset[JournalState]:
         states = {JournalState.RETRYABLE, JournalState.SKIPPED}
         if self._at_least_once:
-            states |= {JournalState.PENDING, JournalState.AMBIGUOUS}
+            states.add(JournalState.AMBIGUOUS)
         return frozenset(states)
 
-    def _interrupted(self, psid: str, now: datetime) -> JournalEntry:
-        return JournalEntry(
-            self._broadcast_id,
-            psid,
-            JournalState.AMBIGUOUS,
-            None,
-            "an earlier run stopped between claiming and recording this send",
-            now,
-        )
+    # -- handing off and recording --------------------------------------------------------------
+
+    def _before_send(self, requests: Sequence[SendRequest]) -> list[bool]:
+        """Journal SENDING right before the HTTP request; refuse when stopping or not ours."""
+        if self._stopping():
+            return [False] * len(requests)
+        with self._lock:
+            psids = [self._in_flight[id(request)].psid for request in requests]
+        try:
+            moved = set(
+                self._store.journal_handoff(
+                    self._broadcast_id, psids, run_id=self.run_id, at=self._clock()
+                )
+            )
+        except StoreError as exc:
+            # Nothing may go out that the journal does not know about.
+            self._halt(StopReason(f"the store could not record a send: {exc}"))
+            return [False] * len(requests)
+        return [psid in moved for psid in psids]
 
     def _record(self, outcome: SendOutcome) -> None:
         with self._lock:
@@ -295,40 +404,56 @@ class BroadcastRun:
         now = self._clock()
         error = outcome.error
         if error is None:
-            message_id = outcome.result.message_id if outcome.result is not None else None
-            entry = JournalEntry(
-                self._broadcast_id, sent.psid, JournalState.SENT, message_id, None, now
-            )
+            self._record_sent(sent, outcome, now)
+            return
+        if isinstance(error, SendWithdrawnError):
+            self._releases.append(sent.psid)
             with self._lock:
-                self._tally.sent += 1
-                self._tally.resent_ambiguous += 1 if sent.resending_ambiguous else 0
-            spend_token(self._store, self._page_id, sent.psid, sent.decision.token)
+                self._tally.left += 1
+            return
+        kind = type(error).__name__
+        stop = page_stop_reason(error)
+        if stop is not None:
+            self._halt(stop)
+            state = JournalState.RETRYABLE
+        elif isinstance(error, AmbiguousSendError):
+            state = JournalState.AMBIGUOUS
+        elif isinstance(error, _RETRYABLE_ERRORS):
+            state = JournalState.RETRYABLE
         else:
-            kind = type(error).__name__
-            if isinstance(error, AmbiguousSendError):
-                state = JournalState.AMBIGUOUS
-            elif isinstance(error, _RETRYABLE_ERRORS):
-                state = JournalState.RETRYABLE
+            state = JournalState.FAILED
+        self._outcomes.append(
+            JournalEntry(self._broadcast_id, sent.psid, state, None, f"{kind}: {error}", now)
+        )
+        with self._lock:
+            if stop is not None:
+                self._tally.left += 1
+            elif state is JournalState.AMBIGUOUS:
+                self._tally.ambiguous += 1
             else:
-                state = JournalState.FAILED
-            entry = JournalEntry(
-                self._broadcast_id, sent.psid, state, None, f"{kind}: {error}", now
-            )
+                self._tally.failed[kind] += 1
+        if isinstance(error, RecipientUnavailableError):
+            mark_unavailable(self._store, self._page_id, sent.psid, error, now)
             with self._lock:
-                if state is JournalState.AMBIGUOUS:
-                    self._tally.ambiguous += 1
-                else:
-                    self._tally.failed[kind] += 1
-            if isinstance(error, RecipientUnavailableError):
-                mark_unavailable(self._store, self._page_id, sent.psid, error, now)
-                with self._lock:
-                    self._tally.marked_unavailable += 1
-        self._outcomes.append(entry)
+                self._tally.marked_unavailable += 1
+
+    def _record_sent(self, sent: _InFlight, outcome: SendOutcome, now: datetime) -> None:
+        message_id = outcome.result.message_id if outcome.result is not None else None
+        self._outcomes.append(
+            JournalEntry(self._broadcast_id, sent.psid, JournalState.SENT, message_id, None, now)
+        )
+        with self._lock:
+            self._tally.sent += 1
+            self._tally.resent_ambiguous += 1 if sent.resending_ambiguous else 0
+        spend_token(self._store, self._page_id, sent.psid, sent.decision.token)
 
     def _flush(self) -> None:
         if self._outcomes:
-            self._store.journal_record(self._outcomes)
+            self._store.journal_settle(self.run_id, self._outcomes)
             self._outcomes = []
+        if self._releases:
+            self._store.journal_release(self._broadcast_id, self._releases, run_id=self.run_id)
+            self._releases = []
 
     def _report_progress(self) -> None:
         if self._progress is None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from fmc.channel.broadcast import BroadcastRun, ProgressCallback
+from fmc.channel.control import DEFAULT_LEASE, broadcast_fingerprint, broadcast_id_for
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.registration import Registrar
 from fmc.channel.report import BroadcastReport
+from fmc.convert import to_wire
 from fmc.errors import ConfigurationError, PolicyRefused, RecipientUnavailableError
 from fmc.models.page import Page
 from fmc.models.send import SendRequest, SendResult
@@ -19,7 +23,7 @@ from fmc.policy import Decision, MessagingPolicy, Purpose
 
 if TYPE_CHECKING:
     from fmc.models import Message
-    from fmc.store import SubscriberStore
+    from fmc.store import BroadcastInfo, SubscriberStore
     from fmc.transport import Client
     from fmc.webhook import Forwarder, WebhookHandler
     from fmc.webhook.events import PolicyEnforcementEvent
@@ -216,25 +220,47 @@ class Channel:
         at_least_once: bool = False,
         concurrency: int | None = None,
         batch_size: int | None = None,
+        idempotency_key: str | None = None,
+        stop: threading.Event | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> BroadcastReport:
         """Send a message to every subscriber the policy allows, resumably.
 
         The audience streams from the store (or from ``audience``); each
         subscriber is judged by the policy, journaled, then sent through
         :meth:`fmc.Client.send_many` (whose rate limit applies). Run it again
-        with the same ``broadcast_id`` after a crash: nobody with a recorded
-        success is sent the message again.
+        with the same ``broadcast_id`` (or ``idempotency_key``) after a crash
+        or a pause: nobody with a recorded success is sent the message again.
+        Several processes may run the same broadcast at once; they share the
+        audience and never send anyone the message twice.
+
+        The run stops early, sending nobody anything twice and consuming
+        nobody, when ``stop`` is set (from a signal handler or another
+        thread) or when an error concerns the whole Page: a dead token, a
+        restricted Page, a policy-enforcement block, or a throttle longer than
+        the client may wait. It then claims nothing more, lets the requests in
+        flight finish, records their outcomes and returns a report whose
+        :attr:`~fmc.channel.BroadcastReport.paused` says why; resume it with
+        the same id.
 
         Args:
             message: What to send.
             purpose: Why; the policy decides per subscriber.
             audience: Subscribers or PSIDs; every subscriber of the Page when ``None``.
-            broadcast_id: Resume this broadcast; a new id is made when ``None``.
+            broadcast_id: Resume this broadcast; a new id is made when ``None``
+                (and no ``idempotency_key`` is given).
             progress: Called with a :class:`~fmc.channel.BroadcastProgress` as it goes.
             at_least_once: Resend to subscribers whose earlier send was ambiguous
                 (may reach some people twice; off by default).
             concurrency: Sends in flight (the client's default when ``None``).
             batch_size: Sends per Graph batch request (no batching when ``None``).
+            idempotency_key: Your name for this broadcast (e.g. ``"sale-2026-12"``):
+                the same key always means the same broadcast of this Page
+                (:func:`fmc.channel.broadcast_id_for`), so calling again resumes
+                it instead of sending it twice.
+            stop: Set it to stop the run gracefully.
+            lease: How long this run may go without a heartbeat before other
+                runs of the broadcast presume it dead and recover its claims.
 
         Returns:
             The :class:`~fmc.channel.BroadcastReport`.
@@ -243,8 +269,13 @@ class Channel:
             ConfigurationError: ``broadcast_id`` names a broadcast started with
                 another message or purpose.
             PolicyRefused: Meta's policy enforcement blocked the Page.
+            ValueError: Both ``broadcast_id`` and ``idempotency_key`` are given.
         """
         self._refuse_if_blocked()
+        if broadcast_id is not None and idempotency_key is not None:
+            raise ValueError("give broadcast_id or idempotency_key, not both")
+        if idempotency_key is not None:
+            broadcast_id = broadcast_id_for(self.page.id, idempotency_key)
         run = BroadcastRun(
             page_id=self.page.id,
             client=self.client,
@@ -259,8 +290,36 @@ class Channel:
             clock=self._clock,
             concurrency=concurrency,
             batch_size=batch_size,
+            stop=stop,
+            blocked=lambda: self._blocked_reason,
+            fingerprint=self._fingerprint(message, purpose) if audience is None else None,
+            lease=lease,
         )
         return run.run()
+
+    def find_broadcast(
+        self, message: Message, purpose: Purpose, *, within: timedelta = timedelta(hours=24)
+    ) -> BroadcastInfo | None:
+        """The newest broadcast of this message and purpose to every subscriber, if recent.
+
+        The ``fmc broadcast`` command uses it so that running the same command
+        twice resumes the first broadcast instead of sending it again.
+
+        Args:
+            message: The message.
+            purpose: The purpose.
+            within: How far back to look.
+
+        Returns:
+            The broadcast's record, or ``None``.
+        """
+        return self.store.broadcast_find(
+            self.page.id, self._fingerprint(message, purpose), since=self._clock() - within
+        )
+
+    def _fingerprint(self, message: Message, purpose: Purpose) -> str:
+        message_json = json.dumps(to_wire(message), sort_keys=True, ensure_ascii=False)
+        return broadcast_fingerprint(self.page.id, purpose.value, message_json)
 
     def _lookup(self, subscriber_or_psid: Subscriber | str) -> Subscriber:
         if isinstance(subscriber_or_psid, Subscriber):

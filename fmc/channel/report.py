@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from fmc.channel.control import StopReason
 
 __all__ = ["BroadcastProgress", "BroadcastReport"]
 
@@ -44,8 +48,8 @@ class BroadcastReport:
     """The result of :meth:`fmc.Channel.broadcast`.
 
     Every subscriber of the audience is counted exactly once, in one of
-    ``sent``, ``already_sent``, ``skipped``, ``failed`` or ``ambiguous``, so
-    :attr:`total` equals :attr:`audience`.
+    ``sent``, ``already_sent``, ``skipped``, ``failed``, ``ambiguous``,
+    ``elsewhere`` or ``left``, so :attr:`total` equals :attr:`audience`.
 
     Attributes:
         broadcast_id: The id to resume this broadcast with.
@@ -68,6 +72,20 @@ class BroadcastReport:
             they cannot be reached.
         started_at: When the run started.
         finished_at: When the run finished.
+        elsewhere: Subscribers another live run of the same broadcast holds
+            (several workers, or a resume started while the first run goes
+            on); that run sends them.
+        left: Subscribers this run did not send to because it stopped (see
+            :attr:`paused`): never handed to HTTP, or turned back by an error
+            about the whole Page. A resume sends them.
+        recovered: Journal entries of earlier runs that had died, recovered
+            at the start: claims never handed to HTTP were released (and sent
+            now); sends that may have reached Meta became ambiguous.
+        paused: Why the run stopped before the end (a stop request, a dead
+            token, a restricted Page, a long throttle), or ``None``.
+        resume_at: When a resume can succeed, if Meta said (a throttle).
+        stop_requested: Whether the caller asked the run to stop.
+        run_id: This run's id in the journal.
     """
 
     broadcast_id: str
@@ -83,6 +101,13 @@ class BroadcastReport:
     marked_unavailable: int
     started_at: datetime
     finished_at: datetime
+    elsewhere: int = 0
+    left: int = 0
+    recovered: int = 0
+    paused: str | None = None
+    resume_at: datetime | None = None
+    stop_requested: bool = False
+    run_id: str | None = None
 
     @property
     def total(self) -> int:
@@ -93,7 +118,14 @@ class BroadcastReport:
             + sum(self.skipped.values())
             + sum(self.failed.values())
             + self.ambiguous
+            + self.elsewhere
+            + self.left
         )
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run went through its whole audience without stopping."""
+        return self.paused is None
 
     @property
     def duration(self) -> timedelta:
@@ -127,6 +159,13 @@ class BroadcastReport:
             lines.append(f"  resent after an ambiguous earlier send: {self.resent_ambiguous}")
         if self.marked_unavailable:
             lines.append(f"  marked unavailable: {self.marked_unavailable}")
+        if self.elsewhere:
+            lines.append(f"  held by another run of this broadcast: {self.elsewhere}")
+        if self.recovered:
+            lines.append(f"  recovered from runs that had died: {self.recovered}")
+        if self.paused is not None:
+            lines.append(f"  paused: {self.paused}")
+            lines.append(f"  left for a resume: {self.left}")
         return "\n".join(lines)
 
 
@@ -144,6 +183,9 @@ class _Tally:
     resent_ambiguous: int = 0
     marked_unavailable: int = 0
     in_flight: int = 0
+    elsewhere: int = 0
+    left: int = 0
+    recovered: int = 0
 
     def skip(self, rule: str, reason: str) -> None:
         self.skipped[rule] += 1
@@ -154,14 +196,21 @@ class _Tally:
             broadcast_id=broadcast_id,
             considered=self.audience,
             sent=self.sent,
-            skipped=sum(self.skipped.values()) + self.already_sent,
+            skipped=sum(self.skipped.values()) + self.already_sent + self.elsewhere + self.left,
             failed=sum(self.failed.values()),
             ambiguous=self.ambiguous,
             in_flight=self.in_flight,
         )
 
     def report(
-        self, broadcast_id: str, purpose: str, started_at: datetime, finished_at: datetime
+        self,
+        broadcast_id: str,
+        purpose: str,
+        started_at: datetime,
+        finished_at: datetime,
+        *,
+        run_id: str | None = None,
+        stopped: StopReason | None = None,
     ) -> BroadcastReport:
         return BroadcastReport(
             broadcast_id=broadcast_id,
@@ -177,4 +226,11 @@ class _Tally:
             marked_unavailable=self.marked_unavailable,
             started_at=started_at,
             finished_at=finished_at,
+            elsewhere=self.elsewhere,
+            left=self.left,
+            recovered=self.recovered,
+            paused=None if stopped is None else stopped.reason,
+            resume_at=None if stopped is None else stopped.resume_at,
+            stop_requested=stopped is not None and stopped.requested,
+            run_id=run_id,
         )

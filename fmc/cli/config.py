@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_GRAPH_URL",
     "DEFAULT_PERMISSIONS",
     "ENVIRONMENT",
+    "SECRET_MINIMUMS",
     "SECRET_SETTINGS",
     "Config",
     "load_config",
@@ -127,16 +128,37 @@ def _page_id(value: object) -> str | None:
     return _optional_text(value, "page_id")
 
 
+#: The fewest characters each secret may have, and what a real one looks like.
+#: A value shorter than this is a placeholder or a typo, and a short secret
+#: cannot be masked in output without masking ordinary words too.
+SECRET_MINIMUMS: Mapping[str, tuple[int, str]] = {
+    "page_token": (20, "a Page access token from Meta is over 100 characters, starting EAA"),
+    "app_secret": (16, "an app secret from Meta is 32 hexadecimal characters"),
+    "verify_token": (8, "choose a random string of 8 or more characters, e.g. 32 hex digits"),
+}
+
+
+def _secret(value: object, setting: str) -> str | None:
+    text = _optional_text(value, setting)
+    minimum, real = SECRET_MINIMUMS[setting]
+    if text is not None and len(text) < minimum:
+        raise ConfigurationError(
+            f"{setting} ({ENVIRONMENT[setting]}) is {len(text)} characters, too short to be "
+            f"real: {real}"
+        )
+    return text
+
+
 def _page_token(value: object) -> str | None:
-    return _optional_text(value, "page_token")
+    return _secret(value, "page_token")
 
 
 def _app_secret(value: object) -> str | None:
-    return _optional_text(value, "app_secret")
+    return _secret(value, "app_secret")
 
 
 def _verify_token(value: object) -> str | None:
-    return _optional_text(value, "verify_token")
+    return _secret(value, "verify_token")
 
 
 def _db(value: object) -> str:

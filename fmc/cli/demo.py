@@ -200,6 +200,27 @@ class _Printer:
         print(line, file=self._out)
 
 
+_OUTSIDE_WINDOW = "outside_window_no_subscription"
+
+#: The demo's outcomes in words: a policy rule code, or an error kind.
+IN_WORDS = {
+    _OUTSIDE_WINDOW: "they last wrote over 24 h ago; outside that window a news message needs "
+    "a notification token the person gave (as Dev did) or Meta's subscription permission, "
+    "which only News Page Index Pages get",
+    "unavailable": "Meta said earlier that they cannot be reached, so nothing is sent to them",
+    "RecipientUnavailableError": "Meta answered error 551 (they blocked the Page or left "
+    "Messenger), so fmc marked them unavailable and skips them from now on",
+}
+
+#: What the demo suggests at its end.
+TRY_NEXT = (
+    "Try next: fmc demo --keep DIR, then FMC_PAGE_ID=1000000000000001 FMC_DB=DIR/fmc.db "
+    "fmc subscribers",
+    "  (the command-line guide sends and broadcasts against the fake; "
+    '"From Facebook app to first broadcast" connects your own Page)',
+)
+
+
 def run_demo(out: TextIO, *, keep: str | None = None, quiet: bool = False) -> int:
     """Run the demo and print what happens.
 
@@ -304,6 +325,8 @@ def run_demo(out: TextIO, *, keep: str | None = None, quiet: bool = False) -> in
     where = f"kept in {keep}" if keep is not None else "temporary files removed"
     say.always()
     say.always(f"Done in {time.monotonic() - started:.1f} s: both servers stopped, {where}.")
+    for line in TRY_NEXT:
+        say.detail(line)
     return 0
 
 
@@ -336,10 +359,18 @@ def _print_report(
         if entry.psid in subscribers
     ]
     say.always(f"   skipped:     {', '.join(skipped) or 'nobody'}")
-    for subscriber in store.iter_subscribers(PAGE_ID, status=SubscriberStatus.UNAVAILABLE):
+    unavailable = list(store.iter_subscribers(PAGE_ID, status=SubscriberStatus.UNAVAILABLE))
+    for subscriber in unavailable:
         # The first part of Meta's answer; the code and trace id follow in the store.
         why = (subscriber.status_reason or "per Meta").split(" code=")[0]
         say.always(f"   unavailable: {name(subscriber.psid)}, now marked so: {why}")
+    for rule in sorted(report.skipped):
+        words = IN_WORDS.get(rule, report.skip_reasons.get(rule, rule))
+        who = [s.split(" (")[0] for s in skipped] if rule == _OUTSIDE_WINDOW else []
+        say.detail(f"   why {', '.join(who) or rule}: {words}")
+    if unavailable:
+        names = ", ".join(name(s.psid) for s in unavailable)
+        say.detail(f"   why {names}: {IN_WORDS['RecipientUnavailableError']}")
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -356,8 +387,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="the whole flow on loopback, no Facebook account needed",
         description="Start a fake Graph API and the webhook on 127.0.0.1, play six people "
         "writing to a Page, register them, run a news broadcast under the messaging policy "
-        "and print who got it and who was skipped and why. Takes a few seconds, leaves "
-        "nothing running, writes only to a temporary directory.",
+        "and print who got it and who was skipped and why, in words. Takes well under a "
+        "second, leaves nothing running, writes only to a temporary directory.",
     )
     parser.add_argument(
         "--keep",

@@ -42,8 +42,12 @@ class ExitCode(enum.IntEnum):
     POLICY_REFUSED = 3
     #: The Graph API refused a call or could not be reached.
     GRAPH_ERROR = 4
+    #: A broadcast paused on an error about the whole Page (resume it once fixed).
+    PAUSED = 5
     #: Interrupted (Ctrl-C) before it finished.
     INTERRUPTED = 130
+    #: Stopped by SIGTERM before it finished.
+    TERMINATED = 143
 
 
 @attrs.frozen
@@ -77,28 +81,40 @@ Start with `fmc demo`: the whole flow on loopback, no Facebook account needed.
 """
 
 
-def _common_options() -> argparse.ArgumentParser:
+#: Each configuration flag: setting name -> (metavar, help).
+_CONFIG_FLAGS: dict[str, tuple[str | None, str]] = {
+    "page_id": (None, "the Page's id [FMC_PAGE_ID]"),
+    "db": ("PATH", "the SQLite file [FMC_DB, default ./fmc.db]"),
+    "graph_url": ("URL", "the Graph API base URL, e.g. a fake [FMC_GRAPH_URL]"),
+    "permissions": (
+        "NAMES",
+        "the Page's permissions, comma-separated [FMC_PERMISSIONS, default pages_messaging]",
+    ),
+    "rate_limit": ("MSGS", "messages per second at most [FMC_RATE_LIMIT]"),
+    "forward_allow": (
+        "HOSTS",
+        "hosts webhook deliveries may be forwarded to, comma-separated [FMC_FORWARD_ALLOW]",
+    ),
+}
+
+#: The configuration flags each command's --help shows: only those it uses.
+_FLAGS_OF = {
+    "serve": ("page_id", "db", "graph_url", "permissions", "rate_limit", "forward_allow"),
+    "send": ("page_id", "db", "graph_url", "permissions", "rate_limit"),
+    "subscribers": ("page_id", "db"),
+    "demo": (),
+}
+
+
+def _common_options(settings: Sequence[str]) -> argparse.ArgumentParser:
+    """The options of a command: ``--config`` and the flags of ``settings``, and ``-v``."""
     common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("configuration")
-    group.add_argument("--config", metavar="FILE", help="a TOML configuration file")
-    group.add_argument("--page-id", help="the Page's id [FMC_PAGE_ID]")
-    group.add_argument("--db", metavar="PATH", help="the SQLite file [FMC_DB, default ./fmc.db]")
-    group.add_argument(
-        "--graph-url", metavar="URL", help="the Graph API base URL, e.g. a fake [FMC_GRAPH_URL]"
-    )
-    group.add_argument(
-        "--permissions",
-        metavar="NAMES",
-        help="the Page's permissions, comma-separated [FMC_PERMISSIONS, default pages_messaging]",
-    )
-    group.add_argument(
-        "--rate-limit", metavar="MSGS", help="messages per second at most [FMC_RATE_LIMIT]"
-    )
-    group.add_argument(
-        "--forward-allow",
-        metavar="HOSTS",
-        help="hosts webhook deliveries may be forwarded to, comma-separated [FMC_FORWARD_ALLOW]",
-    )
+    if settings:
+        group = common.add_argument_group("configuration")
+        group.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+        for setting in settings:
+            metavar, text = _CONFIG_FLAGS[setting]
+            group.add_argument("--" + setting.replace("_", "-"), metavar=metavar, help=text)
     common.add_argument(
         "-v", "--verbose", action="store_true", help="log more, and show tracebacks of errors"
     )
@@ -122,9 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fmc {fmc.__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    common = _common_options()
-    for module in (serve, send, subscribers, demo):
-        module.add_parsers(commands, common)
+    for name, module in (
+        ("serve", serve),
+        ("send", send),
+        ("subscribers", subscribers),
+        ("demo", demo),
+    ):
+        module.add_parsers(commands, _common_options(_FLAGS_OF[name]))
     return parser
 
 

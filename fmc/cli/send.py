@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from fmc.channel import BroadcastReport
+from fmc.cli.broadcast import run_broadcast
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel, open_store
 from fmc.cli.entry import ExitCode, Streams
-from fmc.cli.progress import ProgressPrinter
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 from fmc.models import Text
 from fmc.policy import MessagingPolicy, Purpose
 from fmc.transport import MAX_BATCH_SIZE
 
-__all__ = ["add_parsers", "dry_run", "run_broadcast", "run_send"]
+__all__ = ["add_parsers", "dry_run", "run_send"]
 
 _PURPOSES = ", ".join(purpose.value for purpose in Purpose)
 
@@ -109,6 +107,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="on resume, resend to people whose earlier send was ambiguous (may duplicate)",
     )
+    broadcast.add_argument(
+        "--again",
+        action="store_true",
+        help="start a new broadcast even if the same text and purpose went to every "
+        "subscriber within the last 24 hours (by default that one is resumed)",
+    )
     broadcast.set_defaults(command=run_broadcast)
 
 
@@ -173,62 +177,3 @@ def dry_run(config: Config, purpose: Purpose, streams: Streams) -> int:
         verb = "send" if allowed else "skip"
         out.write(f"  {verb} {count:>6}  {rule}: e.g. {examples[(allowed, rule)]}\n")
     return int(ExitCode.OK)
-
-
-def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) -> int:
-    """Run ``fmc broadcast``: progress on stderr, the report on stdout.
-
-    Args:
-        args: The parsed arguments.
-        config: The configuration.
-        streams: Where to write.
-
-    Returns:
-        0 when every send was accepted or skipped by the policy, or went to a
-        person Meta reports unavailable; 4 when other sends failed or may
-        not have reached Meta (see the report).
-
-    Raises:
-        ConfigurationError: ``--resume`` names a broadcast started with another
-            text or purpose.
-    """
-    if args.dry_run:
-        return dry_run(config, args.purpose, streams)
-    with open_channel(config, create=False) as channel:
-        progress = ProgressPrinter(streams.err, total=channel.subscriber_count())
-        if args.resume is not None and channel.store.broadcast_get(args.resume) is None:
-            raise ConfigurationError(
-                f"no broadcast {args.resume!r} in {config.db}; check the id the first run printed"
-            )
-        broadcast_id = args.resume or f"bc-{uuid.uuid4().hex[:16]}"
-        streams.err.write(
-            f"fmc: broadcast {broadcast_id} ({args.purpose.value}); if it is interrupted, "
-            f"finish it with the same command and --resume {broadcast_id}\n"
-        )
-        try:
-            report = channel.broadcast(
-                args.text,
-                args.purpose,
-                broadcast_id=broadcast_id,
-                progress=progress,
-                at_least_once=args.at_least_once,
-                concurrency=args.concurrency,
-                batch_size=args.batch_size,
-            )
-        except KeyboardInterrupt:
-            progress.finish()
-            streams.err.write(
-                f"fmc: broadcast interrupted; finish it with --resume {broadcast_id}\n"
-            )
-            raise
-        progress.finish()
-    streams.out.write(report.summary() + "\n")
-    streams.out.write(f"resume or inspect with: --resume {report.broadcast_id}\n")
-    return int(_exit_code(report))
-
-
-def _exit_code(report: BroadcastReport) -> ExitCode:
-    failed = {kind for kind, count in report.failed.items() if count}
-    if report.ambiguous or failed - {RecipientUnavailableError.__name__}:
-        return ExitCode.GRAPH_ERROR
-    return ExitCode.OK

@@ -12,12 +12,13 @@ import csv
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO
 
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
 from fmc.cli.entry import ExitCode, Streams
 from fmc.models import Subscriber, SubscriberStatus
+from fmc.store import SQLiteStore
 
 __all__ = ["EXPORT_FIELDS", "add_parsers", "export_row", "run_subscribers"]
 
@@ -111,16 +112,19 @@ def export_row(subscriber: Subscriber, now: datetime) -> dict[str, Any]:
     }
 
 
-def _rows(config: Config, status: SubscriberStatus | None) -> Iterator[dict[str, Any]]:
-    assert config.page_id is not None
+def _rows(
+    store: SQLiteStore, page_id: str, status: SubscriberStatus | None
+) -> Iterator[dict[str, Any]]:
     now = datetime.now(timezone.utc)
-    with open_store(config, create=False) as store:
-        for subscriber in store.iter_subscribers(config.page_id, status=status):
-            yield export_row(subscriber, now)
+    for subscriber in store.iter_subscribers(page_id, status=status):
+        yield export_row(subscriber, now)
 
 
 def run_subscribers(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     """Run ``fmc subscribers``.
+
+    The store is opened before anything is written, so a missing store is an
+    error on its own, not a table header followed by an error.
 
     Args:
         args: The parsed arguments (``action``, ``format``, ``status``).
@@ -132,32 +136,52 @@ def run_subscribers(args: argparse.Namespace, config: Config, streams: Streams) 
     """
     config.require("page_id")
     assert config.page_id is not None
-    out = streams.out
-    if args.action == "count":
-        with open_store(config, create=False) as store:
-            statuses = [args.status] if args.status else list(SubscriberStatus)
-            counts = {s: store.count(config.page_id, status=s) for s in statuses}
-        if args.status is None:
-            out.write(f"total {sum(counts.values())}\n")
-        for status, count in counts.items():
-            out.write(f"{status.value} {count}\n")
-        return int(ExitCode.OK)
-    if args.action == "export":
-        if args.format == "jsonl":
-            for row in _rows(config, args.status):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with open_store(config, create=False) as store:
+        if args.action == "count":
+            _write_counts(store, config.page_id, args.status, streams.out)
+        elif args.action == "export":
+            _write_export(store, config.page_id, args.status, args.format, streams.out)
         else:
-            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            for row in _rows(config, args.status):
-                writer.writerow(row)
-        return int(ExitCode.OK)
+            _write_table(store, config.page_id, args.status, streams.out)
+    return int(ExitCode.OK)
+
+
+def _write_counts(
+    store: SQLiteStore, page_id: str, status: SubscriberStatus | None, out: TextIO
+) -> None:
+    statuses = [status] if status else list(SubscriberStatus)
+    counts = {s: store.count(page_id, status=s) for s in statuses}
+    if status is None:
+        out.write(f"total {sum(counts.values())}\n")
+    for each, count in counts.items():
+        out.write(f"{each.value} {count}\n")
+
+
+def _write_export(
+    store: SQLiteStore,
+    page_id: str,
+    status: SubscriberStatus | None,
+    form: str,
+    out: TextIO,
+) -> None:
+    if form == "jsonl":
+        for row in _rows(store, page_id, status):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in _rows(store, page_id, status):
+        writer.writerow(row)
+
+
+def _write_table(
+    store: SQLiteStore, page_id: str, status: SubscriberStatus | None, out: TextIO
+) -> None:
     out.write(f"{'psid':<20} {'status':<11} {'last interaction':<20} {'tokens':<6} name\n")
-    for row in _rows(config, args.status):
+    for row in _rows(store, page_id, status):
         last = row["last_interaction_at"]
         when = f"{last[:10]} {last[11:16]} UTC" if last else "-"
         out.write(
             f"{row['psid']:<20} {row['status']:<11} {when:<20} "
             f"{row['usable_tokens']:<6} {row['name'] or ''}\n"
         )
-    return int(ExitCode.OK)

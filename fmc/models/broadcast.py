@@ -7,25 +7,54 @@ from datetime import datetime
 
 import attrs
 
-__all__ = ["JournalEntry", "JournalState"]
+__all__ = [
+    "CLAIMED_STATES",
+    "FINAL_STATES",
+    "RECLAIMABLE_STATES",
+    "JournalEntry",
+    "JournalState",
+]
 
 
 class JournalState(str, enum.Enum):
-    """Where one subscriber stands in one broadcast."""
+    """Where one subscriber stands in one broadcast.
 
-    #: Claimed and about to be sent; the intent is journaled before the send.
+    The states form a monotonic state machine (see the delivery guarantees in
+    the security docs): ``SENT`` and ``FAILED`` are final and never
+    overwritten; only the run that owns a claim moves it from ``PENDING`` to
+    ``SENDING`` and records its outcome.
+    """
+
+    #: Claimed by a run; nothing has been handed to the HTTP layer yet, so a
+    #: claim left by a run that died is released and sent by the next run.
     PENDING = "pending"
-    #: Meta accepted the send.
+    #: Handed to the HTTP layer by the run that owns it. The send may reach Meta
+    #: from here on, so if that run dies the entry becomes ``AMBIGUOUS``.
+    SENDING = "sending"
+    #: Meta accepted the send. Final.
     SENT = "sent"
     #: The policy did not allow it; resuming asks the policy again.
     SKIPPED = "skipped"
-    #: Meta refused it with a permanent error; resuming does not resend.
+    #: Meta refused it with a permanent error about the person or the
+    #: message; resuming does not resend. Final.
     FAILED = "failed"
-    #: A retryable failure that ran out of retries; resuming sends again.
+    #: A failure after which sending again may succeed (throttling, a
+    #: transient error, or a stop about the Page such as a dead token);
+    #: resuming sends again.
     RETRYABLE = "retryable"
     #: The send may or may not have reached Meta; resuming does not resend
     #: unless the caller chose at-least-once delivery.
     AMBIGUOUS = "ambiguous"
+
+
+#: States no write ever leaves.
+FINAL_STATES = frozenset({JournalState.SENT, JournalState.FAILED})
+#: States that belong to the run holding the claim.
+CLAIMED_STATES = frozenset({JournalState.PENDING, JournalState.SENDING})
+#: States a run may move back to ``PENDING`` to send again.
+RECLAIMABLE_STATES = frozenset(
+    {JournalState.RETRYABLE, JournalState.SKIPPED, JournalState.AMBIGUOUS}
+)
 
 
 @attrs.frozen

@@ -180,8 +180,22 @@ def buttons_tuple(value: Iterable[Button]) -> tuple[Button, ...]:
 
     Returns:
         The buttons as a tuple.
+
+    Raises:
+        TypeError: ``value`` is one button rather than a list of them, or is
+            not iterable; the message shows the list to write.
     """
-    return value if type(value) is tuple else tuple(value)
+    if type(value) is tuple:
+        return value
+    if isinstance(value, _BUTTON_CLASSES):
+        raise TypeError(
+            f"buttons takes a list of buttons, got a single {type(value).__name__}; "
+            f"wrap it in a list: buttons=[{type(value).__name__}(...)]"
+        )
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"buttons takes a list of buttons, got {type(value).__name__}") from None
 
 
 def check_buttons(limit_name: str) -> Validator:

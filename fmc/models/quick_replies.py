@@ -112,8 +112,24 @@ def quick_replies_tuple(value: Iterable[QuickReply]) -> tuple[QuickReply, ...]:
 
     Returns:
         The quick replies as a tuple.
+
+    Raises:
+        TypeError: ``value`` is one quick reply rather than a list of them,
+            or is not iterable; the message shows the list to write.
     """
-    return value if type(value) is tuple else tuple(value)
+    if type(value) is tuple:
+        return value
+    if isinstance(value, QuickReply):
+        raise TypeError(
+            "quick_replies takes a list of QuickReply, got a single QuickReply; "
+            "wrap it in a list: quick_replies=[QuickReply.text(...)]"
+        )
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(
+            f"quick_replies takes a list of QuickReply, got {type(value).__name__}"
+        ) from None
 
 
 _quick_replies_limit = limited("Message.quick_replies")

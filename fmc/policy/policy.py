@@ -134,8 +134,8 @@ class MessagingPolicy:
             now: The current time, timezone-aware.
 
         Returns:
-            The decision: allowed with messaging type, tag and recipient, or
-            refused; with a reason a person can read either way.
+            The decision (allowed with messaging type, tag and recipient, or
+            refused), with a reason a person can read either way.
 
         Raises:
             ConfigurationError: ``purpose`` names no purpose.

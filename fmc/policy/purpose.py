@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import enum
 
 from fmc.errors import ConfigurationError
@@ -39,6 +40,22 @@ class Purpose(str, enum.Enum):
     HUMAN_AGENT = "human_agent"
     #: Offers, sales and marketing (promotional content).
     PROMOTIONAL = "promotional"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Purpose:
+        # Purpose("NEWS") and Purpose("personal-follow-up") work like parse();
+        # anything else fails with the list of valid purposes, not a bare ValueError.
+        if isinstance(value, str):
+            normalized = _normalize(value)
+            for member in cls:
+                if member.value == normalized:
+                    return member
+        valid = [member.value for member in cls]
+        close = difflib.get_close_matches(_normalize(str(value)), valid, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigurationError(
+            f"unknown purpose {value!r}; {hint}expected one of {', '.join(valid)}"
+        )
 
     @classmethod
     def parse(cls, value: Purpose | str) -> Purpose:

@@ -69,7 +69,7 @@ def render_table_rst(policy: MessagingPolicy | None = None) -> str:
             when omitted. Permissions do not matter: every row is shown.
 
     Returns:
-        The fragment: the checks made before the table, then a
+        The fragment, the checks made before the table then a
         ``list-table`` with one row per rule, in precedence order.
     """
     policy = policy or MessagingPolicy(permissions={Permission.PAGES_MESSAGING})

@@ -43,7 +43,7 @@ def import_psycopg() -> Any:
         import psycopg
     except ImportError as exc:
         raise ConfigurationError(
-            "PostgresStore needs psycopg 3: pip install 'fmc[postgres]'"
+            "PostgresStore needs psycopg 3: pip install 'fmc-messenger[postgres]'"
         ) from exc
     return psycopg
 

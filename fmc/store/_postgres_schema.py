@@ -11,25 +11,18 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from fmc.errors import StoreError
-from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import Subscriber, SubscriberStatus
 from fmc.store._codec import tokens_from_data
-from fmc.store.base import BroadcastInfo
+from fmc.store._dialect import POSTGRES
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
-    "BROADCAST_INSERT",
-    "BROADCAST_SELECT",
     "CHANGE_STATUS_FROM",
     "DEDUP_MARK",
     "INSERT_BARE",
-    "JOURNAL_CLAIM",
-    "JOURNAL_PAGE",
-    "JOURNAL_PAGE_BY_STATES",
-    "JOURNAL_RECORD",
     "MIGRATIONS",
     "OUTBOX_DUE",
     "RECORD_EVENTS",
@@ -39,8 +32,6 @@ __all__ = [
     "SUBSCRIBERS_PAGE",
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
-    "broadcast_from_row",
-    "entry_from_row",
     "migrate",
     "outbox_item_from_row",
     "subscriber_from_row",
@@ -112,6 +103,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         2,
         ("ALTER TABLE subscribers ADD COLUMN status_at timestamptz",),
     ),
+    # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
+    (3, POSTGRES.migration()),
 )
 
 _SELECT_SUBSCRIBERS = """
@@ -181,41 +174,7 @@ WHERE id IN (SELECT min(id) FROM outbox GROUP BY order_key)
 ORDER BY id LIMIT %s
 """
 
-JOURNAL_CLAIM = """
-INSERT INTO journal (broadcast_id, psid, state, updated_at)
-SELECT %s, p, 'pending', %s FROM unnest(%s::text[]) AS p
-ON CONFLICT DO NOTHING
-RETURNING psid
-"""
-
-JOURNAL_PAGE = """
-SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
-WHERE broadcast_id = %s AND psid > %s ORDER BY psid LIMIT %s
-"""
-JOURNAL_PAGE_BY_STATES = """
-SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
-WHERE broadcast_id = %s AND psid > %s AND state = ANY(%s) ORDER BY psid LIMIT %s
-"""
-
 INSERT_BARE = "INSERT INTO subscribers (page_id, psid) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-
-BROADCAST_INSERT = """
-INSERT INTO broadcasts (broadcast_id, page_id, purpose, message, created_at)
-VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
-"""
-BROADCAST_SELECT = """
-SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts WHERE broadcast_id = %s
-"""
-
-JOURNAL_RECORD = """
-INSERT INTO journal AS j (broadcast_id, psid, state, message_id, detail, updated_at)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])
-ON CONFLICT (broadcast_id, psid) DO UPDATE SET
-    state = EXCLUDED.state,
-    message_id = EXCLUDED.message_id,
-    detail = EXCLUDED.detail,
-    updated_at = EXCLUDED.updated_at
-"""
 
 
 def migrate(conn: psycopg.Connection[Any], schema: str | None) -> int:
@@ -294,13 +253,3 @@ def outbox_item_from_row(row: Sequence[Any]) -> OutboxItem:
         next_attempt_at=_utc(row[7]),
         last_error=row[8],
     )
-
-
-def entry_from_row(row: Sequence[Any]) -> JournalEntry:
-    """Decode a row of the journal page queries."""
-    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], _utc(row[5]))
-
-
-def broadcast_from_row(row: Sequence[Any]) -> BroadcastInfo:
-    """Decode a row of :data:`BROADCAST_SELECT`."""
-    return BroadcastInfo(row[0], row[1], row[2], row[3], row[4].astimezone(timezone.utc))

@@ -13,22 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fmc.errors import StoreError
-from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import Subscriber, SubscriberStatus
 from fmc.store._codec import from_micros, tokens_from_data
-from fmc.store.base import BroadcastInfo
+from fmc.store._dialect import SQLITE
 
 __all__ = [
-    "BROADCAST_INSERT",
-    "BROADCAST_SELECT",
     "CHANGE_STATUS_FROM",
     "DEDUP_MARK",
-    "JOURNAL_PAGE",
-    "JOURNAL_PAGE_BY_STATES",
-    "JOURNAL_RECLAIM",
-    "JOURNAL_RECORD",
-    "JOURNAL_STATES",
     "MIGRATIONS",
     "OUTBOX_DUE",
     "OUTBOX_INSERT",
@@ -40,8 +32,6 @@ __all__ = [
     "SUBSCRIBERS_PAGE_BY_STATUS",
     "UPDATE_PROFILE",
     "UPSERT_TOKENS",
-    "broadcast_from_row",
-    "entry_from_row",
     "migrate",
     "outbox_item_from_row",
     "subscriber_from_row",
@@ -110,6 +100,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         2,
         ("ALTER TABLE subscribers ADD COLUMN status_at INTEGER",),
     ),
+    # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
+    (3, SQLITE.migration()),
 )
 
 _SELECT_SUBSCRIBERS = """
@@ -188,40 +180,8 @@ WHERE id IN (SELECT min(id) FROM outbox GROUP BY order_key)
 ORDER BY id LIMIT ?
 """
 
+
 # {states} and {psids} become "?, ?, ..." placeholders: values are always bound, never formatted.
-JOURNAL_PAGE = """
-SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
-WHERE broadcast_id = ? AND psid > ? ORDER BY psid LIMIT ?
-"""
-JOURNAL_PAGE_BY_STATES = """
-SELECT broadcast_id, psid, state, message_id, detail, updated_at FROM journal
-WHERE broadcast_id = ? AND psid > ? AND state IN ({states}) ORDER BY psid LIMIT ?
-"""
-JOURNAL_STATES = "SELECT psid, state FROM journal WHERE broadcast_id = ? AND psid IN ({psids})"
-JOURNAL_RECLAIM = """
-UPDATE journal SET state = 'pending', message_id = NULL, detail = NULL, updated_at = ?
-WHERE broadcast_id = ? AND psid = ? AND state IN ({states})
-"""
-
-BROADCAST_INSERT = """
-INSERT OR IGNORE INTO broadcasts (broadcast_id, page_id, purpose, message, created_at)
-VALUES (?, ?, ?, ?, ?)
-"""
-BROADCAST_SELECT = """
-SELECT broadcast_id, page_id, purpose, message, created_at FROM broadcasts WHERE broadcast_id = ?
-"""
-
-JOURNAL_RECORD = """
-INSERT INTO journal (broadcast_id, psid, state, message_id, detail, updated_at)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (broadcast_id, psid) DO UPDATE SET
-    state = excluded.state,
-    message_id = excluded.message_id,
-    detail = excluded.detail,
-    updated_at = excluded.updated_at
-"""
-
-
 def migrate(conn: sqlite3.Connection, *, now: datetime | None = None) -> int:
     """Bring a database to the newest schema version, in one write transaction.
 
@@ -304,17 +264,7 @@ def outbox_item_from_row(row: tuple[Any, ...]) -> OutboxItem:
     )
 
 
-def entry_from_row(row: tuple[Any, ...]) -> JournalEntry:
-    """Decode a row of the journal page queries."""
-    return JournalEntry(row[0], row[1], JournalState(row[2]), row[3], row[4], from_micros(row[5]))
-
-
 def _required(value: datetime | None) -> datetime:
     if value is None:
         raise StoreError("a required time is missing from the database")
     return value
-
-
-def broadcast_from_row(row: tuple[Any, ...]) -> BroadcastInfo:
-    """Decode a row of :data:`BROADCAST_SELECT`."""
-    return BroadcastInfo(row[0], row[1], row[2], row[3], _required(from_micros(row[4])))

@@ -82,6 +82,9 @@ class BroadcastInfo:
         message: The message as its Graph JSON, so a resumed run can check it
             sends the same thing.
         created_at: When the first run began.
+        fingerprint: What the broadcast sends to whom (Page, purpose, message,
+            audience), hashed; lets the CLI find an earlier run of the same
+            broadcast instead of starting it twice. ``None`` when not given.
     """
 
     broadcast_id: str = attrs.field(validator=_non_empty)
@@ -89,6 +92,7 @@ class BroadcastInfo:
     purpose: str
     message: str
     created_at: datetime = attrs.field(validator=_aware)
+    fingerprint: str | None = None
 
 
 @runtime_checkable
@@ -258,9 +262,22 @@ class SubscriberStore(Protocol):
         ...
 
     # -- broadcast journal -------------------------------------------------------------
+    #
+    # The journal is a monotonic state machine (``fmc.JournalState``): every
+    # transition below is a compare-and-set, SENT and FAILED are final, and the
+    # PENDING and SENDING entries belong to the run that claimed them. A run
+    # registers itself and keeps a heartbeat; entries of a run whose heartbeat
+    # stopped are recovered by :meth:`journal_recover`, never those of a live run.
 
     def broadcast_begin(
-        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
+        self,
+        broadcast_id: str,
+        *,
+        page_id: str,
+        purpose: str,
+        message: str,
+        created_at: datetime,
+        fingerprint: str | None = None,
     ) -> BroadcastInfo:
         """Record a broadcast, or return the existing record if the id is known."""
         ...
@@ -269,15 +286,65 @@ class SubscriberStore(Protocol):
         """Return a broadcast's record, or ``None``."""
         ...
 
-    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
+    def broadcast_find(
+        self, page_id: str, fingerprint: str, *, since: datetime
+    ) -> BroadcastInfo | None:
+        """The Page's newest broadcast with this fingerprint, created at or after ``since``."""
+        ...
+
+    def broadcast_run_start(self, broadcast_id: str, run_id: str, *, at: datetime) -> None:
+        """Register a run of a broadcast, alive as of ``at``."""
+        ...
+
+    def broadcast_run_beat(self, run_id: str, *, at: datetime) -> bool:
+        """Renew a run's heartbeat.
+
+        Returns:
+            ``False`` if the run is unknown or has ended.
+        """
+        ...
+
+    def broadcast_run_end(self, run_id: str, *, at: datetime) -> int:
+        """End a run: release its PENDING entries (never handed to HTTP) and mark it ended.
+
+        Returns:
+            How many entries were released.
+        """
+        ...
+
+    def broadcast_live_runs(
+        self, broadcast_id: str, *, now: datetime, lease: timedelta
+    ) -> list[str]:
+        """The ids of the broadcast's runs that have not ended and beat within ``lease``."""
+        ...
+
+    def journal_recover(
+        self, broadcast_id: str, *, now: datetime, lease: timedelta
+    ) -> tuple[int, int]:
+        """Recover the entries of runs that are not alive, in one transaction.
+
+        A run is alive when it has not ended and its heartbeat is within
+        ``lease`` of ``now``. A dead run's PENDING entries were never handed to
+        the HTTP layer: they are released (deleted), so the next claim sends
+        them. Its SENDING entries may have reached Meta: they become
+        AMBIGUOUS. PENDING entries with no run (journals written before runs
+        existed) count as SENDING did.
+
+        Returns:
+            ``(released, ambiguous)``: how many entries moved each way.
+        """
+        ...
+
+    def journal_claim(
+        self, broadcast_id: str, psids: Sequence[str], *, at: datetime, run_id: str | None = None
+    ) -> list[str]:
         """Journal the intent to send, atomically: claim PSIDs that have no entry yet.
 
-        Inserts a PENDING entry for every PSID without one and returns exactly
-        those, in input order. Two runs (threads or processes) claiming the same
-        PSIDs get disjoint results, so several workers can share one broadcast:
-        the claim is an ``INSERT ... ON CONFLICT DO NOTHING`` on the journal's
-        primary key (a runner handing out pre-journaled rows would use
-        PostgreSQL's ``SELECT ... FOR UPDATE SKIP LOCKED`` the same way).
+        Inserts a PENDING entry owned by ``run_id`` for every PSID without one
+        and returns exactly those, in input order. Two runs (threads or
+        processes) claiming the same PSIDs get disjoint results, so several
+        workers can share one broadcast: the claim is an ``INSERT ... ON
+        CONFLICT DO NOTHING`` on the journal's primary key.
         """
         ...
 
@@ -292,8 +359,12 @@ class SubscriberStore(Protocol):
         *,
         from_states: Collection[JournalState],
         at: datetime,
+        run_id: str | None = None,
     ) -> list[str]:
-        """Move entries in ``from_states`` back to PENDING, atomically.
+        """Move entries in ``from_states`` back to PENDING, owned by ``run_id``, atomically.
+
+        Only RETRYABLE, SKIPPED and AMBIGUOUS entries can be reclaimed; a final
+        or claimed state in ``from_states`` is a :class:`ValueError`.
 
         Returns:
             The PSIDs moved, in input order; an entry another run moved first
@@ -301,8 +372,45 @@ class SubscriberStore(Protocol):
         """
         ...
 
+    def journal_handoff(
+        self, broadcast_id: str, psids: Sequence[str], *, run_id: str, at: datetime
+    ) -> list[str]:
+        """Move the run's own PENDING entries to SENDING, just before their HTTP request.
+
+        Returns:
+            The PSIDs moved, in input order. A PSID not returned is no longer
+            the run's to send (its claim was recovered after the run was
+            presumed dead) and must not be sent.
+        """
+        ...
+
+    def journal_settle(self, run_id: str, entries: Sequence[JournalEntry]) -> int:
+        """Record the outcomes of a run's sends, each as a compare-and-set.
+
+        SENT and FAILED (what Meta answered) replace any state that is not
+        final; RETRYABLE and AMBIGUOUS replace only the run's own PENDING or
+        SENDING claim. Other states are a :class:`ValueError`.
+
+        Returns:
+            How many entries changed.
+        """
+        ...
+
+    def journal_release(self, broadcast_id: str, psids: Sequence[str], *, run_id: str) -> int:
+        """Delete the run's own PENDING entries (claimed, never handed to HTTP).
+
+        Returns:
+            How many entries were released.
+        """
+        ...
+
     def journal_record(self, entries: Sequence[JournalEntry]) -> None:
-        """Upsert entries (state, message id, detail, updated at) in one transaction."""
+        """Upsert entries that no run owns, in one transaction.
+
+        A final entry (SENT, FAILED) and an entry a run has claimed are left as
+        they are; anything else takes the new state, message id, detail and
+        time. The broadcast engine writes policy refusals (SKIPPED) this way.
+        """
         ...
 
     def journal_entries(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from types import TracebackType
 
 import attrs
 
-from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _effects as rules
@@ -18,10 +17,10 @@ from fmc.store import _memory_effects as effects
 from fmc.store._codec import (
     MergedEvent,
     merge_events,
-    ordered_unique,
     utc,
 )
-from fmc.store.base import BroadcastInfo, EventRecord
+from fmc.store._journal_memory import MemoryJournal
+from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["MemoryStore"]
@@ -34,7 +33,7 @@ def _check_page_size(page_size: int) -> None:
         raise ValueError("page_size must be at least 1")
 
 
-class MemoryStore:
+class MemoryStore(MemoryJournal):
     """A :class:`~fmc.store.SubscriberStore` that keeps everything in this process.
 
     Thread-safe (one lock), nothing survives the process. Iteration follows
@@ -53,8 +52,7 @@ class MemoryStore:
         self._dedup_calls = 0
         self._outbox: dict[int, OutboxItem] = {}
         self._next_outbox_id = 1
-        self._broadcasts: dict[str, BroadcastInfo] = {}
-        self._journal: dict[str, dict[str, JournalEntry]] = {}
+        self._init_journal(self._lock)
 
     def __repr__(self) -> str:
         return f"MemoryStore(subscribers={len(self._subscribers)})"
@@ -318,115 +316,6 @@ class MemoryStore:
         """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
         with self._lock:
             return len(self._outbox)
-
-    # -- broadcast journal -------------------------------------------------------------
-
-    def broadcast_begin(
-        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
-    ) -> BroadcastInfo:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
-        info = BroadcastInfo(broadcast_id, page_id, purpose, message, utc(created_at, "created_at"))
-        with self._lock:
-            return self._broadcasts.setdefault(broadcast_id, info)
-
-    def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
-        with self._lock:
-            return self._broadcasts.get(broadcast_id)
-
-    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
-        """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
-        at = utc(at, "at")
-        claimed: list[str] = []
-        with self._lock:
-            journal = self._journal.setdefault(broadcast_id, {})
-            for psid in ordered_unique(psids):
-                if psid not in journal:
-                    journal[psid] = JournalEntry(
-                        broadcast_id, psid, JournalState.PENDING, None, None, at
-                    )
-                    claimed.append(psid)
-        return claimed
-
-    def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
-        """See :meth:`fmc.store.SubscriberStore.journal_states`."""
-        with self._lock:
-            journal = self._journal.get(broadcast_id, {})
-            return {p: journal[p].state for p in psids if p in journal}
-
-    def journal_reclaim(
-        self,
-        broadcast_id: str,
-        psids: Sequence[str],
-        *,
-        from_states: Collection[JournalState],
-        at: datetime,
-    ) -> list[str]:
-        """See :meth:`fmc.store.SubscriberStore.journal_reclaim`."""
-        at = utc(at, "at")
-        allowed = frozenset(JournalState(s) for s in from_states)
-        moved: list[str] = []
-        with self._lock:
-            journal = self._journal.get(broadcast_id, {})
-            for psid in ordered_unique(psids):
-                entry = journal.get(psid)
-                if entry is not None and entry.state in allowed:
-                    journal[psid] = JournalEntry(
-                        broadcast_id, psid, JournalState.PENDING, None, None, at
-                    )
-                    moved.append(psid)
-        return moved
-
-    def journal_record(self, entries: Sequence[JournalEntry]) -> None:
-        """See :meth:`fmc.store.SubscriberStore.journal_record`."""
-        normalized = [
-            attrs.evolve(
-                e,
-                state=JournalState(e.state),
-                updated_at=None if e.updated_at is None else utc(e.updated_at, "updated_at"),
-            )
-            for e in entries
-        ]
-        with self._lock:
-            for entry in normalized:
-                self._journal.setdefault(entry.broadcast_id, {})[entry.psid] = entry
-
-    def journal_entries(
-        self,
-        broadcast_id: str,
-        *,
-        states: Collection[JournalState] | None = None,
-        page_size: int = 500,
-    ) -> Iterator[JournalEntry]:
-        """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
-        _check_page_size(page_size)
-        wanted = None if states is None else frozenset(JournalState(s) for s in states)
-        return self._journal_entries(broadcast_id, wanted, page_size)
-
-    def _journal_entries(
-        self, broadcast_id: str, wanted: frozenset[JournalState] | None, page_size: int
-    ) -> Iterator[JournalEntry]:
-        after: str | None = None
-        while True:
-            with self._lock:
-                journal = self._journal.get(broadcast_id, {})
-                page = sorted(
-                    (e for p, e in journal.items() if after is None or p > after),
-                    key=lambda e: e.psid,
-                )
-            page = [e for e in page if wanted is None or e.state in wanted][:page_size]
-            yield from page
-            if len(page) < page_size:
-                return
-            after = page[-1].psid
-
-    def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
-        """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
-        counts = dict.fromkeys(JournalState, 0)
-        with self._lock:
-            for entry in self._journal.get(broadcast_id, {}).values():
-                counts[entry.state] += 1
-        return counts
 
     # -- lifecycle ---------------------------------------------------------------------
 

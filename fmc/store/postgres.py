@@ -9,25 +9,25 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
 from fmc.errors import ConfigurationError
-from fmc.models.broadcast import JournalEntry, JournalState
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _postgres_delivery as delivery_sql
 from fmc.store import _postgres_schema as sql
 from fmc.store._codec import (
     merge_events,
-    ordered_unique,
     tokens_to_data,
     utc,
 )
+from fmc.store._dialect import POSTGRES
+from fmc.store._journal_sql import SQLJournal
 from fmc.store._postgres_pool import PostgresPool, redact_dsn
-from fmc.store.base import BroadcastInfo, EventRecord
+from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["PostgresStore", "redact_dsn"]
@@ -41,7 +41,26 @@ def _opt_utc(value: datetime | None, name: str) -> datetime | None:
     return None if value is None else utc(value, name)
 
 
-class PostgresStore:
+def _check_dsn(dsn: object) -> None:
+    # Name the fix for the DSN mistakes libpq reports obscurely; the DSN itself
+    # is never quoted (it may hold a password).
+    if dsn is None:
+        raise ConfigurationError(
+            "PostgresStore needs a DSN such as 'postgresql://user@host/dbname', got None; "
+            "if it comes from an environment variable, that variable is not set"
+        )
+    if not isinstance(dsn, str):
+        raise ConfigurationError(f"PostgresStore needs a DSN string, got {type(dsn).__name__}")
+    scheme, sep, _ = dsn.partition("://")
+    base, plus, driver = scheme.partition("+")
+    if sep and plus and base.lower() in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            f"PostgresStore takes a libpq DSN, not an SQLAlchemy URL: drop the driver "
+            f"suffix '+{driver}' and start the DSN with '{base}://'"
+        )
+
+
+class PostgresStore(SQLJournal):
     """A :class:`~fmc.store.SubscriberStore` on PostgreSQL, for several processes and hosts.
 
     Thread-safe: a small lock-protected pool of autocommit connections, each
@@ -83,6 +102,7 @@ class PostgresStore:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Connect, then create or migrate the schema."""
+        _check_dsn(dsn)
         if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
             raise ConfigurationError("schema must be a plain SQL identifier (letters, digits, _)")
         if max_connections < 1 or retries < 0 or connect_timeout <= 0 or acquire_timeout <= 0:
@@ -102,6 +122,11 @@ class PostgresStore:
         )
         self._lock = threading.Lock()
         self._dedup_calls = 0
+        self._init_journal(
+            POSTGRES,
+            write=self._pool.run,
+            read=lambda what, op: self._pool.run(what, op, write=False),
+        )
         self._pool.run("migrate the schema", lambda c: sql.migrate(c, schema), write=False)
 
     def __repr__(self) -> str:
@@ -337,120 +362,6 @@ class PostgresStore:
     def outbox_count(self) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
         return int(self._pool.rows("count the outbox", "SELECT count(*) FROM outbox")[0][0])
-
-    # -- broadcast journal -------------------------------------------------------------
-
-    def broadcast_begin(
-        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
-    ) -> BroadcastInfo:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
-        params = (broadcast_id, page_id, purpose, message, utc(created_at, "created_at"))
-
-        def begin(conn: Any) -> Any:
-            conn.execute(sql.BROADCAST_INSERT, params)
-            return conn.execute(sql.BROADCAST_SELECT, (broadcast_id,)).fetchone()
-
-        return sql.broadcast_from_row(self._pool.run("begin a broadcast", begin))
-
-    def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
-        rows = self._pool.rows("read a broadcast", sql.BROADCAST_SELECT, (broadcast_id,))
-        return sql.broadcast_from_row(rows[0]) if rows else None
-
-    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
-        """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
-        at = utc(at, "at")
-        wanted = ordered_unique(psids)
-        if not wanted:
-            return []
-        params = (broadcast_id, at, sorted(wanted))
-        rows = self._pool.run(
-            "claim journal entries", lambda c: c.execute(sql.JOURNAL_CLAIM, params).fetchall()
-        )
-        claimed = {row[0] for row in rows}
-        return [psid for psid in wanted if psid in claimed]
-
-    def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
-        """See :meth:`fmc.store.SubscriberStore.journal_states`."""
-        if not psids:
-            return {}
-        rows = self._pool.rows(
-            "read journal states",
-            "SELECT psid, state FROM journal WHERE broadcast_id = %s AND psid = ANY(%s)",
-            (broadcast_id, list(ordered_unique(psids))),
-        )
-        return {psid: JournalState(state) for psid, state in rows}
-
-    def journal_reclaim(
-        self,
-        broadcast_id: str,
-        psids: Sequence[str],
-        *,
-        from_states: Collection[JournalState],
-        at: datetime,
-    ) -> list[str]:
-        """See :meth:`fmc.store.SubscriberStore.journal_reclaim`."""
-        at = utc(at, "at")
-        states = [JournalState(s).value for s in from_states]
-        wanted = ordered_unique(psids)
-        if not wanted or not states:
-            return []
-        query = (
-            "UPDATE journal SET state = 'pending', message_id = NULL, detail = NULL, "
-            "updated_at = %s WHERE broadcast_id = %s AND psid = ANY(%s) AND state = ANY(%s) "
-            "RETURNING psid"
-        )
-        params = (at, broadcast_id, sorted(wanted), states)
-        rows = self._pool.run(
-            "reclaim journal entries", lambda c: c.execute(query, params).fetchall()
-        )
-        moved = {row[0] for row in rows}
-        return [psid for psid in wanted if psid in moved]
-
-    def journal_record(self, entries: Sequence[JournalEntry]) -> None:
-        """See :meth:`fmc.store.SubscriberStore.journal_record`."""
-        # One row per key (the last wins): ON CONFLICT DO UPDATE may touch a row once per statement.
-        last = {(e.broadcast_id, e.psid): e for e in entries}
-        rows = [last[key] for key in sorted(last)]
-        if not rows:
-            return
-        params = (
-            [e.broadcast_id for e in rows],
-            [e.psid for e in rows],
-            [JournalState(e.state).value for e in rows],
-            [e.message_id for e in rows],
-            [e.detail for e in rows],
-            [_opt_utc(e.updated_at, "updated_at") for e in rows],
-        )
-        self._pool.run("record journal entries", lambda c: c.execute(sql.JOURNAL_RECORD, params))
-
-    def journal_entries(
-        self,
-        broadcast_id: str,
-        *,
-        states: Collection[JournalState] | None = None,
-        page_size: int = 500,
-    ) -> Iterator[JournalEntry]:
-        """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        query = sql.JOURNAL_PAGE
-        extra: tuple[Any, ...] = ()
-        if states is not None:
-            query = sql.JOURNAL_PAGE_BY_STATES
-            extra = ([JournalState(s).value for s in states],)
-        return self._pages(query, broadcast_id, extra, "", page_size, sql.entry_from_row)
-
-    def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
-        """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
-        rows = self._pool.rows(
-            "count journal entries",
-            "SELECT state, count(*) FROM journal WHERE broadcast_id = %s GROUP BY state",
-            (broadcast_id,),
-        )
-        counts = dict.fromkeys(JournalState, 0)
-        counts.update((JournalState(state), int(n)) for state, n in rows)
-        return counts
 
     # -- lifecycle ---------------------------------------------------------------------
 

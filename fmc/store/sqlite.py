@@ -6,26 +6,26 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
-from fmc.errors import ConfigurationError
-from fmc.models.broadcast import JournalEntry, JournalState
+from fmc.errors import ConfigurationError, StoreError
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _sqlite_delivery as delivery_sql
 from fmc.store import _sqlite_schema as sql
 from fmc.store._codec import (
     merge_events,
-    ordered_unique,
     to_micros,
     tokens_to_data,
     utc,
 )
+from fmc.store._dialect import SQLITE
+from fmc.store._journal_sql import SQLJournal
 from fmc.store._sqlite_pool import SQLitePool
-from fmc.store.base import BroadcastInfo, EventRecord
+from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = ["SQLiteStore"]
@@ -52,7 +52,35 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
         yield items[start : start + _CHUNK]
 
 
-class SQLiteStore:
+def _checked_path(path: object) -> str:
+    # The mistakes people make with a path (an unset environment variable, a
+    # directory not made yet) get an error that says what to do.
+    if path is None:
+        raise ConfigurationError(
+            "SQLiteStore needs a database file path, got None; if it comes from an "
+            "environment variable (such as FMC_DB), that variable is not set"
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigurationError(
+            f"SQLiteStore needs a database file path (str or os.PathLike), "
+            f"got {type(path).__name__}"
+        )
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise ConfigurationError("SQLiteStore needs a text path, not bytes")
+    if text in ("", ":memory:") or text.startswith("file::memory:"):
+        return text
+    directory = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(directory):
+        # A StoreError, like any other file SQLite cannot open.
+        raise StoreError(
+            f"SQLiteStore cannot create {text!r}: the directory {directory!r} does not "
+            f"exist; create it first (mkdir -p {directory}) or choose another path"
+        )
+    return text
+
+
+class SQLiteStore(SQLJournal):
     """A :class:`~fmc.store.SubscriberStore` in one SQLite file (the default store).
 
     Concurrency: the file is in WAL mode, so readers never wait for writers
@@ -101,7 +129,7 @@ class SQLiteStore:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Open (and if needed create or migrate) the database file."""
-        self._path = os.fspath(path)
+        self._path = _checked_path(path)
         if self._path in ("", ":memory:") or self._path.startswith("file::memory:"):
             raise ConfigurationError(
                 "SQLiteStore needs a file (each connection would see its own in-memory "
@@ -123,6 +151,7 @@ class SQLiteStore:
         )
         self._lock = threading.Lock()
         self._dedup_calls = 0
+        self._init_journal(SQLITE, write=self._pool.write, read=self._pool.read)
         self._pool.open()
 
     def __repr__(self) -> str:
@@ -318,123 +347,6 @@ class SQLiteStore:
         """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
         query = "SELECT count(*) FROM outbox"
         return int(self._pool.read("count the outbox", lambda c: c.execute(query).fetchone()[0]))
-
-    # -- broadcast journal -------------------------------------------------------------
-
-    def broadcast_begin(
-        self, broadcast_id: str, *, page_id: str, purpose: str, message: str, created_at: datetime
-    ) -> BroadcastInfo:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
-        params = (broadcast_id, page_id, purpose, message, to_micros(created_at, "created_at"))
-
-        def begin(conn: sqlite3.Connection) -> tuple[Any, ...]:
-            conn.execute(sql.BROADCAST_INSERT, params)
-            return tuple(conn.execute(sql.BROADCAST_SELECT, (broadcast_id,)).fetchone())
-
-        return sql.broadcast_from_row(self._pool.write("begin a broadcast", begin))
-
-    def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_get`."""
-        row = self._pool.read(
-            "read a broadcast",
-            lambda c: c.execute(sql.BROADCAST_SELECT, (broadcast_id,)).fetchone(),
-        )
-        return None if row is None else sql.broadcast_from_row(row)
-
-    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
-        """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
-        at_us = to_micros(at, "at")
-        query = (
-            "INSERT OR IGNORE INTO journal (broadcast_id, psid, state, updated_at) "
-            "VALUES (?, ?, 'pending', ?)"
-        )
-
-        def claim(conn: sqlite3.Connection) -> list[str]:
-            return [
-                psid
-                for psid in ordered_unique(psids)
-                if conn.execute(query, (broadcast_id, psid, at_us)).rowcount == 1
-            ]
-
-        return self._pool.write("claim journal entries", claim) if psids else []
-
-    def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
-        """See :meth:`fmc.store.SubscriberStore.journal_states`."""
-        states: dict[str, JournalState] = {}
-        for chunk in _chunks(ordered_unique(psids)):
-            query = sql.JOURNAL_STATES.format(psids=_marks(len(chunk)))
-            params = (broadcast_id, *chunk)
-            rows = self._pool.read("read journal states", _fetchall(query, params))
-            states.update((psid, JournalState(state)) for psid, state in rows)
-        return states
-
-    def journal_reclaim(
-        self,
-        broadcast_id: str,
-        psids: Sequence[str],
-        *,
-        from_states: Collection[JournalState],
-        at: datetime,
-    ) -> list[str]:
-        """See :meth:`fmc.store.SubscriberStore.journal_reclaim`."""
-        at_us = to_micros(at, "at")
-        states = [JournalState(s).value for s in from_states]
-        if not psids or not states:
-            return []
-        query = sql.JOURNAL_RECLAIM.format(states=_marks(len(states)))
-
-        def reclaim(conn: sqlite3.Connection) -> list[str]:
-            return [
-                psid
-                for psid in ordered_unique(psids)
-                if conn.execute(query, (at_us, broadcast_id, psid, *states)).rowcount == 1
-            ]
-
-        return self._pool.write("reclaim journal entries", reclaim)
-
-    def journal_record(self, entries: Sequence[JournalEntry]) -> None:
-        """See :meth:`fmc.store.SubscriberStore.journal_record`."""
-        params = [
-            (
-                e.broadcast_id,
-                e.psid,
-                JournalState(e.state).value,
-                e.message_id,
-                e.detail,
-                None if e.updated_at is None else to_micros(e.updated_at, "updated_at"),
-            )
-            for e in entries
-        ]
-        if params:
-            self._pool.write(
-                "record journal entries", lambda c: c.executemany(sql.JOURNAL_RECORD, params)
-            )
-
-    def journal_entries(
-        self,
-        broadcast_id: str,
-        *,
-        states: Collection[JournalState] | None = None,
-        page_size: int = 500,
-    ) -> Iterator[JournalEntry]:
-        """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
-        values = () if states is None else tuple(JournalState(s).value for s in states)
-        query = sql.JOURNAL_PAGE
-        if states is not None:
-            query = sql.JOURNAL_PAGE_BY_STATES.format(states=_marks(len(values)) or "NULL")
-        return self._pages(query, broadcast_id, values, "", page_size, 1, sql.entry_from_row)
-
-    def journal_counts(self, broadcast_id: str) -> dict[JournalState, int]:
-        """See :meth:`fmc.store.SubscriberStore.journal_counts`."""
-        query = "SELECT state, count(*) FROM journal WHERE broadcast_id = ? GROUP BY state"
-        rows = self._pool.read(
-            "count journal entries", lambda c: c.execute(query, (broadcast_id,)).fetchall()
-        )
-        counts = dict.fromkeys(JournalState, 0)
-        counts.update((JournalState(state), n) for state, n in rows)
-        return counts
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from fmc.testing import _rules, _wire
 from fmc.testing._rules import Refusal
 from fmc.testing._wire import HTML_HEADERS, Answer, dumps, refused
 from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
-from fmc.testing.records import Delivery, RecordedRequest, Reply
+from fmc.testing.records import JSON_HEADERS, Delivery, RecordedRequest, Reply
 
 if TYPE_CHECKING:
     from fmc.testing.server import FakeGraphServer
@@ -59,6 +59,9 @@ DEFAULT_PROFILE_FIELDS = ("first_name", "last_name", "profile_pic")
 
 _VERSION = re.compile(r"v\d+\.\d+\Z")
 _SUCCESS = b'{"result":"success"}'
+_USAGE_HEADERS = frozenset(
+    {"x-app-usage", "x-page-usage", "x-business-use-case-usage", "x-ad-account-usage"}
+)
 
 
 @attrs.frozen
@@ -493,6 +496,9 @@ class FakeGraphAPI:
             key: params[key] for key in ("access_token", "appsecret_proof") if key in params
         }
         results: list[dict[str, Any]] = []
+        # Like Meta, report throttling of the app or Page on the batch's own
+        # answer too: usage headers describe the caller, not one call.
+        usage: dict[str, tuple[str, str]] = {}
         for index, (method, path, item_params) in enumerate(items):
             merged = {**inherited, **item_params}
             try:
@@ -502,9 +508,12 @@ class FakeGraphAPI:
             result: dict[str, Any] = {"code": answer.status}
             if include_headers:
                 result["headers"] = [{"name": n, "value": v} for n, v in answer.headers]
+            for name, value in answer.headers:
+                if name.lower() in _USAGE_HEADERS:
+                    usage[name.lower()] = (name, value)
             result["body"] = answer.body.decode("utf-8", "replace")
             results.append(result)
-        return Answer(200, dumps(results))
+        return Answer(200, dumps(results), JSON_HEADERS + tuple(usage.values()))
 
     # -- other endpoints ----------------------------------------------------------------
 

@@ -68,7 +68,7 @@ def _mocker(request: pytest.FixtureRequest) -> Any:
     try:
         import requests_mock
     except ImportError:  # pragma: no cover - depends on the installed extras
-        pytest.fail("the fake_graph fixture needs requests-mock: pip install 'fmc[test]'")
+        pytest.fail("the fake_graph fixture needs requests-mock: pip install 'fmc-messenger[test]'")
     mocker = requests_mock.Mocker()
     mocker.start()
     request.addfinalizer(mocker.stop)

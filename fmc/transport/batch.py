@@ -90,10 +90,14 @@ class BatchAnswer:
     Attributes:
         code: The HTTP status of the call.
         body: The call's response body (a JSON string), or ``None``.
+        usage: The rate-limit usage headers of the *batch request's* answer
+            (Graph reports throttling of the whole batch there), given to the
+            call's error when it has none of its own.
     """
 
     code: int
     body: str | None
+    usage: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -111,7 +115,7 @@ class BatchAnswer:
                 error body), or its body is not a JSON object.
         """
         if not self.ok:
-            raise graph_error_from_response(self.code, self.body, {})
+            raise graph_error_from_response(self.code, self.body, self.usage)
         try:
             data = json.loads(self.body) if self.body else None
         except (ValueError, RecursionError):  # RecursionError: a body nested too deep
@@ -121,7 +125,7 @@ class BatchAnswer:
                 f"batch call answered HTTP {self.code} without a JSON object", status=self.code
             )
         if isinstance(data.get("error"), Mapping):
-            raise graph_error_from_response(self.code, data, {})
+            raise graph_error_from_response(self.code, data, self.usage)
         return data
 
 
@@ -152,12 +156,16 @@ def encode_batch_form(
     return form
 
 
-def decode_batch_answers(data: object, count: int) -> list[BatchAnswer | None]:
+def decode_batch_answers(
+    data: object, count: int, usage: Mapping[str, str] | None = None
+) -> list[BatchAnswer | None]:
     """Check and decode the JSON answer to a batch request of ``count`` calls.
 
     Args:
         data: The decoded JSON body of the batch request's answer.
         count: How many calls the batch held.
+        usage: The batch request's own rate-limit usage headers, handed to
+            every call's answer (see :attr:`BatchAnswer.usage`).
 
     Returns:
         One :class:`BatchAnswer` per call, in request order; ``None`` for a
@@ -174,6 +182,7 @@ def decode_batch_answers(data: object, count: int) -> list[BatchAnswer | None]:
             "the calls may or may not have run",
             status=200,
         )
+    outer: Mapping[str, str] = dict(usage or {})
     answers: list[BatchAnswer | None] = []
     for item in data:
         if item is None:
@@ -191,7 +200,7 @@ def decode_batch_answers(data: object, count: int) -> list[BatchAnswer | None]:
                 "the calls may or may not have run",
                 status=200,
             )
-        answers.append(BatchAnswer(code, body))
+        answers.append(BatchAnswer(code, body, outer))
     return answers
 
 
@@ -215,5 +224,5 @@ def decode_send_answer(answer: BatchAnswer | None) -> dict[str, Any]:
             "the message may or may not have been sent",
             status=200,
         )
-    data: dict[str, Any] = decode_answer(answer.code, answer.body, {}, sends_message=True)
+    data: dict[str, Any] = decode_answer(answer.code, answer.body, answer.usage, sends_message=True)
     return data

@@ -17,12 +17,19 @@ from itertools import islice
 from typing import TypeVar
 
 from fmc.convert import send_request_to_wire
+from fmc.errors import SendWithdrawnError
 from fmc.models import SendRequest
 from fmc.transport.batch import BatchAnswer, BatchCall, decode_send_answer
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.retry import Retrier, is_retryable
 
-__all__ = ["chunked", "run_bounded", "send_chunk"]
+__all__ = ["WITHDRAWN", "BeforeSend", "chunked", "run_bounded", "send_chunk"]
+
+#: Called with the requests of one HTTP request just before it goes out; one bool each.
+BeforeSend = Callable[[Sequence[SendRequest]], Sequence[bool]]
+
+#: The message of the error a withdrawn request's outcome carries.
+WITHDRAWN = "withdrawn by before_send before its HTTP request went out; nothing was sent"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -119,8 +126,9 @@ def send_chunk(
     chunk: Sequence[SendRequest],
     *,
     relative_url: str,
-    post: Callable[[list[BatchCall]], list[BatchAnswer | None]],
+    post: Callable[[int, Callable[[], list[BatchCall]]], list[BatchAnswer | None]],
     retrier: Retrier,
+    before_send: BeforeSend | None = None,
 ) -> list[SendOutcome]:
     """Send up to 50 requests in one Graph batch, one outcome per request.
 
@@ -133,9 +141,15 @@ def send_chunk(
     Args:
         chunk: The requests, in order.
         relative_url: The batch calls' path, e.g. ``"1234/messages"``.
-        post: Makes one batch request (rate limiting included) and returns
-            its answers in order; raises typed fmc errors.
+        post: Makes one batch request: waits for the rate limiter (charged
+            the count it is given; the retrier has let the attempt through the
+            throttling gate), then posts the calls
+            its second argument returns and returns their answers in order;
+            raises typed fmc errors.
         retrier: Runs the retries.
+        before_send: Asked, once, right before the first batch request goes
+            out, which requests may go; the others are not sent and their
+            outcomes carry a :class:`~fmc.errors.SendWithdrawnError`.
 
     Returns:
         One outcome per request, in the order of ``chunk``.
@@ -152,10 +166,23 @@ def send_chunk(
     pending = list(calls)
     item_errors: dict[int, Exception] = {}
     raised: list[Exception] = []
+    handed = before_send is None
+
+    def calls_now() -> list[BatchCall]:
+        nonlocal pending, handed
+        if not handed:
+            handed = True
+            assert before_send is not None
+            allowed = before_send([chunk[i] for i in pending])
+            for index, ok in zip(pending, allowed, strict=True):
+                if not ok:
+                    outcomes[index] = SendOutcome(chunk[index], error=SendWithdrawnError(WITHDRAWN))
+            pending = [i for i, ok in zip(pending, allowed, strict=True) if ok]
+        return [calls[i] for i in pending]
 
     def attempt() -> None:
         nonlocal pending
-        answers = post([calls[i] for i in pending])
+        answers = post(len(pending), calls_now)
         retry_later: list[int] = []
         for index, answer in zip(pending, answers, strict=True):
             try:

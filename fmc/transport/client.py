@@ -9,6 +9,7 @@ model or a typed :mod:`fmc.errors` error.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import time
@@ -23,6 +24,7 @@ from fmc.convert import send_request_to_wire, to_wire
 from fmc.errors import (
     ConfigurationError,
     GraphAPIError,
+    SendWithdrawnError,
 )
 from fmc.models import (
     Attachment,
@@ -44,7 +46,8 @@ from fmc.transport.batch import (
     decode_batch_answers,
     encode_batch_form,
 )
-from fmc.transport.bulk import chunked, run_bounded, send_chunk
+from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
+from fmc.transport.gate import BackoffGate
 from fmc.transport.http import GraphHTTP, Timeout
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import (
@@ -69,6 +72,10 @@ _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
 _COMPACT = (",", ":")
 
 
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 class Client:
     """A Graph API client for one Page.
 
@@ -89,8 +96,16 @@ class Client:
             pool's size. The default, ``DEFAULT_CONCURRENCY`` (48), keeps
             300 sends/s (Meta's per-Page text limit) going at up to 160 ms per
             call.
-        clock: Monotonic clock in seconds (deadlines, rate limiting).
+        max_pause: Seconds one call may wait, in total, while Meta throttles
+            the Page and the whole client is paused (see "Throttling" in the
+            sending guide). A pause within it is waited out; a longer one makes
+            every call raise :class:`~fmc.errors.PageThrottledError` at once,
+            without an HTTP request. ``None`` (the default) takes the retry
+            policy's ``timeout``; ``math.inf`` waits as long as Meta asks.
+        clock: Monotonic clock in seconds (deadlines, rate limiting, pauses).
         sleep: Sleeps between retries and for the rate limiter.
+        wall_clock: Aware UTC now, for :attr:`PageThrottledError.resume_at
+            <fmc.errors.PageThrottledError.resume_at>`.
 
     Raises:
         ConfigurationError: An argument fmc cannot work with.
@@ -107,8 +122,10 @@ class Client:
         rate_limit: float | RateLimiter | None = None,
         session: requests.Session | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        max_pause: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
+        wall_clock: Callable[[], datetime.datetime] = _utc_now,
     ) -> None:
         if not isinstance(page, Page):
             raise ConfigurationError(f"page must be an fmc.Page, got {type(page).__name__}")
@@ -131,7 +148,22 @@ class Client:
             session=session,
             pool_size=self.concurrency,
         )
-        self._retrier = Retrier(self.retry, clock=clock, sleep=sleep)
+        if max_pause is not None and (
+            isinstance(max_pause, bool)
+            or not isinstance(max_pause, (int, float))
+            or not max_pause >= 0
+        ):
+            raise ConfigurationError(
+                f"max_pause must be a number of seconds >= 0 or None, got {max_pause!r}"
+            )
+        gate = BackoffGate(
+            clock=clock, sleep=sleep, backoff=self.retry.backoff, wall_clock=wall_clock
+        )
+        self._retrier = Retrier(
+            self.retry, clock=clock, sleep=sleep, gate=gate, max_pause=max_pause
+        )
+        #: Seconds one call may wait on the shared pause (``None``: no limit).
+        self.max_pause = self._retrier.max_pause
         self._batch_url = f"{self._http.root}/"
         self._page_path = quote(page.id, safe="")
 
@@ -233,18 +265,26 @@ class Client:
             NetworkError: Graph could not be reached within the retry policy.
             AmbiguousSendError: The message may or may not have been sent.
         """
+        return self._send(request, None)
+
+    def _send(self, request: SendRequest, before_send: BeforeSend | None) -> SendResult:
         if not isinstance(request, SendRequest):
             raise TypeError(f"send_request takes a SendRequest, got {type(request).__name__}")
         body = json.dumps(send_request_to_wire(request), separators=_COMPACT).encode()
         http = self._http
         url = http.messages_url
-        gate = self._retrier.gate
         limiter = self.rate_limiter
+        handed = before_send is None
 
         def attempt() -> dict[str, Any]:
-            gate.wait()
+            nonlocal handed
             if limiter is not None:
                 limiter.acquire(1)
+            if not handed:
+                handed = True
+                assert before_send is not None
+                if not before_send([request])[0]:
+                    raise SendWithdrawnError(WITHDRAWN)
             return http.post_json(url, body, what="send", sends_message=True)
 
         return read_send_result(
@@ -259,6 +299,7 @@ class Client:
         *,
         concurrency: int | None = None,
         batch_size: int | None = None,
+        before_send: BeforeSend | None = None,
     ) -> Iterator[SendOutcome]:
         """Send many requests concurrently, yielding one outcome per request.
 
@@ -283,6 +324,13 @@ class Client:
                 client's ``concurrency``.
             batch_size: Sends per Graph batch request, 1 to 50; ``None`` sends
                 each request on its own.
+            before_send: Called with the requests of one HTTP request right
+                before it goes out (after the rate limiter and any throttling
+                pause), once per request however often it is retried; it
+                returns one ``bool`` per request. A request it refuses is not
+                sent: its outcome carries a
+                :class:`~fmc.errors.SendWithdrawnError`. A broadcast uses it to
+                journal that a send may reach Meta from now on, and to stop.
 
         Yields:
             A :class:`~fmc.transport.outcome.SendOutcome` per request.
@@ -293,7 +341,12 @@ class Client:
         workers = self.concurrency if concurrency is None else _check_concurrency(concurrency)
         self._http.ensure_pool(workers)
         if batch_size is None:
-            return run_bounded(requests, self._send_one, concurrency=workers, window=2 * workers)
+            return run_bounded(
+                requests,
+                lambda request: self._send_one(request, before_send),
+                concurrency=workers,
+                window=2 * workers,
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int):
             raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}")
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
@@ -302,23 +355,26 @@ class Client:
             batch_size = min(batch_size, self.rate_limiter.capacity)
         return run_bounded(
             chunked(requests, batch_size),
-            self._send_chunk,
+            lambda chunk: self._send_chunk(chunk, before_send),
             concurrency=workers,
             window=2 * workers,
         )
 
-    def _send_one(self, request: SendRequest) -> list[SendOutcome]:
+    def _send_one(self, request: SendRequest, before_send: BeforeSend | None) -> list[SendOutcome]:
         try:
-            return [SendOutcome(request, result=self.send_request(request))]
+            return [SendOutcome(request, result=self._send(request, before_send))]
         except Exception as exc:
             return [SendOutcome(request, error=exc)]
 
-    def _send_chunk(self, chunk: list[SendRequest]) -> list[SendOutcome]:
+    def _send_chunk(
+        self, chunk: list[SendRequest], before_send: BeforeSend | None
+    ) -> list[SendOutcome]:
         return send_chunk(
             chunk,
             relative_url=f"{self._page_path}/messages",
-            post=lambda calls: self._post_batch(calls, sends_message=True),
+            post=lambda count, calls: self._post_batch(count, calls, sends_message=True),
             retrier=self._retrier,
+            before_send=before_send,
         )
 
     # -- batches ------------------------------------------------------------------------------
@@ -353,18 +409,26 @@ class Client:
         """
         calls = list(calls)
         return self._retrier.call(
-            lambda: self._post_batch(calls, sends_message=not idempotent), operation="batch"
+            lambda: self._post_batch(len(calls), lambda: calls, sends_message=not idempotent),
+            operation="batch",
         )
 
     def _post_batch(
-        self, calls: Sequence[BatchCall], *, sends_message: bool
+        self, count: int, calls_now: Callable[[], Sequence[BatchCall]], *, sends_message: bool
     ) -> list[BatchAnswer | None]:
+        """Take ``count`` rate-limit tokens, then post what ``calls_now`` gives.
+
+        The retrier has already let the attempt through the shared throttling gate.
+        """
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire(count)
+        calls = calls_now()
+        if not calls:
+            return []
         form = encode_batch_form(
             calls, access_token=self._http.access_token, appsecret_proof=self._http.appsecret_proof
         )
-        self._retrier.gate.wait()
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire(len(calls))
+        usage: dict[str, str] = {}
         data = self._http.request(
             "POST",
             self._batch_url,
@@ -372,8 +436,9 @@ class Client:
             sends_message=sends_message,
             form=form,
             want_list=True,
+            headers_out=usage,
         )
-        return decode_batch_answers(data, len(calls))
+        return decode_batch_answers(data, len(calls), usage)
 
     # -- profiles and attachments -------------------------------------------------------------
 
@@ -388,10 +453,17 @@ class Client:
     ) -> dict[str, Any]:
         url = self._http.url(path, params)
         encoded = json.dumps(body, separators=_COMPACT).encode() if body is not None else None
-        data: dict[str, Any] = self._retrier.call(
-            lambda: self._http.request(method, url, what=what, sends_message=False, body=encoded),
-            operation=what,
-        )
+        limiter = self.rate_limiter
+
+        def attempt() -> dict[str, Any]:
+            if limiter is not None:
+                limiter.acquire(1)
+            answer: dict[str, Any] = self._http.request(
+                method, url, what=what, sends_message=False, body=encoded
+            )
+            return answer
+
+        data: dict[str, Any] = self._retrier.call(attempt, operation=what)
         return data
 
     def get_user_profile(

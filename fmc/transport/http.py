@@ -16,7 +16,10 @@ here, so that the layers above only see :mod:`fmc.errors` types:
   :class:`~fmc.errors.SendTimeoutError` for a send, which is never retried,
   and a :class:`~fmc.errors.NetworkError` for calls that are safe to repeat.
 
-No URL in an error or a log line carries a token: see :mod:`fmc.transport.redact`.
+No URL in an error or a log line carries a token, and every answer's body is
+scrubbed of the token, the app secret and ``appsecret_proof`` before it is
+decoded (Graph quotes a malformed token back in its message): see
+:mod:`fmc.transport.redact`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
 from fmc.errors import (
+    USAGE_HEADERS,
     ConfigurationError,
     FMCError,
     GraphAPIError,
@@ -41,9 +45,9 @@ from fmc.errors import (
     UncertainDeliveryError,
     graph_error_from_response,
 )
-from fmc.transport.redact import appsecret_proof, install_log_redaction, redact_text
+from fmc.transport.redact import Redactor, appsecret_proof, install_log_redaction
 
-__all__ = ["GraphHTTP", "Timeout", "decode_answer"]
+__all__ = ["GraphHTTP", "Timeout", "decode_answer", "usage_headers"]
 
 _log = logging.getLogger("fmc.transport")
 
@@ -85,6 +89,24 @@ def _never_connected(exc: requests.RequestException) -> bool:
         if isinstance(reason, NewConnectionError):
             return True
     return False
+
+
+def usage_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The rate-limit usage headers of an answer, with lower-case names.
+
+    Args:
+        headers: Response headers, any case.
+
+    Returns:
+        ``X-App-Usage``, ``X-Page-Usage``, ``X-Business-Use-Case-Usage``,
+        ``X-Ad-Account-Usage`` and ``Retry-After`` when present.
+    """
+    found: dict[str, str] = {}
+    for name in USAGE_HEADERS:
+        value = headers.get(name)
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def decode_answer(
@@ -179,6 +201,7 @@ class GraphHTTP:
         self._token: str = page.access_token
         self._secret: str | None = page.app_secret
         self._proof = appsecret_proof(self._token, self._secret) if self._secret else None
+        self.redactor = Redactor((self._token, self._secret, self._proof))
         self.root = f"{base_url.rstrip('/')}/{api_version}"
         auth = {"access_token": self._token}
         if self._proof:
@@ -247,7 +270,7 @@ class GraphHTTP:
 
     def redact(self, text: str) -> str:
         """Mask this Page's secrets and any token parameter in a text."""
-        return redact_text(text, (self._token, self._secret, self._proof))
+        return self.redactor(text)
 
     def _transport_error(
         self, exc: requests.RequestException, what: str, *, sends_message: bool
@@ -295,6 +318,7 @@ class GraphHTTP:
         body: bytes | None = None,
         form: Mapping[str, str] | None = None,
         want_list: bool = False,
+        headers_out: dict[str, str] | None = None,
     ) -> Any:
         """Make one Graph call and decode the answer.
 
@@ -306,6 +330,8 @@ class GraphHTTP:
             body: An encoded JSON body.
             form: Form fields, sent form-encoded instead of a JSON body.
             want_list: Expect a JSON list (a batch answer).
+            headers_out: Filled with the answer's rate-limit usage headers
+                (lower-case names), when given.
 
         Returns:
             The decoded JSON object (or list).
@@ -337,9 +363,11 @@ class GraphHTTP:
                 response.status_code,
                 response.elapsed.total_seconds(),
             )
+        if headers_out is not None:
+            headers_out.update(usage_headers(response.headers))
         return decode_answer(
             response.status_code,
-            response.content,
+            self.redactor.body(response.content),
             response.headers,
             sends_message=sends_message,
             want_list=want_list,

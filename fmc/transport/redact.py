@@ -1,10 +1,18 @@
 """Keep secrets out of every URL and text fmc logs or puts in an exception.
 
 Graph calls carry the page access token and its ``appsecret_proof`` as query
-parameters. Anything that may reach a log line or an exception message goes
-through :func:`redact_url` or :func:`redact_text` first, and
-:func:`install_log_redaction` masks the URLs that urllib3 itself logs at
-DEBUG level.
+parameters, and Graph sometimes quotes the token back ("Malformed access token
+EAAB…"). Anything that may reach a log line, an exception, a report or a store
+goes through a :class:`Redactor` (or :func:`redact_url` / :func:`redact_text`)
+first: the transport scrubs every answer's body before it is decoded, so no
+error is ever built from text that holds a secret. :func:`install_log_redaction`
+masks the URLs that urllib3 itself logs at DEBUG level.
+
+Secrets are replaced only as *whole values*: where the secret is not part of a
+longer run of letters and digits. A secret shorter than
+:data:`MIN_SECRET_LENGTH` is not treated as one at all (a three-letter "token"
+would otherwise turn ordinary words into ``REDACTED``); such values cannot be
+real Meta tokens or app secrets.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "MIN_SECRET_LENGTH",
     "REDACTED",
+    "Redactor",
     "appsecret_proof",
     "install_log_redaction",
     "redact_text",
@@ -49,23 +59,106 @@ def redact_url(url: str) -> str:
     return _SECRET_PARAM.sub(lambda m: m.group("name") + REDACTED, url)
 
 
+#: Values shorter than this are never treated as secrets to mask (see the module docstring).
+MIN_SECRET_LENGTH = 8
+
+# Letters and digits: a secret is masked only where neither side continues such a run.
+_WORD = "A-Za-z0-9"
+
+
+class Redactor:
+    """Masks a fixed set of secret values, as whole values, in any text.
+
+    Built once per client (the regular expression is compiled once); calling
+    it on a text that holds none of the secrets costs one substring check per
+    secret.
+
+    Args:
+        secrets: Literal secret values (token, app secret, ``appsecret_proof``).
+            ``None``, empty values and values shorter than
+            :data:`MIN_SECRET_LENGTH` are ignored.
+    """
+
+    __slots__ = ("_pattern", "_secrets")
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        kept = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_LENGTH}
+        # Longest first, so that a secret containing another is masked whole.
+        self._secrets: tuple[str, ...] = tuple(sorted(kept, key=len, reverse=True))
+        self._pattern = (
+            re.compile(
+                f"(?<![{_WORD}])(?:"
+                + "|".join(re.escape(s) for s in self._secrets)
+                + f")(?![{_WORD}])"
+            )
+            if self._secrets
+            else None
+        )
+
+    def __repr__(self) -> str:
+        return f"Redactor(<{len(self._secrets)} secrets>)"
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    def __call__(self, text: str) -> str:
+        """Mask secret parameters (see :func:`redact_url`) and the secret values in ``text``.
+
+        Args:
+            text: Any text: a URL, an exception message, a response body.
+
+        Returns:
+            The text with each whole occurrence of a secret replaced by
+            ``REDACTED``; everything else is unchanged.
+        """
+        return self.values(redact_url(text))
+
+    def values(self, text: str) -> str:
+        """Mask only the secret values (not ``*_token=`` parameters) in ``text``.
+
+        Args:
+            text: Any text.
+
+        Returns:
+            The text with each whole occurrence of a secret replaced.
+        """
+        pattern = self._pattern
+        if pattern is None or not any(secret in text for secret in self._secrets):
+            return text
+        return pattern.sub(REDACTED, text)
+
+    def body(self, content: bytes) -> bytes:
+        """Mask the secret values in a raw (UTF-8 or ASCII) response body.
+
+        Args:
+            content: The body as received.
+
+        Returns:
+            The same bytes when no secret occurs in them, else the masked body.
+        """
+        if self._pattern is None or not any(
+            secret.encode("utf-8") in content for secret in self._secrets
+        ):
+            return content
+        return self.values(content.decode("utf-8", "surrogateescape")).encode(
+            "utf-8", "surrogateescape"
+        )
+
+
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Mask secret URL parameters and any of the given secret strings in a text.
+    """Mask secret URL parameters and any of the given secret values in a text.
 
     Args:
         text: Free text, e.g. an exception message from requests or urllib3.
         secrets: Literal secret values (tokens, app secrets) to mask wherever
-            they appear; empty and ``None`` values are ignored.
+            they appear as a whole value; ``None``, empty values and values
+            shorter than :data:`MIN_SECRET_LENGTH` are ignored.
 
     Returns:
-        The text with secret parameter values and secret literals replaced by
-        ``REDACTED``.
+        The text with secret parameter values and whole secret values replaced
+        by ``REDACTED``.
     """
-    text = redact_url(text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    return Redactor(secrets)(text)
 
 
 def appsecret_proof(access_token: str, app_secret: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,11 +31,21 @@ from fmc.errors import (
     AmbiguousSendError,
     GraphAPIError,
     NetworkError,
+    PageThrottledError,
     RateLimitError,
     TransientError,
 )
+from fmc.transport.gate import BackoffGate, Ticket, Wait
 
-__all__ = ["BackoffGate", "Retrier", "RetryAttempt", "RetryPolicy", "is_retryable"]
+__all__ = [
+    "BackoffGate",
+    "Retrier",
+    "RetryAttempt",
+    "RetryPolicy",
+    "Ticket",
+    "Wait",
+    "is_retryable",
+]
 
 T = TypeVar("T")
 
@@ -134,92 +143,33 @@ def is_retryable(error: BaseException) -> bool:
         cannot have reached Meta; ``False`` for ambiguous sends and for every
         permanent error.
     """
-    if isinstance(error, AmbiguousSendError):
+    if isinstance(error, (AmbiguousSendError, PageThrottledError)):
         return False
     return isinstance(error, (RateLimitError, TransientError, NetworkError))
 
 
-class BackoffGate:
-    """A pause shared by every thread of a client while Meta throttles it.
-
-    When one call is rate limited, every other call of the same client waits
-    for the same pause before it starts, instead of each hammering Meta and
-    collecting its own rate-limit error. Waiting sleeps; it never spins.
-
-    Calls that were already in flight when a pause began carry no news when
-    they come back throttled too, so they do not extend it; only a call
-    started after the latest pause was decided does (or Meta's own
-    ``Retry-After``, which always counts).
-
-    Args:
-        clock: Monotonic clock in seconds.
-        sleep: Sleeps for the given seconds.
-    """
-
-    def __init__(
-        self,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-    ) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._until = 0.0
-        self._decided_at = -math.inf
-
-    def pause(self, seconds: float, *, sent_at: float | None = None) -> None:
-        """Close the gate for ``seconds`` from now (never shortening a longer pause).
-
-        Args:
-            seconds: How long new calls must wait.
-            sent_at: When the throttled call started; a call started before
-                the latest pause was decided does not extend it. ``None``
-                (Meta said how long to wait) always counts.
-        """
-        if seconds <= 0:
-            return
-        with self._lock:
-            if sent_at is not None and sent_at < self._decided_at:
-                return
-            now = self._clock()
-            if now + seconds > self._until:
-                self._until = now + seconds
-                self._decided_at = now
-
-    def wait(self) -> float:
-        """Sleep until the gate is open.
-
-        Returns:
-            The seconds slept (0.0 when the gate was open).
-        """
-        slept = 0.0
-        while True:
-            until = self._until
-            remaining = until - self._clock()
-            if remaining <= 0:
-                return slept
-            self._sleep(remaining)
-            slept += remaining
-            if self._until == until:
-                # Not extended while we slept: open now (no re-check loop, so
-                # a fake sleep that does not move the clock cannot spin).
-                return slept
-
-
 class Retrier:
-    """Runs a call under a :class:`RetryPolicy`, on tenacity.
+    """Runs a call under a :class:`RetryPolicy` and the client's :class:`BackoffGate`, on tenacity.
 
-    The first attempt runs directly, with no retry machinery, so a call that
-    succeeds costs nothing extra; tenacity takes over only after a retryable
-    failure.
+    Every attempt first passes the gate (waiting out a shared pause, or
+    raising :class:`~fmc.errors.PageThrottledError` when the pause is longer
+    than ``max_pause``), then reports its answer to it. The first attempt runs
+    directly, with no retry machinery, so a call that succeeds costs nothing
+    extra; tenacity takes over only after a retryable failure.
+
+    Waits: a rate-limited call waits on the shared gate (bounded by
+    ``max_pause`` in total); any other retryable failure waits its backoff
+    (bounded by the policy's deadline).
 
     Args:
         policy: The retry policy.
         clock: Monotonic clock in seconds, for the deadline.
         sleep: Sleeps between attempts (tests inject a fake).
-        gate: The client's shared pause, closed on rate limits.
+        gate: The client's shared pause; a new one when ``None``.
         rng: Source of jitter.
+        max_pause: Seconds a call may wait, in total, on the shared pause;
+            ``None`` takes the policy's ``timeout`` (no limit when that is
+            ``None`` too); ``math.inf`` waits as long as Meta asks.
     """
 
     def __init__(
@@ -230,47 +180,81 @@ class Retrier:
         sleep: Callable[[float], object] = time.sleep,
         gate: BackoffGate | None = None,
         rng: random.Random | None = None,
+        max_pause: float | None = None,
     ) -> None:
         self.policy = policy
         self._clock = clock
         self._sleep = sleep
-        self.gate = gate if gate is not None else BackoffGate(clock=clock, sleep=sleep)
+        self.gate = (
+            gate
+            if gate is not None
+            else BackoffGate(clock=clock, sleep=sleep, backoff=policy.backoff)
+        )
         self._rng = rng if rng is not None else random.Random()
+        pause = policy.timeout if max_pause is None else max_pause
+        self.max_pause: float | None = None if pause is None or math.isinf(pause) else pause
 
     def call(self, fn: Callable[[], T], *, operation: str) -> T:
         """Call ``fn`` until it succeeds, fails permanently, or the policy gives up.
 
         Args:
-            fn: One attempt; raises typed fmc errors.
+            fn: One attempt (one HTTP request); raises typed fmc errors.
             operation: A name for log lines and the ``on_retry`` hook.
 
         Returns:
             What ``fn`` returned.
 
         Raises:
+            PageThrottledError: The client is paused for longer than
+                ``max_pause``; no request was sent for this attempt.
             Exception: The error of the last attempt, unchanged.
         """
         started = self._clock()
+        budget = _Budget(self.max_pause)
+        gate = self.gate
+
+        def guarded() -> T:
+            ticket, waited = gate.admit(budget.left)
+            budget.spend(waited)
+            try:
+                result = fn()
+            except RateLimitError as exc:
+                gate.throttled(exc, ticket)
+                raise
+            except GraphAPIError:
+                gate.answered(ticket)
+                raise
+            except BaseException:
+                gate.released(ticket)
+                raise
+            gate.answered(ticket)
+            return result
+
         try:
-            return fn()
+            return guarded()
         except Exception as exc:
             if self.policy.attempts <= 1 or not is_retryable(exc):
                 raise
             first = exc
-        return self._retry(fn, first, started, operation)
+        return self._retry(guarded, first, started, operation, budget)
 
-    def _retry(self, fn: Callable[[], T], first: Exception, started: float, operation: str) -> T:
+    def _retry(
+        self,
+        fn: Callable[[], T],
+        first: Exception,
+        started: float,
+        operation: str,
+        budget: _Budget,
+    ) -> T:
         policy = self.policy
         replay: list[Exception] = [first]
-        sent_at = started
+        gate = self.gate
 
         def attempt() -> T:
-            nonlocal sent_at
             # Attempt 1 already ran in call(); hand its error to tenacity so
             # that attempt numbers, waits and the deadline count it.
             if replay:
                 raise replay.pop()
-            sent_at = self._clock()
             return fn()
 
         def remaining() -> float | None:
@@ -279,31 +263,28 @@ class Retrier:
             return policy.timeout - (self._clock() - started)
 
         def wait(state: tenacity.RetryCallState) -> float:
-            error = _outcome_error(state)
+            if isinstance(_outcome_error(state), RateLimitError):
+                return 0.0  # the next attempt waits on the shared gate
             backoff = policy.backoff(state.attempt_number)
             if policy.wait_jitter:
                 backoff += self._rng.uniform(0.0, policy.wait_jitter)
             left = remaining()
-            if left is not None:
-                backoff = min(backoff, max(0.0, left))
-            asked = error.retry_after if isinstance(error, GraphAPIError) else None
-            return max(backoff, asked) if asked else backoff
+            return backoff if left is None else min(backoff, max(0.0, left))
 
         def stop(state: tenacity.RetryCallState) -> bool:
             if state.attempt_number >= policy.attempts:
                 return True
+            if isinstance(_outcome_error(state), RateLimitError):
+                left_to_pause = budget.left
+                return left_to_pause is not None and gate.remaining() > left_to_pause
             left = remaining()
             return left is not None and (left <= 0 or state.upcoming_sleep > left)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             error = _outcome_error(state)
-            seconds = state.upcoming_sleep
-            if isinstance(error, RateLimitError):
-                asked = error.retry_after
-                if asked:
-                    self.gate.pause(asked)
-                else:
-                    self.gate.pause(policy.backoff(state.attempt_number), sent_at=sent_at)
+            seconds = (
+                gate.remaining() if isinstance(error, RateLimitError) else state.upcoming_sleep
+            )
             _log.info(
                 "retrying %s after attempt %d failed with %s (code=%s); waiting %.3fs",
                 operation,
@@ -316,7 +297,8 @@ class Retrier:
                 policy.on_retry(RetryAttempt(operation, state.attempt_number, error, seconds))
 
         def sleep(seconds: float) -> None:
-            self._sleep(seconds)
+            if seconds > 0:
+                self._sleep(seconds)
 
         retrying = tenacity.Retrying(
             sleep=sleep,
@@ -327,6 +309,19 @@ class Retrier:
             reraise=True,
         )
         return retrying(attempt)
+
+
+class _Budget:
+    """Seconds a call may still spend waiting on the shared pause."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, total: float | None) -> None:
+        self.left = total
+
+    def spend(self, seconds: float) -> None:
+        if self.left is not None and seconds:
+            self.left = max(0.0, self.left - seconds)
 
 
 def _outcome_error(state: tenacity.RetryCallState) -> Exception:

@@ -35,6 +35,9 @@ __all__ = [
     "system_resolver",
 ]
 
+#: How to allow plain http and private addresses, for local development only.
+_ALLOW_PRIVATE_HINT = "for development: allow_private=True, fmc serve --allow-private-forwarding"
+
 #: Longer ``redirect_to`` values are refused.
 MAX_URL_LENGTH = 2048
 
@@ -170,7 +173,8 @@ def check_address(address: str, *, allow_private: bool = False) -> None:
         never = candidate in _METADATA or candidate.is_unspecified or candidate.is_multicast
         if allow_private and not never:
             continue
-        raise ForwardingRefused(f"{candidate} is {reason}")
+        hint = "" if never else f"; {_ALLOW_PRIVATE_HINT}"
+        raise ForwardingRefused(f"{candidate} is {reason}{hint}")
 
 
 def host_allowed(host: str, allow_hosts: Iterable[str]) -> bool:
@@ -220,7 +224,8 @@ def check_url(url: object, *, allow_hosts: Iterable[str], allow_private: bool = 
     scheme = parts.scheme.lower()
     allowed_schemes = ("https", "http") if allow_private else ("https",)
     if scheme not in allowed_schemes:
-        raise ForwardingRefused(f"scheme {scheme or '(none)'!r} is not allowed; use https")
+        hint = f" ({_ALLOW_PRIVATE_HINT})" if scheme == "http" else ""
+        raise ForwardingRefused(f"scheme {scheme or '(none)'!r} is not allowed; use https{hint}")
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise ForwardingRefused("credentials in the URL are not allowed")
     host = (parts.hostname or "").rstrip(".")

@@ -42,6 +42,7 @@ from typing import Any, TypeVar, overload
 import attrs
 
 from fmc.errors import ConfigurationError, PayloadError, PayloadTooLargeError, SignatureError
+from fmc.models.page import Page
 from fmc.webhook.commit import (
     DEFAULT_COMMIT_TIMEOUT,
     CommitFailedError,
@@ -157,6 +158,11 @@ class WebhookHandler:
         effects: EffectsOf | None = None,
         commit_timeout: float = DEFAULT_COMMIT_TIMEOUT,
     ) -> None:
+        if isinstance(cast(object, app_secret), Page):
+            raise ConfigurationError(
+                "WebhookHandler takes the app secret, not a Page: write "
+                "WebhookHandler(page.app_secret, verify_token), or use Channel(...).webhook"
+            )
         if isinstance(app_secret, SignatureVerifier):
             self.verifier = app_secret
         else:

@@ -1,6 +1,7 @@
 """A broadcast process for the SIGKILL drill: run one broadcast, print its report as JSON.
 
-Usage: ``python broadcast_worker.py DB URL BROADCAST_ID [--at-least-once] [--concurrency N]``.
+Usage: ``python broadcast_worker.py DB URL BROADCAST_ID [--at-least-once] [--concurrency N]
+[--lease SECONDS] [--batch-size N] [--postgres DSN]``.
 The subscribers are already in the SQLite file ``DB``; the fake Graph API
 listens at ``URL``. The drill kills this process half-way and runs it again.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 
 import drill_support as ds
 
@@ -24,16 +26,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("broadcast_id")
     parser.add_argument("--at-least-once", action="store_true")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--lease", type=float, default=30.0)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--schema", default=None, help="with a DSN as DB: the PostgreSQL schema")
     args = parser.parse_args(argv)
-    with (
-        fmc.SQLiteStore(args.db) as store,
-        ds.client(args.url, concurrency=args.concurrency) as client,
-    ):
+    store: fmc.SubscriberStore = (
+        fmc.PostgresStore(args.db, schema=args.schema)
+        if args.db.startswith("postgresql://")
+        else fmc.SQLiteStore(args.db)
+    )
+    with store, ds.client(args.url, concurrency=args.concurrency) as client:
         report = ds.channel(client, store).broadcast(
             fmc.Text("drill"),
             ds.NEWS,
             broadcast_id=args.broadcast_id,
             at_least_once=args.at_least_once,
+            batch_size=args.batch_size,
+            lease=timedelta(seconds=args.lease),
         )
     counts = {
         "audience": report.audience,
@@ -43,6 +52,10 @@ def main(argv: list[str]) -> int:
         "failed": dict(report.failed),
         "ambiguous": report.ambiguous,
         "resent_ambiguous": report.resent_ambiguous,
+        "elsewhere": report.elsewhere,
+        "left": report.left,
+        "recovered": report.recovered,
+        "paused": report.paused,
         "total": report.total,
     }
     sys.stdout.write(json.dumps(counts) + "\n")

@@ -20,7 +20,7 @@ from fmc.testing import DEFAULT_BASE_URL, FakeGraphAPI
 
 
 class PendingWatch:
-    """A MemoryStore that notes the most PENDING journal entries right after any claim."""
+    """A MemoryStore that notes the most claimed journal entries right after any claim."""
 
     def __init__(self) -> None:
         self.store = fmc.MemoryStore()
@@ -29,9 +29,13 @@ class PendingWatch:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    def journal_claim(self, broadcast_id: str, psids: Sequence[str], *, at: datetime) -> list[str]:
-        claimed: list[str] = self.store.journal_claim(broadcast_id, psids, at=at)
-        pending = self.store.journal_counts(broadcast_id)[fmc.JournalState.PENDING]
+    def journal_claim(
+        self, broadcast_id: str, psids: Sequence[str], *, at: datetime, run_id: str | None = None
+    ) -> list[str]:
+        claimed: list[str] = self.store.journal_claim(broadcast_id, psids, at=at, run_id=run_id)
+        counts = self.store.journal_counts(broadcast_id)
+        # Claimed, whether or not handed to HTTP yet: what a crash could leave behind.
+        pending = counts[fmc.JournalState.PENDING] + counts[fmc.JournalState.SENDING]
         self.most_pending = max(self.most_pending, pending)
         return claimed
 

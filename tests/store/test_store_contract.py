@@ -518,6 +518,7 @@ class TestBroadcastJournal:
         counts = store.journal_counts("b1")
         assert counts == {
             JournalState.PENDING: 2,
+            JournalState.SENDING: 0,
             JournalState.SENT: 0,
             JournalState.SKIPPED: 0,
             JournalState.FAILED: 0,

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
+import re
+import string
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from fmc.errors import graph_error_from_response
 from fmc.transport import appsecret_proof, redact_text, redact_url
-from fmc.transport.redact import install_log_redaction
+from fmc.transport.redact import MIN_SECRET_LENGTH, REDACTED, Redactor, install_log_redaction
 
 
 class TestAppsecretProof:
@@ -74,10 +78,97 @@ class TestRedaction:
         assert f"access_token={token}&" not in redact_url(url)
 
     def test_redact_text_masks_literal_secrets(self) -> None:
-        """Known secret values are masked wherever they appear in a text."""
-        assert redact_text("token EAAG in body, secret s3", ["EAAG", "s3", None, ""]) == (
-            "token REDACTED in body, secret REDACTED"
+        """Known secret values are masked wherever they appear as whole values in a text."""
+        text = "token EAAGpage0123456789 in body, secret 0f1e2d3c4b5a6978"
+        secrets = ["EAAGpage0123456789", "0f1e2d3c4b5a6978", None, ""]
+        assert redact_text(text, secrets) == "token REDACTED in body, secret REDACTED"
+
+    def test_malformed_token_message_is_scrubbed(self) -> None:
+        """Graph's "Malformed access token <token>" loses the token and keeps the rest."""
+        token = "EAAB" + "x1Y2z3" * 20
+        text = f"Malformed access token {token}"
+        assert Redactor([token])(text) == "Malformed access token REDACTED"
+
+    @pytest.mark.parametrize("short", ["any", "x r", "exceed", "1234567"])
+    def test_short_values_are_not_secrets(self, short: str) -> None:
+        """Values shorter than MIN_SECRET_LENGTH never mangle a text."""
+        text = "Max retries exceeded with any url 1234567 (x r)"
+        assert redact_text(text, [short]) == text
+
+    def test_secret_inside_a_longer_word_is_kept(self) -> None:
+        """Only whole values are replaced: a longer run holding the secret is another value."""
+        secret = "abcdef123456"
+        assert redact_text(f"x{secret} {secret}9 {secret}", [secret]) == (
+            f"x{secret} {secret}9 REDACTED"
         )
+
+    def test_longest_secret_wins(self) -> None:
+        """A secret that contains another is masked whole, not in pieces."""
+        inner, outer = "abcdefgh1234", "abcdefgh1234-ffffeeee9999"
+        assert redact_text(f"[{outer}] [{inner}]", [inner, outer]) == "[REDACTED] [REDACTED]"
+
+    def test_body_bytes_are_scrubbed(self) -> None:
+        """A raw JSON body quoting the token is masked and stays valid JSON."""
+        token = "EAAGpage0123456789"
+        body = b'{"error":{"message":"Malformed access token EAAGpage0123456789","code":190}}'
+        assert json.loads(Redactor([token]).body(body))["error"]["message"] == (
+            "Malformed access token REDACTED"
+        )
+
+    def test_repr_holds_no_secret(self) -> None:
+        """A Redactor's repr says how many secrets it holds, never which."""
+        assert "EAAGpage0123456789" not in repr(Redactor(["EAAGpage0123456789"]))
+
+
+_SECRET_CHARS = string.ascii_letters + string.digits
+_secrets = st.text(alphabet=_SECRET_CHARS, min_size=MIN_SECRET_LENGTH, max_size=64)
+_words = st.text(alphabet=_SECRET_CHARS, min_size=1, max_size=12)
+_seps = st.sampled_from([" ", ": ", "=", "&", "\n", '"', "(", ")", ", ", "/", "?"])
+
+
+class TestWholeValueRedaction:
+    @given(secret=_secrets, before=st.lists(_words, max_size=5), after=st.lists(_words, max_size=5))
+    def test_secret_never_survives_as_a_word(
+        self, secret: str, before: list[str], after: list[str]
+    ) -> None:
+        """Wherever the secret stands as a whole word, it is gone from the redacted text."""
+        words = [*before, secret, *after, secret]
+        text = " ".join(words)
+        redacted = redact_text(text, [secret])
+        assert secret not in redacted.split(" ")
+        assert redacted.count(REDACTED) >= 2
+
+    @given(secret=_secrets, words=st.lists(_words, max_size=12), seps=st.lists(_seps, max_size=12))
+    def test_text_without_the_secret_is_unchanged(
+        self, secret: str, words: list[str], seps: list[str]
+    ) -> None:
+        """A text in which the secret is not a whole word comes back exactly as it was."""
+        text = "".join(
+            w + s for w, s in zip(words, seps + [" "] * (len(words) - len(seps)), strict=False)
+        )
+        assume(not any(w == secret for w in re.split(r"[^A-Za-z0-9]+", text)))
+        assume("_token" not in text and "_secret" not in text)
+        assert Redactor([secret])(text) == text
+
+    @given(secret=st.text(alphabet=_SECRET_CHARS, min_size=1, max_size=MIN_SECRET_LENGTH - 1))
+    def test_short_values_change_nothing(self, secret: str) -> None:
+        """A value too short to be a real secret never changes a text."""
+        text = f"Max retries exceeded: {secret} and {secret}x any"
+        assert redact_text(text, [secret]) == text
+
+    @given(
+        secret=_secrets,
+        sep=_seps,
+        prefix=st.sampled_from(["", "Malformed access token ", "Invalid OAuth "]),
+    )
+    def test_graph_error_from_a_scrubbed_body_holds_no_secret(
+        self, secret: str, sep: str, prefix: str
+    ) -> None:
+        """An error decoded from a scrubbed body has the secret in neither str nor repr."""
+        body = json.dumps({"error": {"message": f"{prefix}{secret}{sep}", "code": 190}}).encode()
+        error = graph_error_from_response(400, Redactor([secret]).body(body), {})
+        assert secret not in str(error)
+        assert secret not in repr(error)
 
     def test_urllib3_request_lines_are_redacted(self, caplog: pytest.LogCaptureFixture) -> None:
         """The filter masks tokens in urllib3's own DEBUG request line."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from fmc.errors import (
     InvalidRequestError,
     NetworkError,
     OutsideWindowError,
+    PageThrottledError,
     PermissionDeniedError,
     RateLimitError,
     RecipientUnavailableError,
@@ -23,7 +25,15 @@ from fmc.errors import (
     TransientError,
     UncertainDeliveryError,
 )
-from fmc.transport.retry import BackoffGate, Retrier, RetryAttempt, RetryPolicy, is_retryable
+from fmc.transport.retry import (
+    BackoffGate,
+    Retrier,
+    RetryAttempt,
+    RetryPolicy,
+    Ticket,
+    Wait,
+    is_retryable,
+)
 
 
 def _rate_limited(retry_after: str | None = None) -> RateLimitError:
@@ -300,6 +310,108 @@ class TestBackoffGate:
         gate.pause(1.0)
         gate.wait()
         assert naps == [1.0]
+
+
+class TestSharedPause:
+    def test_admission_is_free_while_open(self, clock) -> None:
+        """An open gate lets a call through at once with a plain ticket."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        assert gate.admission(0.0) == Ticket(clock(), probe=False)
+
+    def test_pause_longer_than_budget_is_refused_without_waiting(self, clock) -> None:
+        """A call whose budget is shorter than the pause gets PageThrottledError, no sleep."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        gate.throttled(_rate_limited("120"))
+        with pytest.raises(PageThrottledError) as raised:
+            gate.admit(60.0)
+        assert clock.sleeps == []
+        assert raised.value.code == 613
+
+    def test_pause_within_budget_is_slept(self, clock) -> None:
+        """A pause within the budget is slept out, then the call goes as the probe."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        gate.throttled(_rate_limited("30"))
+        ticket, waited = gate.admit(60.0)
+        assert (waited, clock.sleeps, ticket.probe) == (30.0, [30.0], True)
+
+    def test_one_probe_at_a_time(self, clock) -> None:
+        """After a pause one call probes; the next waits for its answer."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        gate.throttled(_rate_limited("1"))
+        clock.sleep(1.0)
+        probe = gate.admission(None)
+        assert isinstance(probe, Ticket)
+        assert probe.probe
+        assert gate.admission(None) == Wait(0.05, for_probe=True)
+        gate.answered(probe)
+        assert gate.admission(None) == Ticket(clock(), probe=False)
+
+    def test_waiting_for_a_probe_with_no_budget_is_refused(self, clock) -> None:
+        """A call that may not wait at all gives up while a probe is out."""
+        gate = BackoffGate(clock=clock, sleep=clock.sleep)
+        gate.throttled(_rate_limited("1"))
+        clock.sleep(1.0)
+        gate.admission(None)
+        with pytest.raises(PageThrottledError):
+            gate.admission(0.0)
+
+    def test_throttled_probe_grows_the_pause(self, clock) -> None:
+        """Each throttled probe without a stated wait doubles the shared pause."""
+        policy = RetryPolicy(wait_initial=1.0, wait_max=8.0)
+        gate = BackoffGate(clock=clock, sleep=clock.sleep, backoff=policy.backoff)
+        pauses = []
+        for _ in range(5):
+            ticket, _ = gate.admit(None)
+            pauses.append(gate.throttled(_rate_limited(), ticket))
+        assert pauses == [1.0, 2.0, 4.0, 8.0, 8.0]
+
+    def test_throttles_of_calls_in_flight_do_not_grow_the_pause(self, clock) -> None:
+        """Calls sent before the pause was decided come back throttled without news."""
+        gate = BackoffGate(
+            clock=clock, sleep=clock.sleep, backoff=RetryPolicy(wait_initial=1.0).backoff
+        )
+        early = [gate.admission(None) for _ in range(3)]
+        clock.sleep(0.01)
+        pauses = [gate.throttled(_rate_limited(), t) for t in early if isinstance(t, Ticket)]
+        assert pauses == [1.0, 1.0, 1.0]
+
+    def test_success_of_a_call_sent_before_the_throttle_does_not_reopen(self, clock) -> None:
+        """Only an answer to a call sent after the pause was decided proves it is over."""
+        gate = BackoffGate(
+            clock=clock, sleep=clock.sleep, backoff=RetryPolicy(wait_initial=1.0).backoff
+        )
+        early = gate.admission(None)
+        clock.sleep(0.01)
+        gate.throttled(_rate_limited())
+        assert isinstance(early, Ticket)
+        gate.answered(early)
+        assert not gate.is_open
+
+    def test_rate_limited_call_waits_on_the_gate_not_its_own_backoff(self, clock) -> None:
+        """A call throttled with Retry-After beyond the deadline but within max_pause is retried."""
+        retrier = Retrier(
+            RetryPolicy(timeout=30.0, wait_jitter=0.0),
+            clock=clock,
+            sleep=clock.sleep,
+            max_pause=300.0,
+        )
+        assert retrier.call(Flaky(_rate_limited("120")), operation="send") == "ok"
+        assert clock.sleeps == [120.0]
+
+    def test_later_calls_of_the_client_are_refused_during_a_long_pause(self, clock) -> None:
+        """After Meta asks for longer than max_pause, the next call never runs."""
+        retrier = Retrier(RetryPolicy(timeout=30.0), clock=clock, sleep=clock.sleep)
+        with pytest.raises(RateLimitError):
+            retrier.call(Flaky(_rate_limited("3600")), operation="send")
+        second = Flaky()
+        with pytest.raises(PageThrottledError):
+            retrier.call(second, operation="send")
+        assert second.calls == 0
+
+    def test_page_throttled_is_never_retried(self) -> None:
+        """PageThrottledError is a rate limit, but retrying it would only wait again."""
+        error = PageThrottledError("paused", resume_at=datetime.datetime.now(datetime.timezone.utc))
+        assert not is_retryable(error)
 
 
 class TestRetryPolicy:
