@@ -145,12 +145,17 @@ def test_postgres_outage_answers_503_in_time_and_loses_nothing(
 
 
 @pytest.mark.slow
-def test_sqlite_locked_answers_503_in_time_and_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "bound"), [((), 5.0), (("--commit-timeout", "1"), 1.0)], ids=["default", "1s"]
+)
+def test_sqlite_locked_answers_503_in_time_and_loses_nothing(
+    tmp_path: Path, options: tuple[str, ...], bound: float
+) -> None:
     """fmc serve on a SQLite file another connection holds exclusively: 503 in time, then all."""
     db = tmp_path / "fmc.db"
     psids = [f"locked{i}" for i in range(4)]
     deliveries = [wds.message(p) for p in psids]
-    with wds.fmc_serve(db) as server:
+    with wds.fmc_serve(db, *options) as server:
         assert wds.post(server.url, *wds.message("warmup")) == 200
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
@@ -159,9 +164,9 @@ def test_sqlite_locked_answers_503_in_time_and_loses_nothing(tmp_path: Path) -> 
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        print(f"\nlocked: answers {sorted(answers, key=lambda a: a[1])}")
+        print(f"\nlocked, bound {bound:g} s: answers {sorted(answers, key=lambda a: a[1])}")
         assert {status for status, _ in answers} == {503}
-        assert max(seconds for _, seconds in answers) < 5.0 + SLACK  # fmc serve's default
+        assert max(seconds for _, seconds in answers) < bound + SLACK
         assert [status for status, _ in timed_posts(server.url, deliveries)] == [200] * 4
     with wds.open_store({"db": str(db)}) as store:
         assert registered(store, psids) == psids
