@@ -100,6 +100,10 @@ GRAPH_ERROR_TABLE: tuple[ErrorRule, ...] = (
     _R(1200, None, TransientError, False),
     _R(10303, None, InvalidRequestError, False),
     _R(range(80001, 80015), None, RateLimitError, False),
+    # Marketing Messages API for Messenger (API reference, updated 24 Apr 2026):
+    # the message's campaign is not active; the message id is invalid or not yours.
+    _R(2300000, None, InvalidRequestError, False),
+    _R(2300001, None, InvalidRequestError, False),
 )
 
 #: Classes whose errors are about the Page whatever their code (a hand-made

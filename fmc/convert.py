@@ -29,11 +29,16 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from fmc.models.buttons import Button, CallButton, DefaultAction, PostbackButton, UrlButton
+from fmc.models.feedback import CustomerFeedbackTemplate, FeedbackFollowUp
 from fmc.models.limits import ValidationError
+from fmc.models.marketing import MarketingOptInRequest
+from fmc.models.menu import MenuPostback, MenuUrl
 from fmc.models.messages import MESSAGE_CLASSES, Attachment, Message, Text
+from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.quick_replies import QuickReply
 from fmc.models.recipient import Recipient
 from fmc.models.send import SendRequest, SendResult
+from fmc.models.sticker import Sticker
 from fmc.models.templates import (
     ButtonTemplate,
     Element,
@@ -46,6 +51,7 @@ from fmc.models.templates import (
     ReceiptSummary,
     ReceiptTemplate,
 )
+from fmc.models.utility import TemplateParameter, UtilityTemplate
 
 __all__ = [
     "datetime_from_millis",
@@ -116,6 +122,9 @@ _TEMPLATE_TYPES: Mapping[type, str] = MappingProxyType(
         ButtonTemplate: "button",
         MediaTemplate: "media",
         ReceiptTemplate: "receipt",
+        CustomerFeedbackTemplate: "customer_feedback",
+        OneTimeNotificationRequest: "one_time_notif_req",
+        MarketingOptInRequest: "notification_messages",
     }
 )
 _TEMPLATE_CLASSES: Mapping[str, type] = MappingProxyType(
@@ -129,6 +138,12 @@ _BUTTON_TYPES: Mapping[type, str] = MappingProxyType(
 _BUTTON_CLASSES: Mapping[str, type] = MappingProxyType(
     {name: cls for cls, name in _BUTTON_TYPES.items()}
 )
+#: A persistent-menu item class and its wire ``type`` (written, never read as a button).
+_MENU_TYPES: Mapping[type, str] = MappingProxyType({MenuPostback: "postback", MenuUrl: "web_url"})
+#: Messages whose fields sit directly in ``message``, without an attachment envelope.
+_BARE_MESSAGES = (Text, Sticker)
+#: Fields that stay on the wire even at their default value.
+_KEEP_DEFAULT = MappingProxyType({QuickReply: "content_type", FeedbackFollowUp: "type"})
 #: A generic template element's default action is a URL action without a title.
 _DEFAULT_ACTION_TYPE = "web_url"
 
@@ -215,7 +230,7 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
             _objects_only(make_dict_structure_fn(cls, converter, **overrides), cls),
         )
 
-    for button_class, button_type in _BUTTON_TYPES.items():
+    for button_class, button_type in (*_BUTTON_TYPES.items(), *_MENU_TYPES.items()):
         to_wire, from_wire = generated(button_class)
         register(button_class, _typed(to_wire, button_type), from_wire)
 
@@ -231,11 +246,10 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
 
     converter.register_structure_hook_func(lambda type_: type_ == Button, structure_button)
 
-    for plain_class in _PLAIN_CLASSES:
+    for plain_class in (*_PLAIN_CLASSES, FeedbackFollowUp):
         # QuickReply's default content_type, "text", is still required on the wire.
-        overrides = (
-            {"content_type": override(omit_if_default=False)} if plain_class is QuickReply else {}
-        )
+        kept = _KEEP_DEFAULT.get(plain_class)
+        overrides = {kept: override(omit_if_default=False)} if kept else {}
         register(plain_class, *generated(plain_class, **overrides))
 
     media_element = unstructure[MediaElement]
@@ -251,9 +265,12 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
             "timestamp": override(unstruct_hook=_seconds_string, struct_hook=_datetime_from_seconds)
         },
     }
+    register(UtilityTemplate, _utility_to_wire, _utility_from_wire)
     for message_class in MESSAGE_CLASSES:
+        if message_class is UtilityTemplate:
+            continue
         to_wire, from_wire = generated(message_class, **message_overrides.get(message_class, {}))
-        if message_class is not Text:
+        if message_class not in _BARE_MESSAGES:
             to_wire = _enveloped(to_wire, _TEMPLATE_TYPES.get(message_class))
             from_wire = _unenveloped(from_wire, message_class)
         register(message_class, to_wire, from_wire)
@@ -271,6 +288,34 @@ def _build_converter() -> tuple[cattrs.Converter, dict[type, _Unstructure]]:
     message = override(unstruct_hook=unstructure_message, struct_hook=structure_message)
     register(SendRequest, *generated(SendRequest, message=message))
     return converter, unstructure
+
+
+def _utility_to_wire(message: UtilityTemplate) -> dict[str, Any]:
+    # A utility template sits in message.template, its values in a lower-case
+    # "body" component (upper case is for creating templates).
+    template: dict[str, Any] = {"name": message.name, "language": {"code": message.language}}
+    if message.parameters:
+        parameters = []
+        for parameter in message.parameters:
+            item = {"type": "text", "text": parameter.text}
+            if parameter.name is not None:
+                item["parameter_name"] = parameter.name
+            parameters.append(item)
+        template["components"] = [{"type": "body", "parameters": parameters}]
+    return {"template": template}
+
+
+def _utility_from_wire(value: object, _type: object) -> UtilityTemplate:
+    template = _mapping(_mapping(value, "a message").get("template"), "message.template")
+    language = _mapping(template.get("language", {}), "message.template.language")
+    parameters = []
+    for component in template.get("components", ()):
+        for item in _mapping(component, "a template component").get("parameters", ()):
+            data = _mapping(item, "a template parameter")
+            parameters.append(TemplateParameter(data["text"], name=data.get("parameter_name")))
+    return UtilityTemplate(
+        template["name"], language=language.get("code", "en_US"), parameters=parameters
+    )
 
 
 def _objects_only(base: _Structure, cls: type) -> _Structure:
@@ -332,6 +377,10 @@ def _unenveloped(base: Callable[[Any, Any], _T], cls: type[_T]) -> Callable[[Any
 def _message_class(data: Mapping[str, Any]) -> type:
     if "text" in data:
         return Text
+    if "sticker_id" in data:
+        return Sticker
+    if "template" in data:
+        return UtilityTemplate
     if "attachment" not in data:
         raise ValidationError("a message needs a 'text' or an 'attachment'")
     attachment = _mapping(data["attachment"], "message.attachment")

@@ -63,6 +63,8 @@ CODE_TABLE = [
     (80001, None, RateLimitError),
     (80014, None, RateLimitError),
     (368, None, PageRestrictedError),
+    (2300000, None, InvalidRequestError),
+    (2300001, None, InvalidRequestError),
     (424242, None, GraphAPIError),
 ]
 

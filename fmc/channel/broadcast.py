@@ -39,19 +39,15 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from fmc.channel.control import DEFAULT_LEASE, Heartbeat, StopReason, page_stop_reason
+from fmc.channel.control import DEFAULT_LEASE, Heartbeat, StopReason, failure_state
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.report import BroadcastProgress, BroadcastReport, _Tally
 from fmc.convert import to_wire
 from fmc.errors import (
-    AmbiguousSendError,
     ConfigurationError,
-    NetworkError,
-    RateLimitError,
     RecipientUnavailableError,
     SendWithdrawnError,
     StoreError,
-    TransientError,
 )
 from fmc.models.broadcast import CLAIMED_STATES, JournalEntry, JournalState
 from fmc.models.send import SendRequest
@@ -69,8 +65,6 @@ __all__ = ["BroadcastRun", "ProgressCallback"]
 ProgressCallback = Callable[[BroadcastProgress], None]
 """What :meth:`fmc.Channel.broadcast` calls with a :class:`BroadcastProgress` as it goes."""
 
-#: Errors after which sending again later may succeed: the entry becomes RETRYABLE.
-_RETRYABLE_ERRORS = (RateLimitError, TransientError, NetworkError)
 _DONE = frozenset({JournalState.SENT, JournalState.FAILED})
 
 
@@ -412,16 +406,9 @@ class BroadcastRun:
                 self._tally.left += 1
             return
         kind = type(error).__name__
-        stop = page_stop_reason(error)
+        state, stop = failure_state(error)
         if stop is not None:
             self._halt(stop)
-            state = JournalState.RETRYABLE
-        elif isinstance(error, AmbiguousSendError):
-            state = JournalState.AMBIGUOUS
-        elif isinstance(error, _RETRYABLE_ERRORS):
-            state = JournalState.RETRYABLE
-        else:
-            state = JournalState.FAILED
         self._outcomes.append(
             JournalEntry(self._broadcast_id, sent.psid, state, None, f"{kind}: {error}", now)
         )

@@ -20,7 +20,16 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from fmc.errors import GraphAPIError, PageThrottledError, StoreError
+from fmc.errors import (
+    AmbiguousSendError,
+    GraphAPIError,
+    NetworkError,
+    PageThrottledError,
+    RateLimitError,
+    StoreError,
+    TransientError,
+)
+from fmc.models.broadcast import JournalState
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -28,6 +37,7 @@ __all__ = [
     "StopReason",
     "broadcast_fingerprint",
     "broadcast_id_for",
+    "failure_state",
     "page_stop_reason",
 ]
 
@@ -70,6 +80,27 @@ def page_stop_reason(error: BaseException) -> StopReason | None:
     if isinstance(error, GraphAPIError) and error.stops_page:
         return StopReason(f"{_describe(error)} ({_codes(error)})")
     return None
+
+
+#: Errors after which sending again later may succeed: the entry becomes RETRYABLE.
+_RETRYABLE_ERRORS = (RateLimitError, TransientError, NetworkError)
+
+
+def failure_state(error: BaseException) -> tuple[JournalState, StopReason | None]:
+    """The journal state a failed send takes, and the stop it means for the Page, if any.
+
+    An error about the whole Page leaves the entry RETRYABLE (a resume sends it
+    once the Page is fixed); a send that may have gone out is AMBIGUOUS;
+    throttling, transient and network errors are RETRYABLE; the rest FAILED.
+    """
+    stop = page_stop_reason(error)
+    if stop is not None:
+        return JournalState.RETRYABLE, stop
+    if isinstance(error, AmbiguousSendError):
+        return JournalState.AMBIGUOUS, None
+    if isinstance(error, _RETRYABLE_ERRORS):
+        return JournalState.RETRYABLE, None
+    return JournalState.FAILED, None
 
 
 def _codes(error: GraphAPIError) -> str:

@@ -33,7 +33,7 @@ from fmc.cli.config import Config
 from fmc.cli.entry import Streams
 from fmc.cli.server import WebhookServer
 from fmc.errors import FMCError, PolicyRefused
-from fmc.models import JournalState, Page, Subscriber, SubscriberStatus, Text
+from fmc.models import JournalState, Page, Subscriber, SubscriberStatus, Text, UtilityTemplate
 from fmc.policy import MessagingPolicy, Purpose, format_duration
 from fmc.store import SQLiteStore
 from fmc.testing import (
@@ -47,6 +47,7 @@ from fmc.testing import (
     verification_query,
 )
 from fmc.transport import Client, RetryPolicy
+from fmc.transport.templates import create_page_template
 
 __all__ = ["PEOPLE", "Person", "add_parsers", "run_demo"]
 
@@ -205,8 +206,9 @@ _OUTSIDE_WINDOW = "outside_window_no_subscription"
 #: The demo's outcomes in words: a policy rule code, or an error kind.
 IN_WORDS = {
     _OUTSIDE_WINDOW: "they last wrote over 24 h ago; outside that window a news message needs "
-    "a notification token the person gave (as Dev did) or Meta's subscription permission, "
-    "which only News Page Index Pages get",
+    "a Page in Meta's News Page Index or a one-time notification token the person asked for; "
+    "Dev's recurring notification token no longer counts (Meta deprecated recurring "
+    "notifications in February 2026)",
     "unavailable": "Meta said earlier that they cannot be reached, so nothing is sent to them",
     "RecipientUnavailableError": "Meta answered error 551 (they blocked the Page or left "
     "Messenger), so fmc marked them unavailable and skips them from now on",
@@ -215,8 +217,7 @@ IN_WORDS = {
 #: What the demo suggests at its end.
 TRY_NEXT = (
     "Try next: fmc demo --keep DIR, then FMC_PAGE_ID=1000000000000001 FMC_DB=DIR/fmc.db "
-    "fmc subscribers",
-    "  (the command-line guide sends and broadcasts against the fake; "
+    "fmc subscribers (the command-line guide sends and broadcasts against the fake; "
     '"From Facebook app to first broadcast" connects your own Page)',
 )
 
@@ -262,7 +263,12 @@ def run_demo(out: TextIO, *, keep: str | None = None, quiet: bool = False) -> in
             page,
             client=client,
             store=store,
-            policy=MessagingPolicy(permissions={"pages_messaging"}),
+            # The 2026 rules: updates outside the window go as a utility template
+            # where the Page has one (post-purchase here), and nowhere else.
+            policy=MessagingPolicy(
+                permissions={"pages_messaging"},
+                utility_templates={Purpose.POST_PURCHASE_UPDATE: "order_shipped"},
+            ),
             verify_token=verify_token,
         )
         webhook = stack.enter_context(WebhookServer(channel.webhook, host="127.0.0.1", port=0))
@@ -309,13 +315,29 @@ def run_demo(out: TextIO, *, keep: str | None = None, quiet: bool = False) -> in
 
         say.detail()
         late = next(p for p in PEOPLE if p.wrote_ago > timedelta(hours=24) and not p.opted_in_news)
-        say.detail(f"4. A reply (purpose response) to {late.first_name}, outside the 24 h window")
+        say.detail(
+            f"4. To {late.first_name}, outside the 24 h window: a reply, then updates "
+            "under the 2026 rules"
+        )
         try:
             channel.notify(late.psid, Text("Sorry for the late answer!"), Purpose.RESPONSE)
         except PolicyRefused as refused:
-            say.detail(f"   PolicyRefused: {refused.decision.reason}")
+            say.detail(f"   reply: PolicyRefused: {refused.decision.reason}")
         else:
             raise FMCError("the policy allowed a reply outside the window")
+
+        create_page_template(
+            client, "order_shipped", "Hi {{1}}, order {{2}} has shipped.", examples=["Ana", "A-1"]
+        )
+        shipped = UtilityTemplate("order_shipped", parameters=[late.first_name, "A-1042"])
+        channel.notify(late.psid, shipped, Purpose.POST_PURCHASE_UPDATE)
+        say.detail("   post-purchase update: sent as a utility message (template order_shipped)")
+        try:
+            channel.notify(late.psid, Text("Your password was changed."), Purpose.ACCOUNT_UPDATE)
+        except PolicyRefused as refused:
+            say.detail(f"   account update: PolicyRefused: {refused.decision.reason}")
+        else:
+            raise FMCError("the policy allowed an account update without a utility template")
 
         if keep is not None:
             record = [d.to_dict() for d in fake.deliveries]
@@ -387,8 +409,9 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="the whole flow on loopback, no Facebook account needed",
         description="Start a fake Graph API and the webhook on 127.0.0.1, play six people "
         "writing to a Page, register them, run a news broadcast under the messaging policy "
-        "and print who got it and who was skipped and why, in words. Takes well under a "
-        "second, leaves nothing running, writes only to a temporary directory.",
+        "and print who got it and who was skipped and why, in words, then show the 2026 "
+        "rules for updates outside the window. Takes well under a second, leaves nothing "
+        "running, writes only to a temporary directory.",
     )
     parser.add_argument(
         "--keep",

@@ -17,8 +17,19 @@ from fmc.models.buttons import (
     UrlButton,
     WebviewHeightRatio,
 )
+from fmc.models.feedback import (
+    BusinessPrivacy,
+    CustomerFeedbackTemplate,
+    FeedbackFollowUp,
+    FeedbackQuestion,
+    FeedbackScoreType,
+    FeedbackScreen,
+)
 from fmc.models.limits import LIMITS, Limit, LimitError, Unit, ValidationError
+from fmc.models.marketing import MarketingOptInRequest, OptInCallToAction
+from fmc.models.menu import MenuItem, MenuPostback, MenuUrl
 from fmc.models.messages import MESSAGE_CLASSES, Attachment, AttachmentType, Message, Text
+from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.outbox import OutboxItem
 from fmc.models.page import Page
 from fmc.models.quick_replies import QuickReply, QuickReplyType
@@ -31,6 +42,7 @@ from fmc.models.send import (
     SendRequest,
     SendResult,
 )
+from fmc.models.sticker import Sticker
 from fmc.models.subscriber import (
     NotificationToken,
     Subscriber,
@@ -52,31 +64,44 @@ from fmc.models.templates import (
     ReceiptSummary,
     ReceiptTemplate,
 )
+from fmc.models.utility import TemplateParameter, UtilityTemplate
 
 __all__ = [
     "LIMITS",
     "MESSAGE_CLASSES",
     "Attachment",
     "AttachmentType",
+    "BusinessPrivacy",
     "Button",
     "ButtonTemplate",
     "CallButton",
+    "CustomerFeedbackTemplate",
     "DefaultAction",
     "Element",
+    "FeedbackFollowUp",
+    "FeedbackQuestion",
+    "FeedbackScoreType",
+    "FeedbackScreen",
     "GenericTemplate",
     "ImageAspectRatio",
     "JournalEntry",
     "JournalState",
     "Limit",
     "LimitError",
+    "MarketingOptInRequest",
     "MediaElement",
     "MediaTemplate",
     "MediaType",
+    "MenuItem",
+    "MenuPostback",
+    "MenuUrl",
     "Message",
     "MessageTag",
     "MessagingType",
     "NotificationToken",
     "NotificationType",
+    "OneTimeNotificationRequest",
+    "OptInCallToAction",
     "OutboxItem",
     "Page",
     "PostbackButton",
@@ -91,13 +116,16 @@ __all__ = [
     "SendRequest",
     "SendResult",
     "SenderAction",
+    "Sticker",
     "Subscriber",
     "SubscriberStatus",
+    "TemplateParameter",
     "Text",
     "TokenKind",
     "TokenStatus",
     "Unit",
     "UrlButton",
+    "UtilityTemplate",
     "ValidationError",
     "WebviewHeightRatio",
 ]

@@ -120,6 +120,13 @@ LIMITS: Mapping[str, Limit] = MappingProxyType(
             Limit("ButtonTemplate.buttons", 3, Unit.BUTTONS, min=1),
             Limit("MediaElement.buttons", 3, Unit.BUTTONS),
             Limit("ReceiptTemplate.elements", 100, Unit.ELEMENTS),
+            # Persistent-menu items allow 30 characters, not the 20 of buttons.
+            Limit("MenuItem.title", 30, _C, min=1),
+            Limit("MenuItem.payload", 1_000, _C, min=1),
+            # One-time notification request template: "limited to 65 characters".
+            Limit("OneTimeNotificationRequest.title", 65, _C, min=1),
+            # Meta gives no payload limit there; fmc applies its postback one.
+            Limit("OneTimeNotificationRequest.payload", 1_000, _C, min=1),
         )
     }
 )

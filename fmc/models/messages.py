@@ -10,9 +10,14 @@ import enum
 
 import attrs
 
+from fmc.models.feedback import CustomerFeedbackTemplate
 from fmc.models.limits import ValidationError, limited, non_empty, web_url
+from fmc.models.marketing import MarketingOptInRequest
+from fmc.models.optin_requests import OneTimeNotificationRequest
 from fmc.models.quick_replies import QuickReply, check_quick_replies, quick_replies_tuple
+from fmc.models.sticker import Sticker
 from fmc.models.templates import ButtonTemplate, GenericTemplate, MediaTemplate, ReceiptTemplate
+from fmc.models.utility import UtilityTemplate
 
 __all__ = ["MESSAGE_CLASSES", "Attachment", "AttachmentType", "Message", "Text"]
 
@@ -97,7 +102,19 @@ class Attachment:
 
 
 #: Any message a Page can send.
-Message = Text | Attachment | GenericTemplate | ButtonTemplate | MediaTemplate | ReceiptTemplate
+Message = (
+    Text
+    | Attachment
+    | GenericTemplate
+    | ButtonTemplate
+    | MediaTemplate
+    | ReceiptTemplate
+    | Sticker
+    | CustomerFeedbackTemplate
+    | OneTimeNotificationRequest
+    | UtilityTemplate
+    | MarketingOptInRequest
+)
 
 #: The message classes, for ``isinstance`` checks.
 MESSAGE_CLASSES: tuple[type, ...] = (
@@ -107,4 +124,9 @@ MESSAGE_CLASSES: tuple[type, ...] = (
     ButtonTemplate,
     MediaTemplate,
     ReceiptTemplate,
+    Sticker,
+    CustomerFeedbackTemplate,
+    OneTimeNotificationRequest,
+    UtilityTemplate,
+    MarketingOptInRequest,
 )

@@ -10,6 +10,7 @@ import attrs
 from fmc.models.limits import ValidationError
 from fmc.models.messages import MESSAGE_CLASSES, Message
 from fmc.models.recipient import Recipient
+from fmc.models.utility import UtilityTemplate
 
 __all__ = [
     "MessageTag",
@@ -30,6 +31,9 @@ class MessagingType(str, enum.Enum):
     UPDATE = "UPDATE"
     #: A tagged message outside the window; needs a :class:`MessageTag`.
     MESSAGE_TAG = "MESSAGE_TAG"
+    #: A utility template message (order, account, appointment or event
+    #: update), allowed outside the window (Meta's utility messages, 2026).
+    UTILITY = "UTILITY"
 
 
 class MessageTag(str, enum.Enum):
@@ -106,9 +110,11 @@ def _notification_type(value: NotificationType | str | None) -> NotificationType
 class SendRequest:
     """One call of the Send API: a message or a sender action for one recipient.
 
-    ``messaging_type`` is derived when not given: ``MESSAGE_TAG`` when a tag
-    is given, ``RESPONSE`` for a message, and nothing for a bare sender
-    action. Enum fields also accept their wire values as strings.
+    ``messaging_type`` is derived when not given: ``UTILITY`` for a
+    :class:`~fmc.models.UtilityTemplate` (which is always sent so, even when
+    ``RESPONSE`` or ``UPDATE`` is given), ``MESSAGE_TAG`` when a tag is
+    given, ``RESPONSE`` for a message, and nothing for a bare sender action.
+    Enum fields also accept their wire values as strings.
 
     Attributes:
         recipient: Who the message goes to.
@@ -149,6 +155,17 @@ class SendRequest:
                 "(Meta refuses both at once)"
             )
         messaging_type = self.messaging_type
+        is_utility = isinstance(self.message, UtilityTemplate)
+        if is_utility and messaging_type in (None, MessagingType.RESPONSE, MessagingType.UPDATE):
+            # Meta takes a template only as UTILITY, inside the window or out.
+            messaging_type = MessagingType.UTILITY
+            object.__setattr__(self, "messaging_type", messaging_type)
+        if (messaging_type is MessagingType.UTILITY) != is_utility:
+            raise ValidationError(
+                "a UtilityTemplate goes with messaging_type=UTILITY, and only it does "
+                f"(got {messaging_type.value if messaging_type else None} and "
+                f"{type(self.message).__name__})"
+            )
         if messaging_type is None:
             if self.tag is not None:
                 messaging_type = MessagingType.MESSAGE_TAG

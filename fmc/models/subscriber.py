@@ -106,6 +106,9 @@ class Subscriber:
         timezone: Profile UTC offset in hours, if known.
         tokens: Notification tokens the person gave the Page.
         status_reason: Why the status is what it is (e.g. Meta's error).
+        ad_referral_at: When the person last wrote from a Click-to-Messenger
+            ad (a message or referral with ``source`` ``ADS``), which keeps
+            the window open up to 7 days. Not yet persisted by the stores.
     """
 
     page_id: str = attrs.field(validator=_non_empty)
@@ -119,6 +122,7 @@ class Subscriber:
     timezone: float | None = None
     tokens: tuple[NotificationToken, ...] = attrs.field(default=(), converter=_token_tuple)
     status_reason: str | None = None
+    ad_referral_at: datetime | None = attrs.field(default=None, validator=_aware, kw_only=True)
 
     def usable_tokens(self, now: datetime) -> tuple[NotificationToken, ...]:
         """The tokens that may still be used at ``now``."""

@@ -12,7 +12,7 @@ from fmc.policy.decision import Decision
 from fmc.policy.policy import MessagingPolicy, format_duration, topic_matches
 from fmc.policy.purpose import Permission, Purpose
 from fmc.policy.render import render_table_rst
-from fmc.policy.table import RULES, Rule, Window, rules_for
+from fmc.policy.table import RULES, Route, Rule, RuleStatus, Window, rules_for
 
 __all__ = [
     "RULES",
@@ -20,7 +20,9 @@ __all__ = [
     "MessagingPolicy",
     "Permission",
     "Purpose",
+    "Route",
     "Rule",
+    "RuleStatus",
     "Window",
     "format_duration",
     "render_table_rst",

@@ -19,18 +19,23 @@ def _check(instance: Decision, _attribute: attrs.Attribute[Any], _value: Any) ->
     if not instance.rule:
         raise ValueError("a Decision needs a rule identifier")
     if not instance.allowed:
-        if (instance.messaging_type, instance.tag, instance.recipient, instance.token) != (
-            None,
-            None,
-            None,
-            None,
-        ):
-            raise ValueError("a refusal carries no messaging_type, tag, recipient or token")
+        if (
+            instance.messaging_type,
+            instance.tag,
+            instance.recipient,
+            instance.token,
+            instance.template,
+        ) != (None, None, None, None, None):
+            raise ValueError(
+                "a refusal carries no messaging_type, tag, recipient, token or template"
+            )
         return
     if instance.messaging_type is None or instance.recipient is None:
         raise ValueError("an allowed Decision needs a messaging_type and a recipient")
     if (instance.messaging_type is MessagingType.MESSAGE_TAG) != (instance.tag is not None):
         raise ValueError("a tag goes with messaging_type MESSAGE_TAG, and only with it")
+    if (instance.messaging_type is MessagingType.UTILITY) != (instance.template is not None):
+        raise ValueError("a template goes with messaging_type UTILITY, and only with it")
 
 
 @attrs.frozen
@@ -53,8 +58,11 @@ class Decision:
         token: The notification token used, if the recipient is a token (a
             one-time token is spent by the send).
         rule: The rule that decided, e.g. ``"inside_window"``,
-            ``"message_tag"``, ``"outside_window_no_subscription"``,
+            ``"utility_template"``, ``"outside_window_no_subscription"``,
             ``"blocked"``.
+        template: The name of the Page's utility template to send, exactly
+            when ``messaging_type`` is ``UTILITY``; the caller sends that
+            template (with its parameters) instead of free-form content.
 
     Raises:
         ValueError: The fields contradict each other (see above).
@@ -66,6 +74,7 @@ class Decision:
     recipient: Recipient | None
     reason: str
     token: NotificationToken | None = None
+    template: str | None = attrs.field(default=None, kw_only=True)
     rule: str = attrs.field(kw_only=True, validator=_check)
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from fmc.models.recipient import Recipient
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenKind
 from fmc.policy.decision import Decision
 from fmc.policy.purpose import Permission, Purpose, _normalize
-from fmc.policy.table import Rule, Window, rules_for
+from fmc.policy.table import Route, Rule, Window, rules_for
 
 __all__ = ["MessagingPolicy", "format_duration", "topic_matches"]
 
@@ -30,6 +30,34 @@ def _permissions(value: Iterable[Permission | str]) -> frozenset[Permission]:
             f"not the string {value!r}"
         )
     return frozenset(Permission.parse(name) for name in value)
+
+
+def _routes(value: Iterable[Route | str]) -> frozenset[Route]:
+    if isinstance(value, str):
+        raise ConfigurationError(
+            f"honour must be a collection of routes such as {{'account_update_tag'}}, "
+            f"not the string {value!r}"
+        )
+    try:
+        return frozenset(Route.parse(route) for route in value)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _templates(value: Mapping[Purpose | str, str]) -> Mapping[Purpose, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            "utility_templates must map purposes to template names, "
+            "e.g. {'post_purchase_update': 'order_shipped'}"
+        )
+    templates: dict[Purpose, str] = {}
+    for purpose, name in value.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigurationError(
+                f"utility_templates[{purpose!r}] must be a template name, got {name!r}"
+            )
+        templates[Purpose.parse(purpose)] = name
+    return templates
 
 
 def _positive(_instance: object, attribute: attrs.Attribute[Any], value: timedelta) -> None:
@@ -112,17 +140,29 @@ class MessagingPolicy:
         window: The standard messaging window after the last interaction.
         human_agent_window: How long after the last interaction the
             ``HUMAN_AGENT`` tag may be used.
+        ad_window: How long a message that came from a Click-to-Messenger ad
+            keeps the window open (Meta: up to 7 days).
+        honour: Deprecated routes (:class:`~fmc.policy.Route`) the operator
+            re-enables because Meta still serves them for this Page; every
+            other deprecated row is skipped and named in the reason.
+        utility_templates: The Page's approved utility template for each
+            purpose that may use one outside the window, by name.
 
     Raises:
-        ConfigurationError: An unknown permission name (the message names
-            it), a bare string instead of a collection, or a window that is
-            not a positive ``timedelta``.
+        ConfigurationError: An unknown permission or route name (the message
+            names it), a bare string instead of a collection, a window that
+            is not a positive ``timedelta``, or a template that is no name.
     """
 
     permissions: frozenset[Permission] = attrs.field(converter=_permissions)
     window: timedelta = attrs.field(default=timedelta(hours=24), kw_only=True, validator=_positive)
     human_agent_window: timedelta = attrs.field(
         default=timedelta(days=7), kw_only=True, validator=_positive
+    )
+    ad_window: timedelta = attrs.field(default=timedelta(days=7), kw_only=True, validator=_positive)
+    honour: frozenset[Route] = attrs.field(default=(), converter=_routes, kw_only=True)
+    utility_templates: Mapping[Purpose, str] = attrs.field(
+        factory=dict, converter=_templates, kw_only=True
     )
 
     def decide(self, subscriber: Subscriber, purpose: Purpose | str, now: datetime) -> Decision:
@@ -154,16 +194,28 @@ class MessagingPolicy:
         last = subscriber.last_interaction_at
         # A last interaction "in the future" is clock skew: count it as just now.
         elapsed = None if last is None else max(now - last, timedelta(0))
-        rule, token = next(self._matches(subscriber, purpose, now, elapsed))
-        reason = f"{self._context(elapsed)}; {self.describe(rule)}"
-        if not rule.allowed:
-            return Decision.refuse(reason, rule=rule.code)
-        if token is None:
-            recipient = Recipient(subscriber.psid)
-        else:
-            recipient = Recipient.from_token(token)
+        by_ad = self._ad_window_open(subscriber, now)
+        skipped: list[Rule] = []
+        rule, token = next(self._matches(subscriber, purpose, now, elapsed, by_ad, skipped))
+        reason = f"{self._context(elapsed, by_ad)}; {self.describe(rule)}"
+        if token is not None:
             topic = token.topic if token.topic and token.topic.strip() else None
             reason += f" (token topic {topic!r})" if topic else " (token with no topic)"
+        if skipped:
+            reason += "; not taken: " + "; ".join(self._why_skipped(row) for row in skipped)
+        if not rule.allowed:
+            return Decision.refuse(reason, rule=rule.code)
+        if rule.template:
+            return Decision(
+                True,
+                rule.messaging_type,
+                None,
+                Recipient(subscriber.psid),
+                reason,
+                template=self.utility_templates[purpose],
+                rule=rule.code,
+            )
+        recipient = Recipient(subscriber.psid) if token is None else Recipient.from_token(token)
         return Decision(
             True, rule.messaging_type, rule.tag, recipient, reason, token, rule=rule.code
         )
@@ -177,39 +229,72 @@ class MessagingPolicy:
         Returns:
             The note as a sentence fragment.
         """
-        return rule.note.format(
+        note = rule.note
+        if rule.template and rule.purpose in self.utility_templates:
+            note += f" (template '{self.utility_templates[rule.purpose]}')"
+        return note.format(
             window=format_duration(self.window),
             human_agent_window=format_duration(self.human_agent_window),
             purpose=rule.purpose.name,
             topic=rule.purpose.value,
         )
 
-    def _applies(self, rule: Rule, elapsed: timedelta | None) -> bool:
-        if rule.requires is not None and rule.requires not in self.permissions:
+    def _why_skipped(self, rule: Rule) -> str:
+        assert rule.route is not None  # a Rule refused by default always names its route
+        what = f"the {rule.tag.value} tag" if rule.tag else rule.code
+        when = f" since {rule.changed.isoformat()}" if rule.changed else ""
+        return (
+            f"{what} ({rule.status.value.replace('_', ' ')}{when}; "
+            f"honour={{'{rule.route.value}'}} re-enables it where Meta still serves it)"
+        )
+
+    def _ad_window_open(self, subscriber: Subscriber, now: datetime) -> bool:
+        opened = subscriber.ad_referral_at
+        return opened is not None and max(now - opened, timedelta(0)) < self.ad_window
+
+    def _applies(self, rule: Rule, elapsed: timedelta | None, by_ad: bool) -> bool:
+        if any(permission not in self.permissions for permission in rule.requires):
+            return False
+        if rule.template and rule.purpose not in self.utility_templates:
             return False
         if rule.window is Window.INSIDE:
-            return elapsed is not None and elapsed < self.window
+            return by_ad or (elapsed is not None and elapsed < self.window)
         if rule.window is Window.HUMAN_AGENT:
             return elapsed is not None and elapsed < self.human_agent_window
         return True
 
     def _matches(
-        self, subscriber: Subscriber, purpose: Purpose, now: datetime, elapsed: timedelta | None
+        self,
+        subscriber: Subscriber,
+        purpose: Purpose,
+        now: datetime,
+        elapsed: timedelta | None,
+        by_ad: bool,
+        skipped: list[Rule],
     ) -> Iterator[tuple[Rule, NotificationToken | None]]:
         # The table ends every purpose with an unconditional row, so this
         # always yields at least once.
         for rule in _ROWS[purpose]:
-            if self._applies(rule, elapsed):
-                token = (
-                    None
-                    if rule.token is None
-                    else _pick_token(subscriber, rule.token, purpose, now)
-                )
-                if rule.token is None or token is not None:
-                    yield rule, token
+            if not self._applies(rule, elapsed, by_ad):
+                continue
+            if rule.status.refused_by_default and rule.route not in self.honour:
+                # Would have applied: say so in the reason, then look further.
+                if rule.token is None or _pick_token(subscriber, rule.token, purpose, now):
+                    skipped.append(rule)
+                continue
+            token = (
+                None if rule.token is None else _pick_token(subscriber, rule.token, purpose, now)
+            )
+            if rule.token is None or token is not None:
+                yield rule, token
 
-    def _context(self, elapsed: timedelta | None) -> str:
+    def _context(self, elapsed: timedelta | None, by_ad: bool = False) -> str:
         window = format_duration(self.window)
+        if by_ad and (elapsed is None or elapsed >= self.window):
+            return (
+                f"inside the {format_duration(self.ad_window)} window opened by the "
+                "person's message from a Click-to-Messenger ad"
+            )
         if elapsed is None:
             return f"no interaction recorded; outside the {window} window"
         ago = "just now" if elapsed < _MINUTE else f"{format_duration(elapsed)} ago"

@@ -38,6 +38,9 @@ class Purpose(str, enum.Enum):
     ACCOUNT_UPDATE = "account_update"
     #: A human agent's reply to the person's inquiry.
     HUMAN_AGENT = "human_agent"
+    #: An order, account, appointment or event update, sent as a utility
+    #: message outside the window (Meta's utility templates, 2026).
+    TRANSACTIONAL = "transactional"
     #: Offers, sales and marketing (promotional content).
     PROMOTIONAL = "promotional"
 
@@ -97,6 +100,11 @@ class Permission(str, enum.Enum):
     PAGES_MESSAGING_SUBSCRIPTIONS = "pages_messaging_subscriptions"
     #: Approval to use the ``HUMAN_AGENT`` tag.
     HUMAN_AGENT = "human_agent"
+    #: Not a permission but Meta's flag that the Page is in the News Page
+    #: Index, the only Pages allowed news messaging outside the window.
+    NEWS_PAGE_INDEX = "news_page_index"
+    #: Send utility messages (``page_utility_messaging``).
+    PAGE_UTILITY_MESSAGING = "page_utility_messaging"
 
     @classmethod
     def parse(cls, value: Permission | str) -> Permission:

@@ -16,7 +16,17 @@ _RECIPIENT = {
     TokenKind.ONE_TIME: "``one_time_notif_token``",
     TokenKind.NOTIFICATION_MESSAGES: "``notification_messages_token``",
 }
-_HEADER = ("Purpose", "Last interaction", "Needs", "Outcome", "Recipient", "Rule", "Why")
+_HEADER = (
+    "Purpose",
+    "Last interaction",
+    "Needs",
+    "Outcome",
+    "Recipient",
+    "Rule",
+    "Why",
+    "Status",
+    "Source",
+)
 
 
 def _span(window: Window, policy: MessagingPolicy) -> timedelta:
@@ -29,7 +39,7 @@ def _when(rule: Rule, earlier: tuple[Rule, ...], policy: MessagingPolicy) -> str
     covered = [
         _span(row.window, policy)
         for row in earlier
-        if row.window is not Window.ANY and row.requires is None and row.token is None
+        if row.window is not Window.ANY and not row.requires and row.token is None
     ]
     since = format_duration(max(covered)) if covered else None
     if rule.window is Window.ANY:
@@ -39,9 +49,9 @@ def _when(rule: Rule, earlier: tuple[Rule, ...], policy: MessagingPolicy) -> str
 
 
 def _needs(rule: Rule) -> str:
-    needs = []
-    if rule.requires is not None:
-        needs.append(f"``{rule.requires.value}``")
+    needs = [f"``{permission.value}``" for permission in rule.requires]
+    if rule.template:
+        needs.append("a utility template configured for the purpose")
     if rule.token is not None:
         needs.append(f"usable ``{rule.token.value}`` token, topic ``{rule.purpose.value}`` or none")
     return "; ".join(needs) or "—"
@@ -53,7 +63,18 @@ def _outcome(rule: Rule) -> str:
     assert rule.messaging_type is not None
     if rule.tag is not None:
         return f"``{rule.messaging_type.value}`` ``{rule.tag.value}``"
+    if rule.template:
+        return f"``{rule.messaging_type.value}`` template"
     return f"``{rule.messaging_type.value}``"
+
+
+def _status(rule: Rule) -> str:
+    status = rule.status.value.replace("_", " ")
+    if rule.changed is not None:
+        status += f" (since {rule.changed.isoformat()})"
+    if rule.route is not None:
+        status += f"; refused unless ``honour={{'{rule.route.value}'}}``"
+    return status
 
 
 def _row(cells: tuple[str, ...]) -> str:
@@ -85,7 +106,10 @@ def render_table_rst(policy: MessagingPolicy | None = None) -> str:
         f"{refused} is refused (the rule is the status), and nothing is allowed "
         "unless the Page has ``pages_messaging`` (rule ``no_pages_messaging``). "
         "Then the rows of the purpose are tried top to bottom; the first that "
-        "applies decides.",
+        "applies decides. A row that is deprecated, or reported removed, is "
+        "skipped unless the operator honours its route, and the reason says so. "
+        "Status and source are as of late 2026: ``[C]`` is an official Meta "
+        "page, ``[3p]`` what only third parties report.",
         "",
         ".. list-table:: The messaging policy's decision table",
         "   :header-rows: 1",
@@ -102,6 +126,8 @@ def render_table_rst(policy: MessagingPolicy | None = None) -> str:
             _RECIPIENT[rule.token] if rule.allowed else "—",
             f"``{rule.code}``",
             policy.describe(rule),
+            _status(rule),
+            rule.source,
         )
         lines.append(_row(cells))
     return "\n".join(lines) + "\n"

@@ -219,11 +219,8 @@ class MemoryJournal:
             journal = self._journal.get(broadcast_id, {})
             for psid in ordered_unique(psids):
                 slot = journal.get(psid)
-                if (
-                    slot is not None
-                    and slot.run_id == run_id
-                    and slot.entry.state is JournalState.PENDING
-                ):
+                if _owned_pending(slot, run_id):
+                    assert slot is not None
                     slot.entry = attrs.evolve(slot.entry, state=JournalState.SENDING, updated_at=at)
                     moved.append(psid)
         return moved
@@ -252,11 +249,7 @@ class MemoryJournal:
             journal = self._journal.get(broadcast_id, {})
             for psid in ordered_unique(psids):
                 slot = journal.get(psid)
-                if (
-                    slot is not None
-                    and slot.run_id == run_id
-                    and slot.entry.state is JournalState.PENDING
-                ):
+                if _owned_pending(slot, run_id):
                     del journal[psid]
                     released += 1
         return released
@@ -312,6 +305,11 @@ class MemoryJournal:
             for slot in self._journal.get(broadcast_id, {}).values():
                 counts[slot.entry.state] += 1
         return counts
+
+
+def _owned_pending(slot: _Slot | None, run_id: str) -> bool:
+    """Whether ``slot`` is a claim of ``run_id`` not yet handed to HTTP."""
+    return slot is not None and slot.run_id == run_id and slot.entry.state is JournalState.PENDING
 
 
 def _normalized(entry: JournalEntry) -> JournalEntry:

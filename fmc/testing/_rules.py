@@ -33,7 +33,7 @@ RECIPIENT_KEYS = (
     "one_time_notif_token",
     "notification_messages_token",
 )
-MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
+MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG", "UTILITY"})
 TAGS = frozenset(
     {
         "CONFIRMED_EVENT_UPDATE",
@@ -227,8 +227,8 @@ def check_send(params: Mapping[str, Any]) -> SendBody:
     tag = params.get("tag")
     if messaging_type is not None and messaging_type not in MESSAGING_TYPES:
         raise Refusal(
-            "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG} - got "
-            f'"{messaging_type}"'
+            "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG, "
+            f'UTILITY}} - got "{messaging_type}"'
         )
     if tag is not None and tag not in TAGS:
         raise Refusal(
@@ -264,6 +264,14 @@ def check_send(params: Mapping[str, Any]) -> SendBody:
 def _check_message(message: Any) -> dict[str, Any]:
     if not isinstance(message, Mapping):
         raise Refusal("(#100) param message must be a JSON object")
+    # A sticker (June 2026) or a utility template carries no text or attachment.
+    sticker = message.get("sticker_id")
+    if sticker is not None:
+        if isinstance(sticker, bool) or not isinstance(sticker, int):
+            raise Refusal("(#100) param message[sticker_id] must be a sticker id")
+        return dict(message)
+    if isinstance(message.get("template"), Mapping):
+        return dict(message)
     text = message.get("text")
     attachment = message.get("attachment")
     if text is not None and attachment is not None:

@@ -34,6 +34,7 @@ from fmc.testing import _rules, _wire
 from fmc.testing._rules import Refusal
 from fmc.testing._wire import HTML_HEADERS, Answer, dumps, refused
 from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
+from fmc.testing.platform_graph import PlatformGraph
 from fmc.testing.records import JSON_HEADERS, Delivery, RecordedRequest, Reply
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ class FakeGraphAPI:
         }
         self.messenger_profile: dict[str, Any] = {}
         self.attachments: dict[str, dict[str, Any]] = {}
+        #: Templates, personas and thread control (:mod:`fmc.testing.platform_graph`).
+        self.platform = PlatformGraph(page_id=page_id)
         self._clock = clock
         self._wall_clock = wall_clock or (lambda: datetime.now(timezone.utc))
         self._sleep = sleep
@@ -382,6 +385,9 @@ class FakeGraphAPI:
         if len(parts) > 2:
             raise Refusal("Unknown path components: /" + "/".join(parts[2:]), 2500)
         is_page = node in ("me", self.page_id)
+        platform = self.platform.route(method, node, edge, params)
+        if platform is not None:
+            return _Prepared((), lambda: self._authed(params, platform))
         if edge is None:
             if method != "GET":
                 raise _wire.unsupported(method, node)
@@ -441,6 +447,7 @@ class FakeGraphAPI:
 
     def _send(self, params: Mapping[str, Any], number: int, index: int | None) -> Answer:
         body = _rules.check_send(params)
+        self.platform.check_send(body.messaging_type, body.message)
         psid = body.recipient.get("id")
         fault = self.faults.pick(Per.SEND, (psid,) if psid else ())
         if fault is not None and not fault.delivers:

@@ -604,6 +604,37 @@ class Client:
         )
         _expect_success(data)
 
+    def call_graph(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Make one Graph call with this client's token, proof, retries and redaction.
+
+        The public path for Graph calls fmc wraps in standalone modules
+        (templates, personas, thread control, marketing messages).
+
+        Args:
+            method: ``GET``, ``POST`` or ``DELETE``.
+            path: The path after the version, e.g. ``"1234/personas"``; the
+                Page's own id is ``client.page.id``.
+            what: What the call is, for errors and logs (``"persona create"``).
+            params: Query parameters (the token is added by the client).
+            body: The JSON body.
+
+        Returns:
+            Graph's JSON answer.
+
+        Raises:
+            GraphAPIError: Meta refused.
+            NetworkError: Graph could not be reached.
+        """
+        return self._call(method.upper(), path, what=what, params=params, body=body)
+
 
 def _check_concurrency(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -23,11 +23,13 @@ __all__ = [
     "DeliveryEvent",
     "EchoEvent",
     "Event",
+    "FeedbackAnswer",
     "GamePlayEvent",
     "HandoverEvent",
     "MessageEditEvent",
     "MessageEvent",
     "MessagingEvent",
+    "MessagingFeedbackEvent",
     "OptinEvent",
     "PolicyEnforcementEvent",
     "PostbackEvent",
@@ -35,6 +37,7 @@ __all__ = [
     "ReadEvent",
     "Referral",
     "ReferralEvent",
+    "ResponseFeedbackEvent",
     "UnknownEvent",
 ]
 
@@ -108,6 +111,17 @@ class Event:
     raw: dict[str, Any] = attrs.field(repr=False, eq=False)
     standby: bool = False
 
+    @property
+    def ours_to_answer(self) -> bool:
+        """Whether this app may answer, i.e. the event came in ``messaging[]``, not ``standby[]``.
+
+        Under Conversation Routing an app also receives, as ``standby``, the
+        threads another app owns; answering those would talk over that app
+        (a human in the Page Inbox, say). Receiving a message is not owning
+        the thread.
+        """
+        return not self.standby
+
 
 @attrs.frozen(kw_only=True)
 class MessagingEvent(Event):
@@ -134,9 +148,15 @@ class MessageEvent(MessagingEvent):
         mid: The message id.
         text: The text, if any.
         quick_reply_payload: The payload of the quick reply tapped, if any.
-        attachments: Attachments in order.
+        attachments: Attachments in order (a sticker arrives as a ``sticker``
+            attachment with ``sticker_id``; until 30 August 2026 also as an
+            ``image``).
         reply_to_mid: The message this one replies to.
         metadata: ``metadata`` set by the sending app, if any.
+        referral: Where the message came from, when it is the first message
+            after a Click-to-Messenger ad or a link (``ad_id``, ``ref``,
+            ``source``, ``type``); read from ``message.referral`` or the
+            item's ``referral``.
     """
 
     kind: ClassVar[str] = "messages"
@@ -147,6 +167,16 @@ class MessageEvent(MessagingEvent):
     attachments: tuple[Attachment, ...] = ()
     reply_to_mid: str | None = None
     metadata: str | None = None
+    referral: Referral | None = None
+
+    @property
+    def from_ad(self) -> bool:
+        """True when the message is the person's first from a Click-to-Messenger ad.
+
+        Such a message carries a ``referral`` whose ``source`` is ``ADS``; Meta
+        then allows answering for up to 7 days rather than 24 hours.
+        """
+        return self.referral is not None and self.referral.source == "ADS"
 
 
 @attrs.frozen(kw_only=True)
@@ -332,14 +362,23 @@ class AccountLinkingEvent(MessagingEvent):
 
 
 @attrs.frozen(kw_only=True)
-class HandoverEvent(MessagingEvent):
+class HandoverEvent(Event):
     """Thread control changed hands (``messaging_handovers``).
 
+    Not a :class:`MessagingEvent`: Meta's ``app_roles`` example has no sender
+    (roles belong to the Page, not to a person), so ``sender_id`` may be
+    ``None``. Under Conversation Routing (2025) ``app_roles`` is legacy.
+
     Attributes:
+        page_id: The ``entry[].id``.
+        sender_id: ``sender.id`` (the person), ``None`` for ``app_roles``.
+        recipient_id: ``recipient.id`` (the Page).
+        timestamp: ``timestamp``, aware UTC.
         action: ``pass_thread_control``, ``take_thread_control``,
             ``request_thread_control`` or ``app_roles``.
         new_owner_app_id: For a pass.
-        previous_owner_app_id: For a take.
+        previous_owner_app_id: For a take, or a pass (``None`` when the
+            thread was idle).
         requested_owner_app_id: For a request.
         metadata: The metadata passed along.
         app_roles: For ``app_roles``: app id to its roles.
@@ -347,6 +386,10 @@ class HandoverEvent(MessagingEvent):
 
     kind: ClassVar[str] = "messaging_handovers"
 
+    page_id: str
+    sender_id: str | None
+    recipient_id: str
+    timestamp: datetime
     action: str
     new_owner_app_id: str | None = None
     previous_owner_app_id: str | None = None
@@ -418,6 +461,58 @@ class MessageEditEvent(MessagingEvent):
     mid: str
     text: str | None = None
     num_edit: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FeedbackAnswer:
+    """One answer of a customer feedback survey.
+
+    Attributes:
+        screen_id: The survey screen the question was on.
+        question_id: The question's id, as set in the template.
+        type: ``csat``, ``nps``, ``ces`` or ``free_form``.
+        payload: The score (``"1"`` to ``"5"``, ``"0"`` to ``"10"`` ...) or text.
+        follow_up: The free-form follow-up text, if the person wrote one.
+    """
+
+    screen_id: int
+    question_id: str
+    type: str
+    payload: str | None = None
+    follow_up: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MessagingFeedbackEvent(MessagingEvent):
+    """The person answered a customer feedback template (``messaging_feedback``).
+
+    Attributes:
+        answers: Every answer, screen by screen, in the order received.
+    """
+
+    kind: ClassVar[str] = "messaging_feedback"
+
+    answers: tuple[FeedbackAnswer, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ResponseFeedbackEvent(MessagingEvent):
+    """The person rated one of the Page's messages (``response_feedback``).
+
+    Attributes:
+        feedback: ``Good response`` or ``Bad response``.
+        mid: The message rated.
+    """
+
+    kind: ClassVar[str] = "response_feedback"
+
+    feedback: str
+    mid: str | None = None
+
+    @property
+    def positive(self) -> bool:
+        """True for a thumbs up (``Good response``)."""
+        return self.feedback.strip().lower().startswith("good")
 
 
 @attrs.frozen(kw_only=True)

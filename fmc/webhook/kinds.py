@@ -19,10 +19,12 @@ from fmc.webhook.events import (
     DeliveryEvent,
     EchoEvent,
     Event,
+    FeedbackAnswer,
     GamePlayEvent,
     HandoverEvent,
     MessageEditEvent,
     MessageEvent,
+    MessagingFeedbackEvent,
     OptinEvent,
     PolicyEnforcementEvent,
     PostbackEvent,
@@ -30,9 +32,18 @@ from fmc.webhook.events import (
     ReadEvent,
     Referral,
     ReferralEvent,
+    ResponseFeedbackEvent,
 )
 
-__all__ = ["BUILDERS", "KNOWN_KEYS", "Builder", "ShapeError", "millis", "party"]
+__all__ = [
+    "BUILDERS",
+    "KNOWN_KEYS",
+    "SECONDS_BELOW",
+    "Builder",
+    "ShapeError",
+    "millis",
+    "party",
+]
 
 _UTC = timezone.utc
 _fromtimestamp = datetime.fromtimestamp
@@ -42,8 +53,19 @@ class ShapeError(Exception):
     """A known event kind with a field of the wrong shape; the message says which."""
 
 
+#: Epoch values below this are seconds, not milliseconds. Meta documents
+#: milliseconds, but some deliveries (and other SDKs' fixtures) carry seconds;
+#: read as milliseconds they land in January 1970 and a referral would never
+#: open the window. 10**11 ms is March 1973 and 10**11 s is the year 5138, so
+#: no real instant of either reading is mistaken for the other.
+SECONDS_BELOW = 10**11
+
+
 def millis(value: Any, name: str) -> datetime:
-    """Epoch milliseconds as an aware UTC datetime.
+    """An epoch timestamp as an aware UTC datetime: milliseconds, or seconds when small.
+
+    Values whose magnitude is below :data:`SECONDS_BELOW` are taken as
+    seconds (see there why), all others as milliseconds.
 
     Raises:
         ShapeError: not a number, or out of range.
@@ -51,10 +73,12 @@ def millis(value: Any, name: str) -> datetime:
     kind = type(value)
     if kind is int or kind is float:
         try:
+            if -SECONDS_BELOW < value < SECONDS_BELOW:
+                return _fromtimestamp(value, _UTC)
             return _fromtimestamp(value / 1000, _UTC)
         except (OverflowError, OSError, ValueError):
             raise ShapeError(f"{name} is out of range") from None
-    raise ShapeError(f"{name} must be epoch milliseconds")
+    raise ShapeError(f"{name} must be epoch milliseconds (or seconds)")
 
 
 def _opt_millis(data: dict[str, Any], key: str) -> datetime | None:
@@ -141,7 +165,11 @@ def _attachment(raw: Any) -> Attachment:
     payload_raw = att.get("payload")
     payload = {} if payload_raw is None else _obj(payload_raw, "attachment payload")
     url = _opt_str(payload, "url") or _opt_str(att, "url") or _opt_str(att, "URL")
-    sticker = payload.get("sticker_id")
+    # The ``sticker`` attachment (June 2026) carries ``sticker_id``; older
+    # image attachments carried it in the payload too.
+    sticker = payload.get("sticker_id", att.get("sticker_id"))
+    if type(sticker) is str and sticker.isdigit():
+        sticker = int(sticker)
     if sticker is not None and type(sticker) is not int:
         raise ShapeError("sticker_id must be an integer")
     return Attachment(
@@ -225,6 +253,8 @@ def _message(
             quick_reply_payload=_quick_reply_payload(value),
         )
     reply_to = value.get("reply_to")
+    # An ad's referral rides inside the message, or beside it in the item.
+    referral = value.get("referral", item.get("referral"))
     return MessageEvent(
         raw=item,
         standby=standby,
@@ -238,6 +268,7 @@ def _message(
         attachments=() if "attachments" not in value else _attachments(value),
         reply_to_mid=None if reply_to is None else _opt_str(_obj(reply_to, "reply_to"), "mid"),
         metadata=None if "metadata" not in value else _opt_str(value, "metadata"),
+        referral=None if referral is None else _referral(referral),
     )
 
 
@@ -433,11 +464,12 @@ def _handover(action: str) -> Builder:
         standby: bool,
     ) -> Event:
         if action == "app_roles":
+            # Meta's app_roles example has no sender: roles belong to the Page.
             return HandoverEvent(
                 raw=item,
                 standby=standby,
                 page_id=page_id,
-                sender_id=_need_sender(sender),
+                sender_id=sender,
                 recipient_id=recipient,
                 timestamp=ts,
                 action=action,
@@ -535,6 +567,78 @@ def _message_edit(
     )
 
 
+def _feedback_answers(data: dict[str, Any]) -> tuple[FeedbackAnswer, ...]:
+    screens = data.get("feedback_screens")
+    if screens is None:
+        return ()
+    if type(screens) is not list:
+        raise ShapeError("feedback_screens must be a list")
+    answers = []
+    for raw_screen in screens:
+        screen = _obj(raw_screen, "feedback screen")
+        screen_id = screen.get("screen_id", 0)
+        if type(screen_id) is not int:
+            raise ShapeError("screen_id must be an integer")
+        questions = _obj(screen.get("questions", {}), "questions")
+        for question_id, raw_answer in questions.items():
+            answer = _obj(raw_answer, "question")
+            follow_up = answer.get("follow_up")
+            answers.append(
+                FeedbackAnswer(
+                    screen_id=screen_id,
+                    question_id=question_id,
+                    type=_req_str(answer, "type"),
+                    payload=_opt_str(answer, "payload"),
+                    follow_up=None
+                    if follow_up is None
+                    else _opt_str(_obj(follow_up, "follow_up"), "payload"),
+                )
+            )
+    return tuple(answers)
+
+
+def _messaging_feedback(
+    item: dict[str, Any],
+    value: Any,
+    page_id: str,
+    sender: str | None,
+    recipient: str,
+    ts: datetime,
+    standby: bool,
+) -> Event:
+    return MessagingFeedbackEvent(
+        raw=item,
+        standby=standby,
+        page_id=page_id,
+        sender_id=_need_sender(sender),
+        recipient_id=recipient,
+        timestamp=ts,
+        answers=_feedback_answers(_obj(value, "messaging_feedback")),
+    )
+
+
+def _response_feedback(
+    item: dict[str, Any],
+    value: Any,
+    page_id: str,
+    sender: str | None,
+    recipient: str,
+    ts: datetime,
+    standby: bool,
+) -> Event:
+    data = _obj(value, "response_feedback")
+    return ResponseFeedbackEvent(
+        raw=item,
+        standby=standby,
+        page_id=page_id,
+        sender_id=_need_sender(sender),
+        recipient_id=recipient,
+        timestamp=ts,
+        feedback=_req_str(data, "feedback"),
+        mid=_opt_str(data, "mid"),
+    )
+
+
 #: Item key -> builder, in the order keys are looked for.
 BUILDERS: tuple[tuple[str, Builder], ...] = (
     ("message", _message),
@@ -555,6 +659,8 @@ BUILDERS: tuple[tuple[str, Builder], ...] = (
     ("policy-enforcement", _policy),
     ("game_play", _game_play),
     ("message_edit", _message_edit),
+    ("messaging_feedback", _messaging_feedback),
+    ("response_feedback", _response_feedback),
 )
 
 #: The item keys fmc types, in lookup order.

@@ -88,13 +88,17 @@ def _unknown(item: dict[str, Any], page_id: str | None, standby: bool, reason: s
     )
 
 
-def parse_item(item: dict[str, Any], page_id: str | None, *, standby: bool = False) -> Event:
+def parse_item(
+    item: dict[str, Any], page_id: str | None, *, standby: bool = False, entry_time: Any = None
+) -> Event:
     """Build the event for one ``messaging`` (or ``standby``) item.
 
     Args:
         item: The item as decoded from JSON.
         page_id: The ``id`` of its entry (``None`` when the entry had none).
         standby: Whether the item came from ``entry[].standby``.
+        entry_time: The entry's ``time``, used when the item has no
+            ``timestamp`` (Meta's ``message_deliveries`` example has none).
 
     Returns:
         The typed event, or an :class:`~fmc.webhook.events.UnknownEvent` naming what was wrong.
@@ -116,7 +120,7 @@ def parse_item(item: dict[str, Any], page_id: str | None, *, standby: bool = Fal
             page_id,
             party(item, "sender"),
             recipient,
-            millis(item.get("timestamp"), "timestamp"),
+            millis(item.get("timestamp", entry_time), "timestamp"),
             standby,
         )
     except ShapeError as exc:
@@ -155,7 +159,7 @@ def _entry_events(entry: dict[str, Any], events: list[Event]) -> None:
         for item in items:
             if type(item) is not dict:
                 raise PayloadError(f"entry {key} must hold objects")
-            events.append(parse_item(item, page_id, standby=standby))
+            events.append(parse_item(item, page_id, standby=standby, entry_time=entry.get("time")))
     if not found:
         events.append(
             UnknownEvent(raw=entry, page_id=page_id, reason="entry without messaging items")

@@ -110,13 +110,14 @@ class TestSend:
     def test_purpose_flag_changes_the_decision(
         self, fmc: Runner, fake: FakeGraphAPI, db: Path
     ) -> None:
-        """--purpose account-update sends with the ACCOUNT_UPDATE tag outside the window."""
+        """--purpose account-update outside the window is refused with the 2026 reason."""
+        # The ACCOUNT_UPDATE tag is reported removed since 2026-04-27 (issue 15); a
+        # response inside the window would have gone out.
         seed(db, {"300": 30.0})
-        assert (
-            fmc("send", "300", "--text", "Password changed", "--purpose", "account-update").code
-            == 0
-        )
-        assert fake.delivered_to("300")[0].tag == "ACCOUNT_UPDATE"
+        result = fmc("send", "300", "--text", "Password changed", "--purpose", "account-update")
+        assert result.code != 0
+        assert "error 100 since 27 April 2026" in result.err + result.out
+        assert fake.delivered_to("300") == []
 
 
 class TestUsage:
@@ -228,11 +229,12 @@ class TestBroadcast:
         seed(db, PEOPLE, news_token={"400"})
         result = fmc("broadcast", "--text", "News!", "--purpose", "news")
         assert result.code == 0
-        assert "5 subscribers, 3 sent" in result.out
-        assert "skipped 2" in result.out
+        # 400's recurring token is deprecated (2026-02-10) and no longer spent.
+        assert "5 subscribers, 2 sent" in result.out
+        assert "skipped 3" in result.out
         assert "--resume bc-" in result.out
         assert "--resume bc-" in result.err
-        assert sorted(d.recipient_key for d in fake.deliveries) == ["100", "200", "nm-token-400"]
+        assert sorted(d.recipient_key for d in fake.deliveries) == ["100", "200"]
 
     def test_progress_is_plain_lines_off_a_terminal(self, fmc: Runner, db: Path) -> None:
         """stderr (not a terminal) gets plain progress lines, no carriage returns."""
@@ -290,12 +292,12 @@ class TestBroadcast:
         result = fmc("broadcast", "--text", "News!", "--purpose", "news", "--dry-run")
         assert result.code == 0
         assert fake.deliveries == []
-        assert "5 subscribers, 3 would be sent, 2 skipped" in result.out
+        assert "5 subscribers, 2 would be sent, 3 skipped" in result.out
         lines = result.out.splitlines()[1:]
         sends = [line for line in lines if line.strip().startswith("send")]
         skips = [line for line in lines if line.strip().startswith("skip")]
-        assert sum(int(line.split()[1]) for line in sends) == 3
-        assert sum(int(line.split()[1]) for line in skips) == 2
+        assert sum(int(line.split()[1]) for line in sends) == 2
+        assert sum(int(line.split()[1]) for line in skips) == 3
         assert all("e.g. " in line for line in lines)
         with SQLiteStore(db) as store:
             assert store.broadcast_get("x") is None

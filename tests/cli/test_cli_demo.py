@@ -38,13 +38,9 @@ def test_exits_0(quiet_run: tuple[int, str, set[threading.Thread], set[Path]]) -
 def test_report_says_who_got_it(
     quiet_run: tuple[int, str, set[threading.Thread], set[Path]],
 ) -> None:
-    """People inside the window and the one with a news token got the broadcast."""
+    """People inside the window got the broadcast; Dev's recurring token is deprecated (2026)."""
     got = next(line for line in quiet_run[1].splitlines() if "got it:" in line)
-    assert got.split("got it:")[1].strip().split(", ") == [
-        "Ana",
-        "Dev (by notification token)",
-        "Fay",
-    ]
+    assert got.split("got it:")[1].strip().split(", ") == ["Ana", "Fay"]
 
 
 def test_report_says_who_was_skipped_and_why(
@@ -55,7 +51,8 @@ def test_report_says_who_was_skipped_and_why(
     skipped = next(line for line in out.splitlines() if "skipped:" in line)
     assert "Chloé" in skipped
     assert "Eli" in skipped
-    assert "skipped 2 (outside_window_no_subscription), e.g. last interaction" in out
+    assert "Dev" in skipped
+    assert "skipped 3 (outside_window_no_subscription), e.g. last interaction" in out
     assert "outside the 24 h window" in out
 
 
@@ -107,3 +104,14 @@ def test_demo_ignores_the_real_configuration(tmp_path: Path) -> None:
     environ = {"FMC_DB": str(real_db), "FMC_GRAPH_URL": "http://127.0.0.1:9"}
     assert main(["demo", "--quiet"], environ=environ, stdout=io.StringIO()) == 0
     assert not real_db.exists()
+
+
+def test_shows_the_2026_rules_for_updates(tmp_path: Path) -> None:
+    """An update outside the window goes as a utility message where a template exists,
+    and is refused with the 2026 reason where none does."""
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    text = out.getvalue()
+    assert "post-purchase update: sent as a utility message (template order_shipped)" in text
+    assert "account update: PolicyRefused: " in text
+    assert "reported returning error 100 since 27 April 2026" in text

@@ -59,7 +59,7 @@ def test_demo_explains_each_outcome_in_words_and_ends_with_what_to_try() -> None
     lines = out.getvalue().splitlines()
     why = [line for line in lines if line.startswith("   why ")]
     assert why == [
-        f"   why Chloé, Eli: {IN_WORDS['outside_window_no_subscription']}",
+        f"   why Chloé, Dev, Eli: {IN_WORDS['outside_window_no_subscription']}",
         f"   why Ben: {IN_WORDS['RecipientUnavailableError']}",
     ]
     assert lines[-len(TRY_NEXT) :] == list(TRY_NEXT)

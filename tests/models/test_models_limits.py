@@ -18,6 +18,9 @@ from fmc.models import (
     GenericTemplate,
     LimitError,
     MediaElement,
+    MenuPostback,
+    MenuUrl,
+    OneTimeNotificationRequest,
     PostbackButton,
     QuickReply,
     ReceiptElement,
@@ -91,6 +94,19 @@ CASES: list[tuple[str, str, Callable[[int], Any]]] = [
         lambda n: MediaElement("image", url=URL, buttons=[BUTTON] * n),
     ),
     ("ReceiptTemplate.elements", "ReceiptTemplate.elements", receipt),
+    ("MenuItem.title", "MenuPostback.title", lambda n: MenuPostback("t" * n, "p")),
+    ("MenuItem.title", "MenuUrl.title", lambda n: MenuUrl("t" * n, URL)),
+    ("MenuItem.payload", "MenuPostback.payload", lambda n: MenuPostback("t", "p" * n)),
+    (
+        "OneTimeNotificationRequest.title",
+        "OneTimeNotificationRequest.title",
+        lambda n: OneTimeNotificationRequest("t" * n, "p"),
+    ),
+    (
+        "OneTimeNotificationRequest.payload",
+        "OneTimeNotificationRequest.payload",
+        lambda n: OneTimeNotificationRequest("t", "p" * n),
+    ),
 ]
 IDS = [field for _key, field, _build in CASES]
 

@@ -20,15 +20,24 @@ from fmc.convert import (
 )
 from fmc.models import (
     Attachment,
+    BusinessPrivacy,
     ButtonTemplate,
     CallButton,
+    CustomerFeedbackTemplate,
     DefaultAction,
     Element,
+    FeedbackFollowUp,
+    FeedbackQuestion,
+    FeedbackScreen,
     GenericTemplate,
+    MarketingOptInRequest,
     MediaElement,
     MediaTemplate,
+    MenuPostback,
+    MenuUrl,
     MessageTag,
     NotificationType,
+    OneTimeNotificationRequest,
     Page,
     PostbackButton,
     QuickReply,
@@ -41,8 +50,10 @@ from fmc.models import (
     SenderAction,
     SendRequest,
     SendResult,
+    Sticker,
     Text,
     UrlButton,
+    UtilityTemplate,
     ValidationError,
 )
 
@@ -410,6 +421,25 @@ EVERY_MODEL: list[Any] = [
     Recipient(notification_messages_token="token"),
     SendResult("1", "m_1"),
     SendResult(),
+    # Added for the 2026 platform (issue 15); their documented shapes are in test_models_2026.
+    MenuPostback("Talk to an agent about orders", "CARE_HELP"),
+    MenuUrl("Shop now", SITE, webview_height_ratio="tall"),
+    Sticker(767226160478561),
+    OneTimeNotificationRequest("Back in stock", "news"),
+    FeedbackFollowUp("Tell us more"),
+    UtilityTemplate("order_shipped", language="en_GB", parameters=["Ann", "A-1"]),
+    UtilityTemplate.named("password_changed", name="Ann"),
+    MarketingOptInRequest(
+        "Weekly deals", "promotional", image_url=SITE, notification_messages_cta_text="OPT_IN"
+    ),
+    CustomerFeedbackTemplate(
+        "Rate us",
+        button_title="Rate",
+        feedback_screens=[
+            FeedbackScreen([FeedbackQuestion("q1", "nps", follow_up=FeedbackFollowUp())])
+        ],
+        business_privacy=BusinessPrivacy(SITE),
+    ),
 ]
 
 

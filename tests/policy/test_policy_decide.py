@@ -20,6 +20,11 @@ from fmc.policy import MessagingPolicy, Permission, Purpose
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 BASIC = MessagingPolicy({"pages_messaging"})
 FULL = MessagingPolicy({"pages_messaging", "pages_messaging_subscriptions", "human_agent"})
+NEWS_INDEX = MessagingPolicy(
+    {"pages_messaging", "pages_messaging_subscriptions", "news_page_index"}
+)
+# Recurring notifications are deprecated (2026-02-10): these tests honour the route.
+RECURRING = MessagingPolicy({"pages_messaging"}, honour={"recurring_notifications"})
 
 
 def person(
@@ -154,7 +159,7 @@ class TestTokens:
     def test_a_topic_token_is_preferred_to_a_catch_all_one(self) -> None:
         """Of two usable tokens of a kind, the one opted in for this purpose is used."""
         tokens = (recurring(None, "catch-all"), recurring("news", "for-news"))
-        decision = BASIC.decide(person(tokens=tokens), Purpose.NEWS, NOW)
+        decision = RECURRING.decide(person(tokens=tokens), Purpose.NEWS, NOW)
         assert decision.token == tokens[1]
         assert decision.recipient is not None
         assert decision.recipient.notification_messages_token == "for-news"
@@ -185,7 +190,7 @@ class TestTokens:
         token = NotificationToken(
             TokenKind.NOTIFICATION_MESSAGES, "fresh", expires_at=NOW + timedelta(days=1)
         )
-        decision = BASIC.decide(person(tokens=(token,)), Purpose.PROMOTIONAL, NOW)
+        decision = RECURRING.decide(person(tokens=(token,)), Purpose.PROMOTIONAL, NOW)
         assert decision.rule == "notification_messages_token"
 
     def test_inside_the_window_no_token_is_spent(self) -> None:
@@ -209,8 +214,9 @@ class TestReasons:
         """The refusal gives the hours, the window and what would allow it."""
         decision = BASIC.decide(person(timedelta(hours=31, minutes=40)), Purpose.NEWS, NOW)
         assert decision.reason == (
-            "last interaction 31 h ago; outside the 24 h window; NEWS needs "
-            "pages_messaging_subscriptions or a notification token (topic 'news' or none)"
+            "last interaction 31 h ago; outside the 24 h window; NEWS outside the 24 h "
+            "window needs a Page in the News Page Index (news_page_index and "
+            "pages_messaging_subscriptions) or a one-time token (topic 'news' or none)"
         )
 
     def test_no_interaction_recorded(self) -> None:
@@ -234,19 +240,19 @@ class TestReasons:
         assert decision.reason.endswith("within 7 days of their last interaction")
 
     def test_the_legacy_route_says_it_is_legacy(self) -> None:
-        """A legacy subscription send says it is legacy and restricted to the News Page Index."""
-        decision = FULL.decide(person(timedelta(days=2)), Purpose.NEWS, NOW)
-        assert "legacy subscription messaging" in decision.reason
+        """A news subscription send says it is for a Page in the News Page Index."""
+        decision = NEWS_INDEX.decide(person(timedelta(days=2)), Purpose.NEWS, NOW)
+        assert "news messaging" in decision.reason
         assert "News Page Index" in decision.reason
 
     def test_a_token_route_names_the_topic(self) -> None:
         """A token send says which topic the token was for."""
-        decision = BASIC.decide(person(tokens=(recurring("news"),)), Purpose.NEWS, NOW)
+        decision = RECURRING.decide(person(tokens=(recurring("news"),)), Purpose.NEWS, NOW)
         assert decision.reason.endswith("(token topic 'news')")
 
     def test_a_catch_all_token_route_says_it_has_no_topic(self) -> None:
         """A token send with a topic-less token says so."""
-        decision = BASIC.decide(person(tokens=(recurring(),)), Purpose.NEWS, NOW)
+        decision = RECURRING.decide(person(tokens=(recurring(),)), Purpose.NEWS, NOW)
         assert decision.reason.endswith("(token with no topic)")
 
     def test_the_token_never_appears_in_the_reason_or_repr(self) -> None:

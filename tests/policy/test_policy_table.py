@@ -8,12 +8,24 @@ import pytest
 
 from fmc.models.send import MessageTag, MessagingType
 from fmc.models.subscriber import NotificationToken, Subscriber, TokenKind, TokenStatus
-from fmc.policy import RULES, MessagingPolicy, Permission, Purpose
+from fmc.policy import RULES, MessagingPolicy, Permission, Purpose, Route
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 PM = Permission.PAGES_MESSAGING
 SUBS = Permission.PAGES_MESSAGING_SUBSCRIPTIONS
 HA = Permission.HUMAN_AGENT
+NPI = Permission.NEWS_PAGE_INDEX
+# Operator choices, written into the permission set of a row: deprecated routes
+# honoured (MessagingPolicy(honour=...)) and a utility template configured.
+RN = Route.RECURRING_NOTIFICATIONS
+NNS = Route.NON_NEWS_SUBSCRIPTION
+CEU_TAG, PPU_TAG, AU_TAG = (
+    Route.CONFIRMED_EVENT_UPDATE_TAG,
+    Route.POST_PURCHASE_UPDATE_TAG,
+    Route.ACCOUNT_UPDATE_TAG,
+)
+UT = "utility-template"
+UTILITY = MessagingType.UTILITY
 P = Purpose
 RESPONSE, UPDATE, TAG = MessagingType.RESPONSE, MessagingType.UPDATE, MessagingType.MESSAGE_TAG
 T = MessageTag
@@ -24,9 +36,13 @@ OTN_RULE = "one_time_token"
 INSIDE = "inside_window"
 TAGGED = "message_tag"
 NO_REPLY = "response_outside_window"
+NO_UPDATE = "update_outside_window"
+UTILITY_RULE = "utility_template"
+MM_API = "promotional_use_marketing_api"
 ALL = {PM, SUBS, HA}
 OK, NO = True, False
 CEU = MessageTag.CONFIRMED_EVENT_UPDATE
+PPU = MessageTag.POST_PURCHASE_UPDATE
 
 # Token shorthands: kind[:topic][/state]; "nm" recurring, "otn" one-time.
 _KINDS = {"nm": TokenKind.NOTIFICATION_MESSAGES, "otn": TokenKind.ONE_TIME}
@@ -66,12 +82,16 @@ TABLE = [
     (P.NEWS, 1, {PM, SUBS}, ("otn:news",), OK, UPDATE, None, PSID, INSIDE),
     (P.NEWS, 31, {PM}, (), NO, None, None, None, NO_SUB),
     (P.NEWS, None, {PM}, (), NO, None, None, None, NO_SUB),
-    (P.NEWS, 31, {PM, SUBS}, (), OK, TAG, NPS, PSID, "legacy_subscription"),
-    (P.NEWS, 31, {PM, SUBS}, ("nm",), OK, TAG, NPS, PSID, "legacy_subscription"),
-    (P.NEWS, 31, {PM}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
-    (P.NEWS, 31, {PM}, ("nm:news",), OK, UPDATE, None, NM, NM_RULE),
+    (P.NEWS, 31, {PM, SUBS, NPI}, (), OK, TAG, NPS, PSID, "legacy_subscription"),
+    (P.NEWS, 31, {PM, SUBS, NPI}, ("nm",), OK, TAG, NPS, PSID, "legacy_subscription"),
+    (P.NEWS, 31, {PM, SUBS}, (), NO, None, None, None, NO_SUB),
+    (P.NEWS, 31, {PM, NPI}, (), NO, None, None, None, NO_SUB),
+    (P.NEWS, 31, {PM}, ("nm",), NO, None, None, None, NO_SUB),
+    (P.NEWS, 31, {PM, RN}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
+    (P.NEWS, 31, {PM, RN}, ("nm:news",), OK, UPDATE, None, NM, NM_RULE),
     (P.NEWS, 31, {PM}, ("otn",), OK, UPDATE, None, OTN, OTN_RULE),
-    (P.NEWS, 31, {PM}, ("otn:news", "nm"), OK, UPDATE, None, NM, NM_RULE),
+    (P.NEWS, 31, {PM}, ("otn:news", "nm"), OK, UPDATE, None, OTN, OTN_RULE),
+    (P.NEWS, 31, {PM, RN}, ("otn:news", "nm"), OK, UPDATE, None, NM, NM_RULE),
     (P.NEWS, None, {PM}, ("otn:News",), OK, UPDATE, None, OTN, OTN_RULE),
     (P.NEWS, 31, {PM}, ("otn:productivity",), NO, None, None, None, NO_SUB),
     (P.NEWS, 31, {PM}, ("nm:promotional",), NO, None, None, None, NO_SUB),
@@ -80,23 +100,39 @@ TABLE = [
     (P.NEWS, 31, {PM}, ("nm/expired",), NO, None, None, None, NO_SUB),
     (P.NEWS, 31, {PM, HA}, (), NO, None, None, None, NO_SUB),
     (P.PRODUCTIVITY, 5, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
-    (P.PRODUCTIVITY, 31, {PM, SUBS}, (), OK, TAG, NPS, PSID, "legacy_subscription"),
-    (P.PRODUCTIVITY, 31, {PM}, ("nm:productivity",), OK, UPDATE, None, NM, NM_RULE),
+    (P.PRODUCTIVITY, 31, {PM, SUBS}, (), NO, None, None, None, NO_SUB),
+    (P.PRODUCTIVITY, 31, {PM, SUBS, NNS}, (), OK, TAG, NPS, PSID, "legacy_subscription"),
+    (P.PRODUCTIVITY, 31, {PM}, ("nm:productivity",), NO, None, None, None, NO_SUB),
+    (P.PRODUCTIVITY, 31, {PM, RN}, ("nm:productivity",), OK, UPDATE, None, NM, NM_RULE),
     (P.PRODUCTIVITY, 31, {PM}, ("otn",), OK, UPDATE, None, OTN, OTN_RULE),
     (P.PRODUCTIVITY, 31, {PM}, (), NO, None, None, None, NO_SUB),
     (P.PERSONAL_FOLLOW_UP, 5, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
-    (P.PERSONAL_FOLLOW_UP, 48, {PM, SUBS}, (), OK, TAG, NPS, PSID, "legacy_subscription"),
-    (P.PERSONAL_FOLLOW_UP, 48, {PM}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
+    (P.PERSONAL_FOLLOW_UP, 48, {PM, SUBS, NNS}, (), OK, TAG, NPS, PSID, "legacy_subscription"),
+    (P.PERSONAL_FOLLOW_UP, 48, {PM, RN}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
     (P.PERSONAL_FOLLOW_UP, 48, {PM}, ("otn:Personal follow-up",), OK, UPDATE, None, OTN, OTN_RULE),
     (P.PERSONAL_FOLLOW_UP, 48, {PM}, (), NO, None, None, None, NO_SUB),
     # message tags
     (P.CONFIRMED_EVENT_UPDATE, 1, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
-    (P.CONFIRMED_EVENT_UPDATE, 31, {PM}, (), OK, TAG, CEU, PSID, TAGGED),
-    (P.CONFIRMED_EVENT_UPDATE, None, {PM}, ("nm",), OK, TAG, CEU, PSID, TAGGED),
+    (P.CONFIRMED_EVENT_UPDATE, 31, {PM}, (), NO, None, None, None, NO_UPDATE),
+    (P.CONFIRMED_EVENT_UPDATE, 31, {PM, UT}, (), OK, UTILITY, None, PSID, UTILITY_RULE),
+    (P.CONFIRMED_EVENT_UPDATE, 31, {PM, CEU_TAG}, (), OK, TAG, CEU, PSID, TAGGED),
+    (P.CONFIRMED_EVENT_UPDATE, 31, {PM, UT, CEU_TAG}, (), OK, UTILITY, None, PSID, UTILITY_RULE),
+    (P.CONFIRMED_EVENT_UPDATE, None, {PM, CEU_TAG}, ("nm",), OK, TAG, CEU, PSID, TAGGED),
+    (P.CONFIRMED_EVENT_UPDATE, None, {PM}, ("nm",), NO, None, None, None, NO_UPDATE),
+    (P.CONFIRMED_EVENT_UPDATE, 31, {PM, AU_TAG}, (), NO, None, None, None, NO_UPDATE),
     (P.POST_PURCHASE_UPDATE, 1, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
-    (P.POST_PURCHASE_UPDATE, 1000, {PM}, (), OK, TAG, T.POST_PURCHASE_UPDATE, PSID, TAGGED),
+    (P.POST_PURCHASE_UPDATE, 1000, {PM, PPU_TAG}, (), OK, TAG, PPU, PSID, TAGGED),
+    (P.POST_PURCHASE_UPDATE, 1000, {PM, UT}, (), OK, UTILITY, None, PSID, UTILITY_RULE),
+    (P.POST_PURCHASE_UPDATE, 1000, {PM}, (), NO, None, None, None, NO_UPDATE),
     (P.ACCOUNT_UPDATE, 1, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
-    (P.ACCOUNT_UPDATE, 31, {PM}, (), OK, TAG, T.ACCOUNT_UPDATE, PSID, TAGGED),
+    (P.ACCOUNT_UPDATE, 31, {PM, AU_TAG}, (), OK, TAG, T.ACCOUNT_UPDATE, PSID, TAGGED),
+    (P.ACCOUNT_UPDATE, 31, {PM, UT}, (), OK, UTILITY, None, PSID, UTILITY_RULE),
+    (P.ACCOUNT_UPDATE, 31, {PM}, (), NO, None, None, None, NO_UPDATE),
+    # transactional (utility messages)
+    (P.TRANSACTIONAL, 1, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
+    (P.TRANSACTIONAL, 31, {PM, UT}, (), OK, UTILITY, None, PSID, UTILITY_RULE),
+    (P.TRANSACTIONAL, None, {PM, UT}, (), OK, UTILITY, None, PSID, UTILITY_RULE),
+    (P.TRANSACTIONAL, 31, ALL, ("nm", "otn"), NO, None, None, None, "no_utility_template"),
     # human agent
     (P.HUMAN_AGENT, 1, {PM}, (), OK, RESPONSE, None, PSID, INSIDE),
     (P.HUMAN_AGENT, 31, {PM, HA}, (), OK, TAG, T.HUMAN_AGENT, PSID, "human_agent_tag"),
@@ -107,9 +143,13 @@ TABLE = [
     (P.HUMAN_AGENT, None, {PM, HA}, (), NO, None, None, None, "human_agent_window_closed"),
     # promotional
     (P.PROMOTIONAL, 1, {PM}, (), OK, UPDATE, None, PSID, INSIDE),
-    (P.PROMOTIONAL, 31, {PM}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
-    (P.PROMOTIONAL, 31, {PM}, ("nm:promotional",), OK, UPDATE, None, NM, NM_RULE),
-    (P.PROMOTIONAL, None, {PM}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
+    (P.PROMOTIONAL, 31, {PM, RN}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
+    (P.PROMOTIONAL, 31, {PM, RN}, ("nm:promotional",), OK, UPDATE, None, NM, NM_RULE),
+    (P.PROMOTIONAL, None, {PM, RN}, ("nm",), OK, UPDATE, None, NM, NM_RULE),
+    (P.PROMOTIONAL, 31, {PM}, ("nm",), NO, None, None, None, "promotional_use_marketing_api"),
+    (P.PROMOTIONAL, None, ALL, ("nm:promotional",), NO, None, None, None, MM_API),
+    (P.PROMOTIONAL, 31, {PM}, ("nm/stopped",), NO, None, None, None, "promotional_outside_window"),
+    (P.PROMOTIONAL, 31, {PM, UT}, (), NO, None, None, None, "promotional_outside_window"),
     (P.PROMOTIONAL, 31, {PM}, (), NO, None, None, None, "promotional_outside_window"),
     (P.PROMOTIONAL, 31, {PM}, ("nm:news",), NO, None, None, None, "promotional_outside_window"),
     (P.PROMOTIONAL, 31, {PM}, ("otn",), NO, None, None, None, "promotional_outside_window"),
@@ -122,7 +162,14 @@ TABLE = [
 # fmt: on
 
 
-_SHORT = {PM: "pm", SUBS: "subs", HA: "ha"}
+_SHORT: dict[object, str] = {
+    PM: "pm",
+    SUBS: "subs",
+    HA: "ha",
+    NPI: "npi",
+    UT: "utility",
+    **{route: f"honour-{route.value}" for route in Route},
+}
 
 
 def _id(row: tuple[object, ...]) -> str:
@@ -159,7 +206,7 @@ def _subscriber(hours: float | None, tokens: tuple[str, ...]) -> Subscriber:
 def test_decision_table(
     purpose: Purpose,
     hours: float | None,
-    permissions: set[Permission],
+    permissions: set[object],
     tokens: tuple[str, ...],
     allowed: bool,
     messaging_type: MessagingType | None,
@@ -168,7 +215,13 @@ def test_decision_table(
     rule: str,
 ) -> None:
     """Each row of the table decides allowed, type, tag, recipient form and rule as listed."""
-    decision = MessagingPolicy(permissions).decide(_subscriber(hours, tokens), purpose, NOW)
+    policy = MessagingPolicy(
+        {item for item in permissions if isinstance(item, Permission)},
+        honour={item for item in permissions if isinstance(item, Route)},
+        utility_templates={purpose: "order_update"} if UT in permissions else {},
+    )
+    decision = policy.decide(_subscriber(hours, tokens), purpose, NOW)
+    assert (decision.template is not None) == (decision.messaging_type is UTILITY)
     recipient_form = decision.recipient.kind if decision.recipient is not None else None
     got = (decision.allowed, decision.messaging_type, decision.tag, recipient_form, decision.rule)
     assert got == (allowed, messaging_type, tag, form, rule)

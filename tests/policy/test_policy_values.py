@@ -65,6 +65,8 @@ class TestPermission:
             "pages_messaging",
             "pages_messaging_subscriptions",
             "human_agent",
+            "news_page_index",
+            "page_utility_messaging",
         }
 
     def test_case_and_spaces_are_ignored(self) -> None:
