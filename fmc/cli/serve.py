@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from fmc.cli.config import Config
 from fmc.cli.context import open_channel
 from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.server import WebhookServer
+from fmc.webhook.commit import DEFAULT_COMMIT_TIMEOUT
 
 __all__ = ["add_parsers", "run_serve"]
 
@@ -25,8 +27,8 @@ redirect_to address when FMC_FORWARD_ALLOW lists its host.
 
 A delivery is answered 200 only once it is in the store: its registrations,
 its dedup marks and, when it is forwarded, its outbox item, in one transaction.
-If the store cannot take it within 5 s the answer is 503 and Meta delivers it
-again later. So a kill -9 loses nothing that was answered 200; on Ctrl-C or
+If the store cannot take it within --commit-timeout seconds (5) the answer is
+503 and Meta delivers it again later. So a kill -9 loses nothing that was answered 200; on Ctrl-C or
 SIGTERM, requests in flight finish and deliveries not yet forwarded stay in
 the outbox, forwarded after the next start. --forward-from-memory trades that
 for one store write less per forwarded delivery.
@@ -63,12 +65,31 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="also forward to plain http and private addresses of allowed hosts (development)",
     )
     parser.add_argument(
+        "--commit-timeout",
+        type=_seconds,
+        default=DEFAULT_COMMIT_TIMEOUT,
+        metavar="SECONDS",
+        help="answer 503 when the store cannot take a delivery within this time "
+        f"[{DEFAULT_COMMIT_TIMEOUT:g}]; Meta waits about 20 s",
+    )
+    parser.add_argument(
         "--forward-from-memory",
         action="store_true",
         help="queue forwarded deliveries in memory before the outbox (one write less; "
         "a kill -9 then loses the deliveries waiting in memory)",
     )
     parser.set_defaults(command=run_serve)
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds, for ``--commit-timeout``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 @contextmanager
@@ -112,6 +133,7 @@ def run_serve(args: argparse.Namespace, config: Config, streams: Streams) -> int
         persist_first=not args.forward_from_memory,
     ) as channel:
         handler = channel.webhook
+        handler.commit_timeout = args.commit_timeout
         try:
             server = WebhookServer(handler, host=args.host, port=args.port)
         except OSError as error:

@@ -9,15 +9,27 @@ All three implement the :class:`SubscriberStore` protocol.
 from __future__ import annotations
 
 from fmc.store.base import BroadcastInfo, EventRecord, SubscriberStore
+from fmc.store.delivery import (
+    DeliveryResult,
+    DeliveryWrite,
+    EventEffects,
+    StatusChange,
+    TokenChange,
+)
 from fmc.store.memory import MemoryStore
 from fmc.store.postgres import PostgresStore
 from fmc.store.sqlite import SQLiteStore
 
 __all__ = [
     "BroadcastInfo",
+    "DeliveryResult",
+    "DeliveryWrite",
+    "EventEffects",
     "EventRecord",
     "MemoryStore",
     "PostgresStore",
     "SQLiteStore",
+    "StatusChange",
     "SubscriberStore",
+    "TokenChange",
 ]

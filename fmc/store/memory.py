@@ -228,6 +228,7 @@ class MemoryStore(MemoryJournal):
         now = utc(write.now, "now")
         cutoff = now - write.window
         with self._lock:
+            self._count_dedup_call(cutoff)
             # Marked last, so a failure half-way leaves no mark behind.
             seen = {k for k in write.keys if k is not None and self._seen(k, cutoff)}
             fresh, new = effects.freshness(write.keys, seen)
@@ -247,6 +248,12 @@ class MemoryStore(MemoryJournal):
                 self._dedup[key] = now
         return DeliveryResult(fresh, outbox_id)
 
+    def _count_dedup_call(self, cutoff: datetime) -> None:
+        """Forget marks older than the window every so often (the lock is held)."""
+        self._dedup_calls += 1
+        if self._dedup_calls % _PURGE_EVERY == 0:
+            self._dedup = {k: v for k, v in self._dedup.items() if v > cutoff}
+
     def _seen(self, key: str, cutoff: datetime) -> bool:
         seen = self._dedup.get(key)
         return seen is not None and seen > cutoff
@@ -256,9 +263,7 @@ class MemoryStore(MemoryJournal):
         now = utc(now, "now")
         cutoff = now - window
         with self._lock:
-            self._dedup_calls += 1
-            if self._dedup_calls % _PURGE_EVERY == 0:
-                self._dedup = {k: v for k, v in self._dedup.items() if v > cutoff}
+            self._count_dedup_call(cutoff)
             seen = self._dedup.get(key)
             if seen is not None and seen > cutoff:
                 return True

@@ -29,9 +29,8 @@ from typing import Any
 import attrs
 import requests
 import tenacity
-from requests.adapters import HTTPAdapter
 
-from fmc.errors import ConfigurationError, ForwardingError, ForwardingRefused
+from fmc.errors import ConfigurationError, ForwardingRefused
 from fmc.models.outbox import OutboxItem
 from fmc.webhook.addresses import (
     Resolver,
@@ -41,6 +40,8 @@ from fmc.webhook.addresses import (
     resolve,
     system_resolver,
 )
+from fmc.webhook.forward_http import PermanentError, PinnedAdapter, RetryableError, post_once
+from fmc.webhook.forward_retry import ForwardRetry
 from fmc.webhook.outbox import MemoryOutbox, OutboxStore
 
 __all__ = ["ForwardRetry", "Forwarder", "MemoryOutbox", "OutboxStore"]
@@ -52,77 +53,6 @@ _UNKNOWN = -1
 #: a crash it becomes due when the lease ends.
 _LEASE = timedelta(minutes=5)
 _STOP = object()
-
-
-def _positive(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be positive")
-
-
-@attrs.frozen(kw_only=True)
-class ForwardRetry:
-    """How hard the forwarder tries.
-
-    Attributes:
-        attempts: Immediate attempts per delivery before it goes to the outbox.
-        wait_initial: First wait between immediate attempts, seconds.
-        wait_max: Longest wait between immediate attempts, seconds.
-        wait_jitter: Random extra wait, seconds.
-        outbox_wait_initial: First wait before an outbox retry (doubles each time).
-        outbox_wait_max: Longest wait between outbox retries.
-        give_up_after: A delivery older than this is abandoned (and logged).
-    """
-
-    attempts: int = attrs.field(default=3, validator=_positive)
-    wait_initial: float = attrs.field(default=0.5, validator=_positive)
-    wait_max: float = attrs.field(default=5.0, validator=_positive)
-    wait_jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    outbox_wait_initial: timedelta = timedelta(seconds=30)
-    outbox_wait_max: timedelta = timedelta(hours=1)
-    give_up_after: timedelta = timedelta(days=3)
-
-    def outbox_wait(self, attempts: int) -> timedelta:
-        """The wait before outbox retry number ``attempts``.
-
-        Args:
-            attempts: Failed attempts so far (1 or more).
-
-        Returns:
-            The wait.
-        """
-        factor: int = 2 ** min(max(attempts - 1, 0), 30)
-        wait: timedelta = self.outbox_wait_initial * factor
-        return min(wait, self.outbox_wait_max)
-
-
-class _RetryableError(ForwardingError):
-    """A failure worth retrying: no connection, a timeout, 5xx, 408 or 429."""
-
-
-class _PermanentError(ForwardingError):
-    """A failure retrying will not fix: a 4xx answer or a redirect."""
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the address the forwarder checked, not to whatever DNS says a moment later."""
-
-    def build_connection_pool_key_attributes(  # type: ignore[override]
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        host_params: dict[str, Any] = dict(params)
-        pool_kwargs: dict[str, Any] = dict(kwargs)
-        pinned = getattr(request, "fmc_pinned_ip", None)
-        if pinned is not None:
-            hostname = host_params["host"]
-            host_params = {**host_params, "host": pinned}
-            if host_params["scheme"] == "https":
-                pool_kwargs = {
-                    **pool_kwargs,
-                    "server_hostname": hostname,
-                    "assert_hostname": hostname,
-                }
-        return host_params, pool_kwargs
 
 
 @attrs.frozen
@@ -240,7 +170,7 @@ class Forwarder:
         if session is None:
             session = requests.Session()
             session.trust_env = False
-            adapter = _PinnedAdapter(pool_connections=4, pool_maxsize=max(workers, 4))
+            adapter = PinnedAdapter(pool_connections=4, pool_maxsize=max(workers, 4))
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self._session = session
@@ -629,7 +559,7 @@ class Forwarder:
                 multiplier=self.retry.wait_initial, max=self.retry.wait_max
             )
             + tenacity.wait_random(0, self.retry.wait_jitter),
-            retry=tenacity.retry_if_exception_type(_RetryableError),
+            retry=tenacity.retry_if_exception_type(RetryableError),
             sleep=self._sleep,
             reraise=True,
             before_sleep=lambda state: self._log.info(
@@ -644,10 +574,10 @@ class Forwarder:
         except ForwardingRefused as exc:
             self._log.warning("forward to %s refused: %s", url, exc.reason)
             self._settle(job)
-        except _PermanentError as exc:
+        except PermanentError as exc:
             self._log.error("forward to %s given up: %s", url, exc)
             self._settle(job)
-        except _RetryableError as exc:
+        except RetryableError as exc:
             self._log.warning(
                 "forward to %s failed %d times, kept in the outbox: %s",
                 url,
@@ -664,42 +594,17 @@ class Forwarder:
     def _send(self, url: str, body: bytes, headers: tuple[tuple[str, str], ...]) -> int:
         """POST once; return the status, or raise a retryable / permanent / refused error."""
         target = self.check(url)
-        address = self._resolve(target, url, transient=_RetryableError)
-        request = requests.Request("POST", target.url, data=body, headers=dict(headers)).prepare()
-        default_port = 443 if target.scheme == "https" else 80
-        host = f"[{target.host}]" if ":" in target.host else target.host
-        request.headers["Host"] = host if target.port == default_port else f"{host}:{target.port}"
-        request.fmc_pinned_ip = address  # type: ignore[attr-defined]
-        try:
-            response = self._session.send(
-                request,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-                verify=self.verify,
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _RetryableError(f"{type(exc).__name__} talking to the receiver") from None
-        except requests.RequestException as exc:
-            raise _PermanentError(f"request failed: {type(exc).__name__}") from None
-        try:
-            read = 0
-            for chunk in response.iter_content(8192):
-                read += len(chunk)
-                if read >= self.max_response_bytes:
-                    break
-        except (requests.RequestException, OSError):
-            pass
-        finally:
-            response.close()
-        status = response.status_code
-        if 200 <= status < 300:
-            return status
-        if status >= 500 or status in (408, 429):
-            raise _RetryableError(f"receiver answered {status}")
-        if 300 <= status < 400:
-            raise _PermanentError(f"receiver answered a redirect ({status}), not followed")
-        raise _PermanentError(f"receiver answered {status}")
+        address = self._resolve(target, url, transient=RetryableError)
+        return post_once(
+            self._session,
+            target,
+            address,
+            body,
+            headers,
+            timeout=self.timeout,
+            verify=self.verify,
+            max_response_bytes=self.max_response_bytes,
+        )
 
     # -- outbox -------------------------------------------------------------
 
@@ -761,9 +666,9 @@ class Forwarder:
             self._send(item.url, item.body, item.headers)
         except ForwardingRefused as exc:
             self._log.warning("outbox forward to %s refused, dropped: %s", url, exc.reason)
-        except _PermanentError as exc:
+        except PermanentError as exc:
             self._log.error("outbox forward to %s given up: %s", url, exc)
-        except _RetryableError as exc:
+        except RetryableError as exc:
             attempts = item.attempts + 1
             now = self._clock()
             if now - item.created_at < self.retry.give_up_after:

@@ -35,10 +35,9 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar, Union, cast, overload
-from urllib.parse import parse_qs
+from typing import Any, TypeVar, cast, overload
 
 import attrs
 
@@ -56,6 +55,7 @@ from fmc.webhook.events import Event
 from fmc.webhook.forward import Forwarder
 from fmc.webhook.invalid import InvalidEvent, isolate
 from fmc.webhook.parse import DEFAULT_OBJECTS, decode_body, parse_data
+from fmc.webhook.request import AMBIGUOUS, Headers, Query, query_value, signature_headers
 from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1, SignatureVerifier
 
 __all__ = [
@@ -71,18 +71,11 @@ __all__ = [
 #: The default body size limit, 1 MiB (Meta batches at most about 1,000 events).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
-#: Headers as a mapping (case-insensitive lookup is done by the handler) or as
-#: ``(name, value)`` pairs, which keeps repeated headers visible.
-Headers = Union[Mapping[str, Any], Iterable[tuple[str, str]]]  # noqa: UP007
-#: A query as a mapping of names to a value or a list of values, or the raw query string.
-Query = Union[Mapping[str, Any], str, None]  # noqa: UP007
-
 E = TypeVar("E", bound=Event)
 R = TypeVar("R")
 Callback = Callable[[Any], object]
 DeliveryCallback = Callable[[list[Event]], object]
 
-_AMBIGUOUS = object()
 _TEXT = (("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff"))
 
 
@@ -118,27 +111,6 @@ _DUPLICATE_SIGNATURE = _text(403, "forbidden: repeated signature header")
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _one(value: Any) -> Any:
-    """A single query or header value; ``_AMBIGUOUS`` when repeated."""
-    if type(value) is str:
-        return value
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, (list, tuple)):
-        if len(value) != 1:
-            return _AMBIGUOUS
-        return _one(value[0])
-    return _AMBIGUOUS if value is not None else None
-
-
-def _query_value(query: Query, name: str) -> Any:
-    if query is None:
-        return None
-    if isinstance(query, str):
-        query = parse_qs(query.lstrip("?"), keep_blank_values=True)
-    return _one(query.get(name))
 
 
 class WebhookHandler:
@@ -374,8 +346,8 @@ class WebhookHandler:
         body = bytes(body)
         if len(body) > self.max_body_bytes:
             raise PayloadTooLargeError(f"body is over {self.max_body_bytes} bytes")
-        signature, sha1, _content_type = self._signature_headers(headers)
-        if signature is _AMBIGUOUS or sha1 is _AMBIGUOUS:
+        signature, sha1, _content_type = signature_headers(headers)
+        if signature is AMBIGUOUS or sha1 is AMBIGUOUS:
             raise SignatureError("repeated signature header")
         self.verifier.verify(body, signature, sha1_header=sha1)
         return isolate(parse_data(decode_body(body), objects=self.objects))
@@ -383,11 +355,11 @@ class WebhookHandler:
     # -- GET ----------------------------------------------------------------
 
     def _get(self, query: Query) -> Response:
-        mode = _query_value(query, "hub.mode")
-        token = _query_value(query, "hub.verify_token")
-        challenge = _query_value(query, "hub.challenge")
+        mode = query_value(query, "hub.mode")
+        token = query_value(query, "hub.verify_token")
+        challenge = query_value(query, "hub.challenge")
         values = (mode, token, challenge)
-        if None in values or _AMBIGUOUS in values:
+        if None in values or AMBIGUOUS in values:
             return _text(400, "missing or repeated hub.mode, hub.verify_token or hub.challenge")
         if mode != "subscribe":
             return _text(403, "forbidden: hub.mode is not subscribe")
@@ -398,31 +370,13 @@ class WebhookHandler:
 
     # -- POST ---------------------------------------------------------------
 
-    def _signature_headers(self, headers: Headers) -> tuple[Any, Any, Any]:
-        signature = sha1 = content_type = None
-        items = getattr(headers, "items", None)
-        pairs = cast("Iterable[tuple[Any, Any]]", items() if items is not None else headers or ())
-        for name, value in pairs:
-            size = len(name)
-            # Only three header names matter; skip the rest before paying for lower().
-            if size != 19 and size != 15 and size != 12:
-                continue
-            lowered = name.decode("latin-1").lower() if type(name) is bytes else name.lower()
-            if lowered == "x-hub-signature-256":
-                signature = _AMBIGUOUS if signature is not None else _one(value)
-            elif lowered == "x-hub-signature":
-                sha1 = _AMBIGUOUS if sha1 is not None else _one(value)
-            elif lowered == "content-type":
-                content_type = _one(value)
-        return signature, sha1, content_type
-
     def _post(self, query: Query, headers: Headers, body: bytes) -> Response:
         if type(body) is not bytes:
             body = b"" if body is None else bytes(body)
         if len(body) > self.max_body_bytes:
             return PAYLOAD_TOO_LARGE
-        signature, sha1, content_type = self._signature_headers(headers)
-        if signature is _AMBIGUOUS or sha1 is _AMBIGUOUS:
+        signature, sha1, content_type = signature_headers(headers)
+        if signature is AMBIGUOUS or sha1 is AMBIGUOUS:
             return _DUPLICATE_SIGNATURE
         try:
             self.verifier.verify(body, signature, sha1_header=sha1)
@@ -499,10 +453,10 @@ class WebhookHandler:
     ) -> ForwardTarget | None:
         if self.forwarder is None:
             return None
-        url = _query_value(query, "redirect_to")
+        url = query_value(query, "redirect_to")
         if url is None:
             return None
-        if url is _AMBIGUOUS:
+        if url is AMBIGUOUS:
             self._log.warning("delivery not forwarded: redirect_to is repeated")
             return None
         headers = []

@@ -5,8 +5,9 @@ serve`` itself on SQLite, ``webhook_worker.py`` on the real PostgreSQL),
 Meta's side is this process posting signed deliveries over HTTP, and the
 forwarding receiver is a loopback HTTP server.
 
-* The store cannot write (PostgreSQL stopped or silent behind a TCP proxy;
-  SQLite held by another connection's exclusive transaction): every delivery
+* The store cannot write (a private PostgreSQL server really stopped; the
+  test server behind a TCP proxy that resets or goes silent, as an unreachable
+  host does; SQLite held by another connection's exclusive transaction): every delivery
   is answered 503 within the commit timeout (plus slack), and once the store
   is back the redeliveries register everyone.
 * kill -9 at a random moment during a stream of deliveries: every delivery
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -85,11 +87,41 @@ def registered(store: object, psids: list[str]) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+def test_postgres_stopped_answers_503_in_time_and_loses_nothing(tmp_path: Path) -> None:
+    """A PostgreSQL server really stopped (pg_ctl -m immediate): 503 in time; restarted, all in."""
+    try:
+        server_pg = wds.PrivatePostgres()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot run a private PostgreSQL server: {exc}")
+    bound = 2.0
+    spec = {"dsn": server_pg.dsn, "schema": "fmc_drill"}
+    psids = [f"during{i}" for i in range(6)]
+    during = [wds.message(p) for p in psids]
+    try:
+        with wds.worker(tmp_path, spec, f"--commit-timeout={bound}") as server:
+            before = [wds.message(f"before{i}") for i in range(3)]
+            assert [status for status, _ in timed_posts(server.url, before)] == [200] * 3
+            server_pg.stop()
+            answers = timed_posts(server.url, during)
+            server_pg.start()
+            print(f"\nreally stopped: answers {sorted(answers, key=lambda a: a[1])}")
+            assert {status for status, _ in answers} == {503}
+            assert max(seconds for _, seconds in answers) < bound + SLACK
+            redelivered = timed_posts(server.url, during)
+            assert [status for status, _ in redelivered] == [200] * len(during)
+        with wds.open_store(spec) as store:
+            assert registered(store, psids) == psids
+    finally:
+        server_pg.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
 @pytest.mark.parametrize("outage", ["stopped", "silent"])
 def test_postgres_outage_answers_503_in_time_and_loses_nothing(
     tmp_path: Path, postgres: dict[str, str], outage: str
 ) -> None:
-    """PostgreSQL stopped or silent: 503 within the bound; after it is back, all registered."""
+    """PostgreSQL behind a proxy that resets or goes silent: 503 in time; back, all registered."""
     bound = 2.0
     target = urlsplit(postgres["dsn"])
     proxy = wds.Proxy((target.hostname or "127.0.0.1", target.port or 5432))
@@ -113,12 +145,17 @@ def test_postgres_outage_answers_503_in_time_and_loses_nothing(
 
 
 @pytest.mark.slow
-def test_sqlite_locked_answers_503_in_time_and_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "bound"), [((), 5.0), (("--commit-timeout", "1"), 1.0)], ids=["default", "1s"]
+)
+def test_sqlite_locked_answers_503_in_time_and_loses_nothing(
+    tmp_path: Path, options: tuple[str, ...], bound: float
+) -> None:
     """fmc serve on a SQLite file another connection holds exclusively: 503 in time, then all."""
     db = tmp_path / "fmc.db"
     psids = [f"locked{i}" for i in range(4)]
     deliveries = [wds.message(p) for p in psids]
-    with wds.fmc_serve(db) as server:
+    with wds.fmc_serve(db, *options) as server:
         assert wds.post(server.url, *wds.message("warmup")) == 200
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
@@ -127,44 +164,56 @@ def test_sqlite_locked_answers_503_in_time_and_loses_nothing(tmp_path: Path) -> 
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        print(f"\nlocked: answers {sorted(answers, key=lambda a: a[1])}")
+        print(f"\nlocked, bound {bound:g} s: answers {sorted(answers, key=lambda a: a[1])}")
         assert {status for status, _ in answers} == {503}
-        assert max(seconds for _, seconds in answers) < 5.0 + SLACK  # fmc serve's default
+        assert max(seconds for _, seconds in answers) < bound + SLACK
         assert [status for status, _ in timed_posts(server.url, deliveries)] == [200] * 4
     with wds.open_store({"db": str(db)}) as store:
         assert registered(store, psids) == psids
 
 
-def stream(url: str, stop: threading.Event, answered: dict[str, bytes], prefix: str) -> None:
-    """Post one-message deliveries until ``stop`` or the server is gone; keep those answered 200."""
-    count = 0
-    while not stop.is_set():
-        psid = f"{prefix}{count:05d}"
-        count += 1
-        body, headers = wds.message(psid)
-        status = wds.post(url, body, headers, timeout=10)
-        if status is None:
-            return
-        if status == 200:
-            answered[psid] = body
+class Stream:
+    """Deliveries posted from 4 threads: those answered 200, and those never answered."""
 
+    def __init__(self) -> None:
+        self.answered: dict[str, bytes] = {}
+        self.unanswered: dict[str, tuple[bytes, dict[str, str]]] = {}
 
-def run_stream(url: str, seconds: float, end: object, prefix: str = "") -> dict[str, bytes]:
-    """Stream from 4 threads for ``seconds``, then call ``end()``; what was answered 200."""
-    stop = threading.Event()
-    answered: dict[str, bytes] = {}
-    threads = [
-        threading.Thread(target=stream, args=(url, stop, answered, f"{prefix}t{i}x"), daemon=True)
-        for i in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    time.sleep(seconds)
-    end()  # type: ignore[operator]
-    stop.set()
-    for thread in threads:
-        thread.join(30)
-    return answered
+    def _post(self, url: str, stop: threading.Event, prefix: str) -> None:
+        count = 0
+        while not stop.is_set():
+            psid = f"{prefix}{count:05d}"
+            count += 1
+            body, headers = wds.message(psid)
+            status = wds.post(url, body, headers, timeout=10)
+            if status == 200:
+                self.answered[psid] = body
+            else:
+                self.unanswered[psid] = (body, headers)  # Meta delivers these again
+            if status is None:
+                return
+
+    def run(self, url: str, seconds: float, end: object, prefix: str = "") -> Stream:
+        """Stream for ``seconds``, then call ``end()`` (kill or stop the server)."""
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=self._post, args=(url, stop, f"{prefix}t{i}x"), daemon=True)
+            for i in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(seconds)
+        end()  # type: ignore[operator]
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+        return self
+
+    def redeliver(self, url: str) -> dict[str, bytes]:
+        """Deliver the unanswered ones again, as Meta does; all of them, answered 200."""
+        statuses = {psid: wds.post(url, *sent) for psid, sent in self.unanswered.items()}
+        assert set(statuses.values()) <= {200}, statuses
+        return {psid: body for psid, (body, _) in self.unanswered.items()}
 
 
 def forwarding(url: str, receiver: wds.Receiver) -> str:
@@ -205,9 +254,12 @@ def test_kill_9_loses_nothing_answered_200(
             with wds.worker(tmp_path, spec, "--forward-allow=127.0.0.1") as server:
                 wds.wait_for(lambda: wds.post(server.url, *wds.message("warm")) == 200)
                 url = forwarding(server.url, receiver)
-                answered = run_stream(url, rng.uniform(0.3, 1.5), server.kill)
-            kept = check_nothing_lost(spec, answered, receiver.received())
-            figures.append((len(answered), kept))
+                stream = Stream().run(url, rng.uniform(0.3, 1.5), server.kill)
+            kept = check_nothing_lost(spec, stream.answered, receiver.received())
+            with wds.worker(tmp_path, spec, "--forward-allow=127.0.0.1") as server:
+                again = stream.redeliver(forwarding(server.url, receiver))
+            check_nothing_lost(spec, {**stream.answered, **again}, receiver.received())
+            figures.append((len(stream.answered), len(again), kept))
     finally:
         receiver.close()
         if backend == "postgres":
@@ -218,9 +270,10 @@ def test_kill_9_loses_nothing_answered_200(
                 for trial in range(TRIALS):
                     conn.execute(f'DROP SCHEMA IF EXISTS "{spec["schema"]}_{trial}" CASCADE')
     print(
-        f"\n{backend} kill -9, seed {seed}: (answered 200, left in the outbox) per trial {figures}"
+        f"\n{backend} kill -9, seed {seed}: (answered 200, redelivered, left in the outbox) "
+        f"per trial {figures}"
     )
-    assert all(answered > 0 for answered, _ in figures)
+    assert all(answered > 0 for answered, _, _ in figures)
 
 
 @pytest.mark.slow
@@ -232,18 +285,22 @@ def test_fmc_serve_kill_9_and_sigterm_lose_nothing(tmp_path: Path) -> None:
     try:
         with wds.fmc_serve(db, "--allow-private-forwarding", forward_allow="127.0.0.1") as server:
             wds.wait_for(lambda: wds.post(server.url, *wds.message("warm")) == 200)
-            killed = run_stream(forwarding(server.url, receiver), 1.0, server.kill)
-        kept = check_nothing_lost(spec, killed, receiver.received())
+            killed = Stream().run(forwarding(server.url, receiver), 1.0, server.kill)
+        kept = check_nothing_lost(spec, killed.answered, receiver.received())
         with wds.fmc_serve(db, "--allow-private-forwarding", forward_allow="127.0.0.1") as server:
             outcome: list[tuple[int, str]] = []
             url = forwarding(server.url, receiver)
-            stopped = run_stream(url, 1.0, lambda: outcome.append(server.terminate()), "term")
+            again = killed.redeliver(url)
+            stop = lambda: outcome.append(server.terminate())  # noqa: E731
+            stopped = Stream().run(url, 1.0, stop, "term")
         ((code, out),) = outcome
         assert code == 0, out
-        left = check_nothing_lost(spec, {**killed, **stopped}, receiver.received())
+        everything = {**killed.answered, **again, **stopped.answered}
+        left = check_nothing_lost(spec, everything, receiver.received())
         print(
-            f"\nfmc serve: kill -9 after {len(killed)} answered ({kept} in the outbox); "
-            f"SIGTERM after {len(stopped)} answered ({left} in the outbox): {out.strip()!r}"
+            f"\nfmc serve: kill -9 after {len(killed.answered)} answered ({kept} in the outbox), "
+            f"{len(again)} redelivered; SIGTERM after {len(stopped.answered)} answered "
+            f"({left} in the outbox): {out.strip()!r}"
         )
     finally:
         receiver.close()

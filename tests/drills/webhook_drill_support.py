@@ -286,3 +286,72 @@ class Proxy:
         host_port = f"{self.target[0]}:{self.target[1]}"
         assert host_port in dsn, "the test DSN must name host:port"
         return dsn.replace(host_port, f"127.0.0.1:{self.port}")
+
+
+def _postgres_bin() -> Path | None:
+    """The directory of PostgreSQL's server programs, if installed."""
+    import glob
+    import shutil
+
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    return Path(versions[-1]) if versions else None
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL server of this drill's own, which it may really stop and start.
+
+    Runs as the ``postgres`` user when this process is root (the server refuses
+    root), on a free loopback port, with its data in a new directory under the
+    system's temporary directory (removed by :meth:`close`).
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        bin_dir = _postgres_bin()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL's server programs are not installed")
+        self._bin = bin_dir
+        self._dir = Path(tempfile.mkdtemp(prefix="fmc-drill-pg-"))
+        self.port = free_port()
+        if os.geteuid() == 0:
+            import shutil
+
+            shutil.chown(self._dir, "postgres")
+        data = str(self._dir / "data")
+        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
+        self.start()
+
+    @property
+    def dsn(self) -> str:
+        """Its connection string."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [str(self._bin / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def _ctl(self, *args: str) -> None:
+        self._run("pg_ctl", "-D", str(self._dir / "data"), *args)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._dir} -c fsync=off"
+        self._ctl("-w", "-l", str(self._dir / "log"), "-o", options, "start")
+
+    def stop(self) -> None:
+        """Stop it at once, as a crash or an operator would (``-m immediate``)."""
+        self._ctl("-m", "immediate", "stop")
+
+    def close(self) -> None:
+        """Stop it if it runs and remove its files."""
+        import shutil
+
+        with suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)

@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--db")
     parser.add_argument("--dsn")
     parser.add_argument("--schema")
-    parser.add_argument("--commit-timeout", type=float, default=5.0)
+    parser.add_argument("--commit-timeout", type=float)
     parser.add_argument("--forward-allow")
     parser.add_argument("--forward-from-memory", action="store_true")
     args = parser.parse_args(argv)
@@ -59,7 +59,8 @@ def main(argv: list[str]) -> int:
             stack.callback(forwarder.close)
             forwarder.start()
         handler = ds.channel(client, store, forwarder=forwarder).webhook
-        handler.commit_timeout = args.commit_timeout
+        if args.commit_timeout is not None:
+            handler.commit_timeout = args.commit_timeout
         with WebhookServer(handler, port=0) as server:
             temporary = args.url_file + ".tmp"
             with open(temporary, "w") as out:
