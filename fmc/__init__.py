@@ -105,6 +105,7 @@ if TYPE_CHECKING:
         SubscriberStore,
     )
     from fmc.transport import (
+        AsyncClient,
         Client,
         RateLimiter,
         RetryPolicy,
@@ -140,6 +141,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "AccountLinkingEvent": "fmc.webhook",
     "AmbiguousSendError": "fmc.errors",
+    "AsyncClient": "fmc.transport",
     "Attachment": "fmc.models",
     "AttachmentType": "fmc.models",
     "AuthenticationError": "fmc.errors",
@@ -247,6 +249,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AccountLinkingEvent",
     "AmbiguousSendError",
+    "AsyncClient",
     "Attachment",
     "AttachmentType",
     "AuthenticationError",

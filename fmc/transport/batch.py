@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import attrs
 
 from fmc.errors import GraphAPIError, UncertainDeliveryError, graph_error_from_response
-from fmc.transport.http import decode_answer
+from fmc.transport.answer import decode_answer
 
 __all__ = [
     "MAX_BATCH_SIZE",
