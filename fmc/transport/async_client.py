@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import sys
 import time
 from collections.abc import (
     AsyncIterable,
@@ -74,6 +75,15 @@ DEFAULT_IN_FLIGHT = 256
 class AsyncRetrier(RetryRules):
     """:class:`~fmc.transport.retry.Retrier`'s rules for coroutines.
 
+    The same composed tenacity strategies decide (``stop``, ``wait``,
+    ``retry``, ``before_sleep`` of :class:`~fmc.transport.retry.RetryRules`),
+    evaluated on a :class:`tenacity.RetryCallState` by a loop that awaits the
+    attempts and the waits. ``tenacity.AsyncRetrying`` would do the same, but
+    measured 35–45 µs of CPU per call here (a copy per call, since it keeps its
+    state per thread and every task shares the thread, plus an ``inspect``
+    check of every strategy on every attempt): a third of the async client's
+    whole CPU per send. The loop costs about 3 µs.
+
     Args:
         policy: The retry policy.
         gate: The client's shared pause.
@@ -93,18 +103,8 @@ class AsyncRetrier(RetryRules):
     ) -> None:
         super().__init__(policy, clock=clock, gate=gate, max_pause=max_pause)
         self._sleep = sleep
-        self._retrying = tenacity.AsyncRetrying(
-            sleep=self._nap,
-            stop=self.stop,
-            wait=self.wait,
-            retry=self.retry,
-            before_sleep=self.before_sleep,
-            reraise=True,
-        )
-
-    async def _nap(self, seconds: float) -> None:
-        if seconds > 0:
-            await self._sleep(seconds)
+        # Only the identity of the retrying object is read from a call state.
+        self._owner = tenacity.Retrying(stop=self.stop, wait=self.wait, retry=self.retry)
 
     async def call(self, fn: Callable[[], Awaitable[T]], *, operation: str) -> T:
         """Await ``fn`` until it succeeds, fails permanently, or the policy gives up.
@@ -114,10 +114,24 @@ class AsyncRetrier(RetryRules):
                 may wait; no request was sent.
             Exception: The error of the last attempt, unchanged.
         """
-        # A copy per call: tenacity keeps its iteration state per thread, and
-        # every task of the loop shares the thread.
-        result: T = await self._retrying.copy()(self._attempt, self.start(fn, operation))
-        return result
+        call = self.start(fn, operation)
+        state = tenacity.RetryCallState(self._owner, None, (call,), {})
+        while True:
+            try:
+                result: T = await self._attempt(call)
+            except BaseException:
+                state.set_exception(sys.exc_info())  # type: ignore[arg-type]
+            else:
+                return result
+            if not self.retry(state):
+                raise _last(state)
+            state.upcoming_sleep = self.wait(state)
+            if self.stop(state):
+                raise _last(state)
+            self.before_sleep(state)
+            if state.upcoming_sleep > 0:
+                await self._sleep(state.upcoming_sleep)
+            state.prepare_for_next_attempt()
 
     async def admit(self, budget: float | None) -> tuple[Ticket, float]:
         """Wait, without blocking the loop, until the gate lets a call through."""
@@ -143,6 +157,14 @@ class AsyncRetrier(RetryRules):
             raise
         self.record(ticket, None)
         return result
+
+
+def _last(state: tenacity.RetryCallState) -> BaseException:
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if error is None:  # pragma: no cover - only failed attempts reach here
+        raise RuntimeError("retry state without an error")
+    return error
 
 
 class _Failure:

