@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import sys
 import time
 from collections.abc import (
     AsyncIterable,
@@ -30,8 +29,6 @@ from collections.abc import (
 from types import TracebackType
 from typing import Any, TypeVar
 
-import tenacity
-
 from fmc.models import (
     AttachmentType,
     Message,
@@ -44,7 +41,9 @@ from fmc.models import (
     SendRequest,
     SendResult,
 )
-from fmc.transport.batch import MAX_BATCH_SIZE, BatchAnswer, BatchCall
+from fmc.transport.async_bulk import chunks, items, run_bounded_async
+from fmc.transport.async_retry import AsyncRetrier
+from fmc.transport.batch import BatchAnswer, BatchCall
 from fmc.transport.bulk import BatchRound
 from fmc.transport.core import (
     AsyncTransport,
@@ -53,15 +52,14 @@ from fmc.transport.core import (
     attachment_id,
     expect_success,
 )
-from fmc.transport.gate import BackoffGate, Ticket
 from fmc.transport.http import Timeout
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
 from fmc.transport.ratelimit import RateLimiter
-from fmc.transport.retry import RetryPolicy, RetryRules
-from fmc.transport.settings import check_concurrency, pipeline, utc_now
+from fmc.transport.retry import RetryPolicy
+from fmc.transport.settings import check_batch_size, check_concurrency, pipeline, utc_now
 
-__all__ = ["DEFAULT_IN_FLIGHT", "AsyncClient", "AsyncRetrier"]
+__all__ = ["DEFAULT_IN_FLIGHT", "AsyncClient"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,176 +68,6 @@ R = TypeVar("R")
 #: Graph latencies (100–300 ms) a Page's 300 sends/s need up to 90 in flight,
 #: and 256 leaves room for slow answers without a thread per request.
 DEFAULT_IN_FLIGHT = 256
-
-
-class AsyncRetrier(RetryRules):
-    """:class:`~fmc.transport.retry.Retrier`'s rules for coroutines.
-
-    The same composed tenacity strategies decide (``stop``, ``wait``,
-    ``retry``, ``before_sleep`` of :class:`~fmc.transport.retry.RetryRules`),
-    evaluated on a :class:`tenacity.RetryCallState` by a loop that awaits the
-    attempts and the waits. ``tenacity.AsyncRetrying`` would do the same, but
-    measured 35–45 µs of CPU per call here (a copy per call, since it keeps its
-    state per thread and every task shares the thread, plus an ``inspect``
-    check of every strategy on every attempt): a third of the async client's
-    whole CPU per send. The loop costs about 3 µs.
-
-    Args:
-        policy: The retry policy.
-        gate: The client's shared pause.
-        clock: Monotonic clock in seconds.
-        sleep: The coroutine that waits (``asyncio.sleep``).
-        max_pause: See :class:`~fmc.transport.retry.RetryRules`.
-    """
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        *,
-        gate: BackoffGate,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        max_pause: float | None = None,
-    ) -> None:
-        super().__init__(policy, clock=clock, gate=gate, max_pause=max_pause)
-        self._sleep = sleep
-        # Only the identity of the retrying object is read from a call state.
-        self._owner = tenacity.Retrying(stop=self.stop, wait=self.wait, retry=self.retry)
-
-    async def call(self, fn: Callable[[], Awaitable[T]], *, operation: str) -> T:
-        """Await ``fn`` until it succeeds, fails permanently, or the policy gives up.
-
-        Raises:
-            PageThrottledError: The client is paused for longer than the call
-                may wait; no request was sent.
-            Exception: The error of the last attempt, unchanged.
-        """
-        call = self.start(fn, operation)
-        state = tenacity.RetryCallState(self._owner, None, (call,), {})
-        while True:
-            try:
-                result: T = await self._attempt(call)
-            except BaseException:
-                state.set_exception(sys.exc_info())  # type: ignore[arg-type]
-            else:
-                return result
-            if not self.retry(state):
-                raise _last(state)
-            state.upcoming_sleep = self.wait(state)
-            if self.stop(state):
-                raise _last(state)
-            self.before_sleep(state)
-            if state.upcoming_sleep > 0:
-                await self._sleep(state.upcoming_sleep)
-            state.prepare_for_next_attempt()
-
-    async def admit(self, budget: float | None) -> tuple[Ticket, float]:
-        """Wait, without blocking the loop, until the gate lets a call through."""
-        gate = self.gate
-        waited = 0.0
-        served: float | None = None
-        while True:
-            step = gate.admission(None if budget is None else budget - waited, served=served)
-            if isinstance(step, Ticket):
-                return step, waited
-            if not step.for_probe:
-                served = gate.pause_end()
-            await self._sleep(step.seconds)
-            waited += step.seconds
-
-    async def _attempt(self, call: Any) -> Any:
-        ticket, waited = await self.admit(call.budget)
-        call.spend(waited)
-        try:
-            result = await call.fn()
-        except BaseException as exc:
-            self.record(ticket, exc)
-            raise
-        self.record(ticket, None)
-        return result
-
-
-def _last(state: tenacity.RetryCallState) -> BaseException:
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    if error is None:  # pragma: no cover - only failed attempts reach here
-        raise RuntimeError("retry state without an error")
-    return error
-
-
-class _Failure:
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-async def _items(source: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
-    if isinstance(source, AsyncIterable):
-        async for item in source:
-            yield item
-    else:
-        for item in source:
-            yield item
-
-
-async def _chunks(source: AsyncIterator[T], size: int) -> AsyncIterator[list[T]]:
-    chunk: list[T] = []
-    async for item in source:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-async def run_bounded_async(
-    items: AsyncIterator[T],
-    work: Callable[[T], Awaitable[Sequence[R]]],
-    *,
-    limit: int,
-) -> AsyncIterator[R]:
-    """Run ``work`` over ``items`` as tasks, at most ``limit`` at once, yielding as they finish.
-
-    The input is pulled only as fast as tasks finish. Closing the iterator
-    early starts nothing new and waits for the tasks in flight (a send cannot
-    be recalled half-way).
-    """
-    done: asyncio.Queue[Sequence[R] | _Failure] = asyncio.Queue()
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def run(item: T) -> None:
-        try:
-            done.put_nowait(await work(item))
-        except BaseException as exc:  # handed to the consumer, never lost in a task
-            done.put_nowait(_Failure(exc))
-
-    held = 0
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and held < limit:
-                try:
-                    item = await items.__anext__()
-                except StopAsyncIteration:
-                    exhausted = True
-                    break
-                task = asyncio.ensure_future(run(item))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                held += 1
-            if held == 0:
-                return
-            results = await done.get()
-            held -= 1
-            if isinstance(results, _Failure):
-                raise results.error
-            for result in results:
-                yield result
-    finally:
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class AsyncClient:
@@ -401,16 +229,9 @@ class AsyncClient:
         """
         limit = self.concurrency if concurrency is None else check_concurrency(concurrency)
         if batch_size is None:
-            return run_bounded_async(_items(requests), self._send_one, limit=limit)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}")
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be from 1 to {MAX_BATCH_SIZE}, got {batch_size}")
-        if self.rate_limiter is not None:
-            batch_size = min(batch_size, self.rate_limiter.capacity)
-        return run_bounded_async(
-            _chunks(_items(requests), batch_size), self._send_chunk, limit=limit
-        )
+            return run_bounded_async(items(requests), self._send_one, limit=limit)
+        batch_size = check_batch_size(batch_size, self.rate_limiter)
+        return run_bounded_async(chunks(items(requests), batch_size), self._send_chunk, limit=limit)
 
     async def _send_one(self, request: SendRequest) -> list[SendOutcome]:
         try:

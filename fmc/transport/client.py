@@ -1,14 +1,10 @@
 """The sync Graph API client: sends, bulk sends, batches, profiles.
 
-:class:`Client` is the one object an application keeps per Page. It is the
-threaded driver of the transport pipeline: every call is built and read by the
-sans-I/O :class:`~fmc.transport.core.GraphCore`, passes the shared pause and
-the optional :class:`~fmc.transport.ratelimit.RateLimiter`, runs under the
-:class:`~fmc.transport.retry.RetryPolicy`, and travels over a
-:class:`~fmc.transport.http.RequestsTransport` (a pooled
-:class:`requests.Session`) or any :class:`~fmc.transport.core.Transport`, such
-as :meth:`fmc.testing.FakeGraphAPI.transport`. :class:`fmc.AsyncClient` drives
-the same pipeline on asyncio.
+:class:`Client` is the one object an application keeps per Page: the threaded
+driver of the pipeline in :mod:`fmc.transport.core` (build, shared pause, rate
+limiter, retry policy, read), over a pooled :class:`requests.Session` or any
+:class:`~fmc.transport.core.Transport`. :class:`fmc.AsyncClient` drives the
+same pipeline on asyncio.
 """
 
 from __future__ import annotations
@@ -33,16 +29,21 @@ from fmc.models import (
     SendRequest,
     SendResult,
 )
-from fmc.transport.batch import MAX_BATCH_SIZE, BatchAnswer, BatchCall
+from fmc.transport.batch import BatchAnswer, BatchCall
 from fmc.transport.bulk import chunked, run_bounded, send_chunk
-from fmc.transport.core import GraphRequest, Transport, TransportError, attachment_id
-from fmc.transport.core import expect_success as _expect_success
+from fmc.transport.core import (
+    GraphRequest,
+    Transport,
+    TransportError,
+    attachment_id,
+    expect_success,
+)
 from fmc.transport.http import RequestsTransport, Timeout
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
-from fmc.transport.settings import check_concurrency, pipeline, utc_now
+from fmc.transport.settings import check_batch_size, check_concurrency, pipeline, utc_now
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -72,19 +73,16 @@ class Client:
             pool's size. The default, ``DEFAULT_CONCURRENCY`` (48), keeps
             300 sends/s (Meta's per-Page text limit) going at up to 160 ms per
             call.
-        max_pause: Seconds one call may wait, in total, while Meta throttles
-            the Page and the whole client is paused (see "Throttling" in the
-            sending guide). A pause within it is waited out; a longer one makes
+        max_pause: Seconds one call may wait, in total, on the client's
+            shared pause while Meta throttles the Page; a longer pause makes
             every call raise :class:`~fmc.errors.PageThrottledError` at once,
-            without an HTTP request. ``None`` (the default) takes the retry
-            policy's ``timeout``; ``math.inf`` waits as long as Meta asks.
+            unsent. ``None``: the retry policy's ``timeout``; ``math.inf``: no limit.
         clock: Monotonic clock in seconds (deadlines, rate limiting, pauses).
         sleep: Sleeps between retries and for the rate limiter.
         wall_clock: Aware UTC now, for :attr:`PageThrottledError.resume_at
             <fmc.errors.PageThrottledError.resume_at>`.
-        transport: Moves the bytes instead of the default
-            :class:`~fmc.transport.http.RequestsTransport` (e.g.
-            :meth:`fmc.testing.FakeGraphAPI.transport`); ``timeout`` and
+        transport: Moves the bytes instead of a pooled ``requests`` session
+            (e.g. :class:`fmc.testing.FakeTransport`); ``timeout`` and
             ``session`` then do not apply.
 
     Raises:
@@ -163,8 +161,6 @@ class Client:
         """Close the transport's connections if the client created them."""
         self._transport.close()
 
-    # -- the pipeline -------------------------------------------------------------------------
-
     def _run(self, request: GraphRequest) -> Any:
         """One Graph call through the whole pipeline: gate, limiter, transport, reading, retry."""
         return self._retrier.call(lambda: self._exchange(request), operation=request.what)
@@ -178,8 +174,6 @@ class Client:
         except TransportError as exc:
             raise self._core.failure(request, exc) from None
         return self._core.read(request, answer)
-
-    # -- single sends -------------------------------------------------------------------------
 
     def send(
         self,
@@ -234,10 +228,7 @@ class Client:
             Meta's answer (no message id).
 
         Raises:
-            ValueError: Not a sender action.
-            GraphAPIError: Meta refused it.
-            NetworkError: Graph could not be reached.
-            AmbiguousSendError: It may or may not have been delivered.
+            ValueError: Not a sender action; otherwise as :meth:`send`.
         """
         return self.send_request(SendRequest(recipient, sender_action=action))
 
@@ -251,15 +242,10 @@ class Client:
             Meta's answer.
 
         Raises:
-            TypeError: Not a SendRequest.
-            GraphAPIError: Meta refused it, after the retry policy.
-            NetworkError: Graph could not be reached within the retry policy.
-            AmbiguousSendError: The message may or may not have been sent.
+            TypeError: Not a SendRequest; otherwise as :meth:`send`.
         """
         graph_request = self._core.send(request)
         return read_send_result(self._run(graph_request), message=request.message is not None)
-
-    # -- many sends ---------------------------------------------------------------------------
 
     def send_many(
         self,
@@ -303,12 +289,7 @@ class Client:
             self._requests_transport.ensure_pool(workers)
         if batch_size is None:
             return run_bounded(requests, self._send_one, concurrency=workers, window=2 * workers)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}")
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be from 1 to {MAX_BATCH_SIZE}, got {batch_size}")
-        if self.rate_limiter is not None:
-            batch_size = min(batch_size, self.rate_limiter.capacity)
+        batch_size = check_batch_size(batch_size, self.rate_limiter)
         return run_bounded(
             chunked(requests, batch_size),
             self._send_chunk,
@@ -329,8 +310,6 @@ class Client:
             post=lambda calls: self._exchange(self._core.batch(calls, sends_message=True)),
             retrier=self._retrier,
         )
-
-    # -- batches ------------------------------------------------------------------------------
 
     def batch(
         self, calls: Sequence[BatchCall], *, idempotent: bool = False
@@ -363,8 +342,6 @@ class Client:
         request = self._core.batch(list(calls), sends_message=not idempotent)
         answers: list[BatchAnswer | None] = self._run(request)
         return answers
-
-    # -- profiles and attachments -------------------------------------------------------------
 
     def get_user_profile(
         self, psid: str, fields: Iterable[str] = DEFAULT_PROFILE_FIELDS
@@ -455,7 +432,7 @@ class Client:
             ice_breakers=ice_breakers,
             whitelisted_domains=whitelisted_domains,
         )
-        _expect_success(self._run(request))
+        expect_success(self._run(request))
 
     def delete_messenger_profile(self, fields: Iterable[str] | str) -> None:
         """Delete Messenger profile properties (``DELETE /{page_id}/messenger_profile``).
@@ -468,4 +445,4 @@ class Client:
             GraphAPIError: Meta refused, or did not answer ``success``.
             NetworkError: Graph could not be reached.
         """
-        _expect_success(self._run(self._core.delete_messenger_profile(fields)))
+        expect_success(self._run(self._core.delete_messenger_profile(fields)))

@@ -19,12 +19,13 @@ import attrs
 
 from fmc.errors import ConfigurationError
 from fmc.models import Page
+from fmc.transport.batch import MAX_BATCH_SIZE
 from fmc.transport.core import GraphCore
 from fmc.transport.gate import BackoffGate
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
 
-__all__ = ["Pipeline", "check_concurrency", "pipeline", "utc_now"]
+__all__ = ["Pipeline", "check_batch_size", "check_concurrency", "pipeline", "utc_now"]
 
 _API_VERSION = re.compile(r"v\d+\.\d+")
 
@@ -43,6 +44,19 @@ def check_concurrency(value: object, name: str = "concurrency") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"{name} must be a positive int, got {value!r}")
     return value
+
+
+def check_batch_size(value: object, limiter: RateLimiter | None) -> int:
+    """A batch size from 1 to 50, cut to what the rate limiter lets start at once.
+
+    Raises:
+        ValueError: Not an int from 1 to 50.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}")
+    if not 1 <= value <= MAX_BATCH_SIZE:
+        raise ValueError(f"batch_size must be from 1 to {MAX_BATCH_SIZE}, got {value}")
+    return min(value, limiter.capacity) if limiter is not None else value
 
 
 @attrs.frozen
