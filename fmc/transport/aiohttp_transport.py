@@ -80,15 +80,22 @@ class AiohttpTransport:
         return f"AiohttpTransport(limit={self._limit}, owns_session={self._owns_session})"
 
     def _open(self) -> aiohttp.ClientSession:
-        aiohttp = _aiohttp()
+        lib = _aiohttp()
         import yarl
 
         self._url_type = yarl.URL
-        connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit)
-        self._session = aiohttp.ClientSession(
+        connector = lib.TCPConnector(limit=self._limit, limit_per_host=self._limit)
+        session: aiohttp.ClientSession = lib.ClientSession(
             connector=connector, timeout=self._timeout, trust_env=False
         )
-        return self._session
+        # aiohttp resends a GET or DELETE once when a connection drops; fmc's
+        # retry policy decides every retry (as urllib3's retries are off in the
+        # sync transport). aiohttp has no public switch; its own test client
+        # turns this attribute off the same way.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        self._session = session
+        return session
 
     async def close(self) -> None:
         """Close the session if this transport opened it."""

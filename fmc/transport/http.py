@@ -130,9 +130,14 @@ class RequestsTransport:
         self.session = session if session is not None else requests.Session()
         self._proxies: dict[str, str] = {}
         self._verify: str | bool = True
+        self._base_headers: dict[str, str] = {}
         if self._owns_session:
             self._proxies, self._verify = _environment_settings(base_url)
             self.session.trust_env = False
+            self._base_headers = {
+                name: value if isinstance(value, str) else value.decode("latin-1")
+                for name, value in self.session.headers.items()
+            }
             self.session.proxies = dict(self._proxies)
             self.session.verify = self._verify
             self.ensure_pool(pool_size)
@@ -215,7 +220,9 @@ class RequestsTransport:
         prepared.method = request.method
         prepared.url = request.url
         headers: Mapping[str, str] = request.headers
-        prepared.headers = CaseInsensitiveDict(headers)
+        # The session's defaults (User-Agent, Accept-Encoding …), as Session.request sends them.
+        prepared.headers = CaseInsensitiveDict(self._base_headers)
+        prepared.headers.update(headers)
         body = request.body
         prepared.body = body
         if body is not None:

@@ -633,3 +633,23 @@ class TestAnyAnswer:
         except GraphAPIError:
             return
         assert isinstance(result, SendResult)
+
+
+class TestEnvironment:
+    def test_proxies_are_resolved_once_per_client(self, page, monkeypatch) -> None:
+        """An owned session reads proxy settings when the client is made, never per call."""
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with Client(page) as client:
+            monkeypatch.setenv("HTTPS_PROXY", "http://other.invalid:3128")
+            session = client._requests_transport.session
+            assert session.trust_env is False
+            assert client._requests_transport._proxies == {"https": "http://proxy.invalid:3128"}
+
+    def test_injected_session_keeps_its_own_settings(self, page) -> None:
+        """A session the caller passes in is not changed."""
+        session = requests.Session()
+        with Client(page, session=session):
+            assert session.trust_env is True
+        session.close()
