@@ -43,7 +43,7 @@ from fmc.models import (
 )
 from fmc.transport.async_bulk import chunks, items, run_bounded_async
 from fmc.transport.async_retry import AsyncRetrier
-from fmc.transport.batch import BatchAnswer, BatchCall
+from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import BatchRound
 from fmc.transport.core import (
     AsyncTransport,
@@ -259,6 +259,8 @@ class AsyncClient:
         """Make up to 50 Graph calls in one batch request (see :meth:`fmc.Client.batch`)."""
         request = self._core.batch(list(calls), sends_message=not idempotent)
         answers: list[BatchAnswer | None] = await self._run(request)
+        if (throttle := worst_throttle(answers)) is not None:
+            self._retrier.gate.throttled(throttle)  # calls inside it: the whole client pauses
         return answers
 
     # -- profiles and attachments -------------------------------------------------------------

@@ -18,7 +18,12 @@ from urllib.parse import quote_plus, urlencode
 
 import attrs
 
-from fmc.errors import GraphAPIError, UncertainDeliveryError, graph_error_from_response
+from fmc.errors import (
+    GraphAPIError,
+    RateLimitError,
+    UncertainDeliveryError,
+    graph_error_from_response,
+)
 from fmc.transport.answer import decode_answer
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "encode_batch_form",
     "encode_form_body",
     "form_quote",
+    "worst_throttle",
 ]
 
 #: The most calls Graph accepts in one batch request.
@@ -258,3 +264,28 @@ def decode_send_answer(answer: BatchAnswer | None) -> dict[str, Any]:
         )
     data: dict[str, Any] = decode_answer(answer.code, answer.body, answer.usage, sends_message=True)
     return data
+
+
+def worst_throttle(answers: Sequence[BatchAnswer | None]) -> RateLimitError | None:
+    """The throttled call of a batch that asks for the longest wait, if any.
+
+    Each call's error carries the batch answer's own usage headers (see
+    :attr:`BatchAnswer.usage`), so Meta's ``estimated_time_to_regain_access``
+    on the outer answer counts.
+
+    Args:
+        answers: The answers of one batch.
+
+    Returns:
+        The rate-limit error to pause the client with, or ``None``.
+    """
+    worst: RateLimitError | None = None
+    for answer in answers:
+        if answer is None or answer.ok:
+            continue
+        error = graph_error_from_response(answer.code, answer.body, answer.usage)
+        if isinstance(error, RateLimitError) and (
+            worst is None or (error.retry_after or 0.0) > (worst.retry_after or 0.0)
+        ):
+            worst = error
+    return worst

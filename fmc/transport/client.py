@@ -29,7 +29,7 @@ from fmc.models import (
     SendRequest,
     SendResult,
 )
-from fmc.transport.batch import BatchAnswer, BatchCall
+from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import chunked, run_bounded, send_chunk
 from fmc.transport.core import (
     GraphRequest,
@@ -319,9 +319,9 @@ class Client:
         The whole request is retried under the retry policy when Meta refuses
         it as a whole with a rate limit or transient error; the answers of the
         individual calls are returned as they are (``None`` for a call Graph
-        did not complete), for the caller to read with
-        :meth:`~fmc.transport.BatchAnswer.json`. The rate limiter, when
-        set, is charged one token per call.
+        did not complete), for :meth:`~fmc.transport.BatchAnswer.json`. The
+        rate limiter takes one token per call; throttled calls in the answer
+        pause the whole client (see "Throttling" in the sending guide).
 
         Args:
             calls: 1 to 50 calls, e.g. ``BatchCall("GET", "123?fields=name")``.
@@ -341,6 +341,8 @@ class Client:
         """
         request = self._core.batch(list(calls), sends_message=not idempotent)
         answers: list[BatchAnswer | None] = self._run(request)
+        if (throttle := worst_throttle(answers)) is not None:
+            self._retrier.gate.throttled(throttle)  # calls inside it: the whole client pauses
         return answers
 
     def get_user_profile(

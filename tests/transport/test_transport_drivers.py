@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from fmc.convert import send_request_to_wire
 from fmc.errors import (
     AmbiguousSendError,
     AuthenticationError,
@@ -28,7 +29,7 @@ from fmc.errors import (
 )
 from fmc.models import Page, Recipient, SendRequest, Text
 from fmc.testing import AsyncFakeTransport, FakeGraphAPI, FakeTransport, Fault
-from fmc.transport import AsyncClient, Client, RetryPolicy, SendOutcome
+from fmc.transport import AsyncClient, BatchCall, Client, RetryPolicy, SendOutcome
 
 TOKEN = "EAAGdrivers0123456789abcdef"
 SECRET = "drivers-app-secret-0123"
@@ -235,6 +236,21 @@ class TestSharedPause:
         driver = make(Fault.rate_limit(retry_after=120, times=1), max_pause=300.0)
         assert driver.send().message_id
         assert clock.sleeps == [120.0]
+
+    def test_throttled_calls_in_a_raw_batch_pause_the_client(
+        self, make: Callable[..., Driver]
+    ) -> None:
+        """client.batch() reads the batch answer's usage headers: the next call is refused."""
+        driver = make(Fault.rate_limit(retry_after=600, usage=True, times=1))
+        calls = [
+            BatchCall("POST", f"{driver.fake.page_id}/messages", send_request_to_wire(r))
+            for r in requests(3)
+        ]
+        answers = driver.call("batch", calls)
+        assert [answer.code for answer in answers].count(400) == 1
+        with pytest.raises(PageThrottledError):
+            driver.send()
+        assert driver.fake.http_request_count == 1
 
 
 class TestRedaction:
