@@ -46,7 +46,7 @@ nitpick_ignore_regex = [
     (
         "py:.*",
         r"(requests|requests_mock|psycopg|psycopg_pool|attrs|attr|cattrs|tenacity"
-        r"|pytest|_pytest|starlette)(\..*)?",
+        r"|pytest|_pytest|starlette|aiohttp|cryptography|procrastinate|celery)(\..*)?",
     ),
     (
         "py:.*",

@@ -106,6 +106,7 @@ if TYPE_CHECKING:
         SubscriberStore,
     )
     from fmc.transport import (
+        AsyncClient,
         Client,
         RateLimiter,
         RetryPolicy,
@@ -141,6 +142,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "AccountLinkingEvent": "fmc.webhook",
     "AmbiguousSendError": "fmc.errors",
+    "AsyncClient": "fmc.transport",
     "Attachment": "fmc.models",
     "AttachmentType": "fmc.models",
     "AuthenticationError": "fmc.errors",
@@ -249,6 +251,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AccountLinkingEvent",
     "AmbiguousSendError",
+    "AsyncClient",
     "Attachment",
     "AttachmentType",
     "AuthenticationError",

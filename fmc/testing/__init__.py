@@ -4,8 +4,10 @@
   attachment upload and the Messenger profile like Meta, records every
   :class:`Delivery`, and injects :class:`Fault`\\ s on demand. Put it on the wire
   with :meth:`FakeGraphAPI.mock` (requests-mock) or :meth:`FakeGraphAPI.serve`
-  (a real loopback server, :class:`FakeGraphServer`), or run it in a subprocess
-  with :class:`FakeGraphProcess`.
+  (a real loopback server, :class:`FakeGraphServer`), run it in a subprocess
+  with :class:`FakeGraphProcess`, or plug it into a client as its transport
+  (:class:`FakeTransport`, :class:`AsyncFakeTransport`: in process, truly
+  concurrent).
 - :func:`signed_delivery` and the event builders make webhook deliveries with
   a valid ``X-Hub-Signature-256``.
 - The pytest plugin (installed with fmc) gives the fixtures ``fake_graph``,
@@ -43,14 +45,17 @@ if TYPE_CHECKING:
     from fmc.testing.process import FakeGraphProcess
     from fmc.testing.records import Delivery, RecordedRequest, Reply
     from fmc.testing.server import FakeGraphServer
+    from fmc.testing.transport import AsyncFakeTransport, FakeTransport
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PAGE_ID",
+    "AsyncFakeTransport",
     "Delivery",
     "FakeGraphAPI",
     "FakeGraphProcess",
     "FakeGraphServer",
+    "FakeTransport",
     "Fault",
     "FaultInjector",
     "FaultKind",
@@ -80,6 +85,7 @@ _MODULES = {
     "fmc.testing.faults": ("Fault", "FaultInjector", "FaultKind", "Per"),
     "fmc.testing.process": ("FakeGraphProcess",),
     "fmc.testing.server": ("FakeGraphServer",),
+    "fmc.testing.transport": ("AsyncFakeTransport", "FakeTransport"),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 

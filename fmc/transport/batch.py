@@ -14,12 +14,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import attrs
 
-from fmc.errors import GraphAPIError, UncertainDeliveryError, graph_error_from_response
-from fmc.transport.http import decode_answer
+from fmc.errors import (
+    GraphAPIError,
+    RateLimitError,
+    UncertainDeliveryError,
+    graph_error_from_response,
+)
+from fmc.transport.answer import decode_answer
 
 __all__ = [
     "MAX_BATCH_SIZE",
@@ -29,12 +34,45 @@ __all__ = [
     "decode_send_answer",
     "encode_batch_form",
     "encode_form_body",
+    "form_quote",
+    "worst_throttle",
 ]
 
 #: The most calls Graph accepts in one batch request.
 MAX_BATCH_SIZE = 50
 
 _COMPACT = (",", ":")
+
+
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+# "%" first, so that no escape made here is escaped again; " " last, after "+".
+_ESCAPES = (
+    ("%", "%25"),
+    *((chr(code), f"%{code:02X}") for code in range(128) if chr(code) not in _SAFE | {"%", " "}),
+    (" ", "+"),
+)
+
+
+def form_quote(text: str) -> str:
+    """Percent-encode a form value exactly as :func:`urllib.parse.quote_plus` does.
+
+    A batch's ``batch`` value is ASCII JSON of about 300 characters per send
+    (``json.dumps`` escapes the rest). ``quote_plus`` looks every character up
+    in Python; for ASCII text this replaces each unsafe character present with
+    one C-level ``str.replace`` pass, about three times faster on a batch of 50.
+
+    Args:
+        text: The value.
+
+    Returns:
+        The encoded value.
+    """
+    if not text.isascii():
+        return quote_plus(text)
+    for char, escape in _ESCAPES:
+        if char in text:
+            text = text.replace(char, escape)
+    return text
 
 
 def encode_form_body(params: Mapping[str, Any]) -> str:
@@ -226,3 +264,28 @@ def decode_send_answer(answer: BatchAnswer | None) -> dict[str, Any]:
         )
     data: dict[str, Any] = decode_answer(answer.code, answer.body, answer.usage, sends_message=True)
     return data
+
+
+def worst_throttle(answers: Sequence[BatchAnswer | None]) -> RateLimitError | None:
+    """The throttled call of a batch that asks for the longest wait, if any.
+
+    Each call's error carries the batch answer's own usage headers (see
+    :attr:`BatchAnswer.usage`), so Meta's ``estimated_time_to_regain_access``
+    on the outer answer counts.
+
+    Args:
+        answers: The answers of one batch.
+
+    Returns:
+        The rate-limit error to pause the client with, or ``None``.
+    """
+    worst: RateLimitError | None = None
+    for answer in answers:
+        if answer is None or answer.ok:
+            continue
+        error = graph_error_from_response(answer.code, answer.body, answer.usage)
+        if isinstance(error, RateLimitError) and (
+            worst is None or (error.retry_after or 0.0) > (worst.retry_after or 0.0)
+        ):
+            worst = error
+    return worst

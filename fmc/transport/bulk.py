@@ -19,11 +19,11 @@ from typing import TypeVar
 from fmc.convert import send_request_to_wire
 from fmc.errors import SendWithdrawnError
 from fmc.models import SendRequest
-from fmc.transport.batch import BatchAnswer, BatchCall, decode_send_answer
+from fmc.transport.batch import BatchAnswer, BatchCall, decode_send_answer, encode_form_body
 from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.retry import Retrier, is_retryable
 
-__all__ = ["WITHDRAWN", "BeforeSend", "chunked", "run_bounded", "send_chunk"]
+__all__ = ["WITHDRAWN", "BatchRound", "BeforeSend", "chunked", "run_bounded", "send_chunk"]
 
 #: Called with the requests of one HTTP request just before it goes out; one bool each.
 BeforeSend = Callable[[Sequence[SendRequest]], Sequence[bool]]
@@ -122,98 +122,152 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+class BatchRound:
+    """The bookkeeping of one chunk of sends travelling as Graph batches; no I/O.
+
+    Each request's batch call is encoded once. :meth:`calls` gives the calls
+    still pending; :meth:`absorb` maps a batch's answers back to their
+    requests, keeps the items Meta throttled or failed transiently pending for
+    a smaller batch (so an item that succeeded is never sent again) and raises
+    the most demanding of their errors for the retry policy to wait on;
+    :meth:`fail` gives every pending item the error the batch request itself
+    ended with.
+
+    Args:
+        chunk: Up to 50 requests, in order.
+        relative_url: The calls' path, e.g. ``"1234/messages"``.
+    """
+
+    def __init__(self, chunk: Sequence[SendRequest], relative_url: str) -> None:
+        self.chunk = list(chunk)
+        self._outcomes: dict[int, SendOutcome] = {}
+        self._calls: dict[int, BatchCall] = {}
+        for index, request in enumerate(self.chunk):
+            try:
+                if not isinstance(request, SendRequest):
+                    raise TypeError(f"send_many takes SendRequests, got {type(request).__name__}")
+                body = encode_form_body(send_request_to_wire(request))
+                self._calls[index] = BatchCall("POST", relative_url, body)
+            except Exception as exc:
+                self._outcomes[index] = SendOutcome(request, error=exc)
+        self.pending = list(self._calls)
+        self._item_errors: dict[int, Exception] = {}
+        self._raised: Exception | None = None
+
+    def calls(self) -> list[BatchCall]:
+        """The calls of the items still pending, in order."""
+        return [self._calls[i] for i in self.pending]
+
+    def absorb(self, answers: Sequence[BatchAnswer | None]) -> None:
+        """Record a batch's answers, one per pending item.
+
+        Raises:
+            Exception: The retryable error of the item that asks for the
+                longest wait, when any item is to be retried.
+        """
+        retry_later: list[int] = []
+        for index, answer in zip(self.pending, answers, strict=True):
+            request = self.chunk[index]
+            try:
+                result = read_send_result(
+                    decode_send_answer(answer), message=request.message is not None
+                )
+            except Exception as exc:
+                if is_retryable(exc):
+                    retry_later.append(index)
+                    self._item_errors[index] = exc
+                else:
+                    self._outcomes[index] = SendOutcome(request, error=exc)
+            else:
+                self._outcomes[index] = SendOutcome(request, result=result)
+        self.pending = retry_later
+        if retry_later:
+            worst = max(
+                (self._item_errors[i] for i in retry_later),
+                key=lambda e: getattr(e, "retry_after", None) or 0.0,
+            )
+            self._raised = worst
+            raise worst
+
+    def withdraw(self, allowed: Sequence[bool]) -> None:
+        """Keep pending only the items ``allowed`` (one flag per pending item).
+
+        The others are not sent: their outcomes carry a
+        :class:`~fmc.errors.SendWithdrawnError`.
+        """
+        for index, ok in zip(self.pending, allowed, strict=True):
+            if not ok:
+                self._outcomes[index] = SendOutcome(
+                    self.chunk[index], error=SendWithdrawnError(WITHDRAWN)
+                )
+        self.pending = [i for i, ok in zip(self.pending, allowed, strict=True) if ok]
+
+    def fail(self, error: Exception) -> None:
+        """Give every pending item its outcome after the retries ended with ``error``.
+
+        When ``error`` is the item error :meth:`absorb` raised last, each item
+        keeps its own error; otherwise (the batch request failed as a whole)
+        each gets ``error``.
+        """
+        per_item = error is self._raised
+        for index in self.pending:
+            own = self._item_errors[index] if per_item else error
+            self._outcomes[index] = SendOutcome(self.chunk[index], error=own)
+        self.pending = []
+
+    def outcomes(self) -> list[SendOutcome]:
+        """One outcome per request, in the order of the chunk."""
+        return [self._outcomes[index] for index in range(len(self.chunk))]
+
+
 def send_chunk(
     chunk: Sequence[SendRequest],
     *,
     relative_url: str,
-    post: Callable[[int, Callable[[], list[BatchCall]]], list[BatchAnswer | None]],
+    post: Callable[
+        [list[BatchCall], Callable[[], list[BatchCall] | None] | None], list[BatchAnswer | None]
+    ],
     retrier: Retrier,
     before_send: BeforeSend | None = None,
 ) -> list[SendOutcome]:
-    """Send up to 50 requests in one Graph batch, one outcome per request.
+    """Send up to 50 requests in one Graph batch, one outcome per request (threads).
 
-    Each item's answer is mapped back to its request. Items Meta throttled or
-    failed transiently are retried, under the retry policy, in a smaller batch
-    holding only them, so that an item that succeeded is never sent again.
-    When the batch request itself fails, every item still pending gets that
-    error (ambiguous when the request may have been executed).
+    See :class:`BatchRound`: items Meta throttled or failed transiently are
+    retried, under the retry policy, in a smaller batch holding only them.
 
     Args:
         chunk: The requests, in order.
         relative_url: The batch calls' path, e.g. ``"1234/messages"``.
-        post: Makes one batch request: waits for the rate limiter (charged
-            the count it is given; the retrier has let the attempt through the
-            throttling gate), then posts the calls
-            its second argument returns and returns their answers in order;
-            raises typed fmc errors.
+        post: Makes one batch request (rate limiting included) and returns
+            its answers in order; raises typed fmc errors. Its second
+            argument, when not ``None``, is called after the rate limiter,
+            right before the request is written, and gives the calls to send
+            instead (``None``: send nothing).
         retrier: Runs the retries.
-        before_send: Asked, once, right before the first batch request goes
+        before_send: Asked once, right before the first batch request goes
             out, which requests may go; the others are not sent and their
             outcomes carry a :class:`~fmc.errors.SendWithdrawnError`.
 
     Returns:
         One outcome per request, in the order of ``chunk``.
     """
-    outcomes: dict[int, SendOutcome] = {}
-    calls: dict[int, BatchCall] = {}
-    for index, request in enumerate(chunk):
-        try:
-            if not isinstance(request, SendRequest):
-                raise TypeError(f"send_many takes SendRequests, got {type(request).__name__}")
-            calls[index] = BatchCall("POST", relative_url, send_request_to_wire(request))
-        except Exception as exc:
-            outcomes[index] = SendOutcome(request, error=exc)
-    pending = list(calls)
-    item_errors: dict[int, Exception] = {}
-    raised: list[Exception] = []
+    batch = BatchRound(chunk, relative_url)
     handed = before_send is None
 
-    def calls_now() -> list[BatchCall]:
-        nonlocal pending, handed
+    def handoff() -> list[BatchCall] | None:
+        nonlocal handed
         if not handed:
             handed = True
             assert before_send is not None
-            allowed = before_send([chunk[i] for i in pending])
-            for index, ok in zip(pending, allowed, strict=True):
-                if not ok:
-                    outcomes[index] = SendOutcome(chunk[index], error=SendWithdrawnError(WITHDRAWN))
-            pending = [i for i, ok in zip(pending, allowed, strict=True) if ok]
-        return [calls[i] for i in pending]
+            batch.withdraw(before_send([batch.chunk[i] for i in batch.pending]))
+        return batch.calls() or None
 
-    def attempt() -> None:
-        nonlocal pending
-        answers = post(len(pending), calls_now)
-        retry_later: list[int] = []
-        for index, answer in zip(pending, answers, strict=True):
-            try:
-                result = read_send_result(
-                    decode_send_answer(answer), message=chunk[index].message is not None
-                )
-            except Exception as exc:
-                if is_retryable(exc):
-                    retry_later.append(index)
-                    item_errors[index] = exc
-                else:
-                    outcomes[index] = SendOutcome(chunk[index], error=exc)
-            else:
-                outcomes[index] = SendOutcome(chunk[index], result=result)
-        pending = retry_later
-        if retry_later:
-            # The retry waits as long as the most demanding item asks.
-            worst = max(
-                (item_errors[i] for i in retry_later),
-                key=lambda e: getattr(e, "retry_after", None) or 0.0,
-            )
-            raised[:] = [worst]
-            raise worst
-
-    if pending:
+    if batch.pending:
         try:
-            retrier.call(attempt, operation="batch")
+            retrier.call(
+                lambda: batch.absorb(post(batch.calls(), None if handed else handoff)),
+                operation="batch",
+            )
         except Exception as exc:
-            per_item = bool(raised) and exc is raised[0]
-            for index in pending:
-                outcomes[index] = SendOutcome(
-                    chunk[index], error=item_errors[index] if per_item else exc
-                )
-    return [outcomes[index] for index in range(len(chunk))]
+            batch.fail(exc)
+    return batch.outcomes()

@@ -1,33 +1,24 @@
-"""The Graph API client: sends, bulk sends, batches, profiles.
+"""The sync Graph API client: sends, bulk sends, batches, profiles.
 
-:class:`Client` is the one object an application keeps per Page. It owns a
-pooled :class:`requests.Session`, runs every call under its
-:class:`~fmc.transport.retry.RetryPolicy`, spaces sends with an optional
-:class:`~fmc.transport.ratelimit.RateLimiter`, and turns every answer into a
-model or a typed :mod:`fmc.errors` error.
+:class:`Client` is the one object an application keeps per Page: the threaded
+driver of the pipeline in :mod:`fmc.transport.core` (build, shared pause, rate
+limiter, retry policy, read), over a pooled :class:`requests.Session` or any
+:class:`~fmc.transport.core.Transport`. :class:`fmc.AsyncClient` drives the
+same pipeline on asyncio.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
-from fmc.convert import send_request_to_wire, to_wire
-from fmc.errors import (
-    ConfigurationError,
-    GraphAPIError,
-    SendWithdrawnError,
-)
+from fmc.errors import SendWithdrawnError
 from fmc.models import (
-    Attachment,
     AttachmentType,
     Message,
     MessageTag,
@@ -39,26 +30,21 @@ from fmc.models import (
     SendRequest,
     SendResult,
 )
-from fmc.transport.batch import (
-    MAX_BATCH_SIZE,
-    BatchAnswer,
-    BatchCall,
-    decode_batch_answers,
-    encode_batch_form,
-)
+from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
-from fmc.transport.gate import BackoffGate
-from fmc.transport.http import GraphHTTP, Timeout
-from fmc.transport.outcome import SendOutcome, read_send_result
-from fmc.transport.profile import (
-    DEFAULT_PROFILE_FIELDS,
-    UserProfile,
-    first_profile,
-    messenger_profile_body,
-    messenger_profile_fields,
+from fmc.transport.core import (
+    GraphRequest,
+    Transport,
+    TransportError,
+    attachment_id,
+    expect_success,
 )
+from fmc.transport.http import RequestsTransport, Timeout
+from fmc.transport.outcome import SendOutcome, read_send_result
+from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
+from fmc.transport.settings import check_batch_size, check_concurrency, pipeline, utc_now
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -67,17 +53,9 @@ __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 #: keeps the Page at its limit with calls of up to 160 ms.
 DEFAULT_CONCURRENCY = 48
 
-_API_VERSION = re.compile(r"v\d+\.\d+")
-_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
-_COMPACT = (",", ":")
-
-
-def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
 
 class Client:
-    """A Graph API client for one Page.
+    """A Graph API client for one Page (threads; see :class:`fmc.AsyncClient` for asyncio).
 
     Args:
         page: The Page to send as, with its access token (and app secret, for
@@ -96,16 +74,17 @@ class Client:
             pool's size. The default, ``DEFAULT_CONCURRENCY`` (48), keeps
             300 sends/s (Meta's per-Page text limit) going at up to 160 ms per
             call.
-        max_pause: Seconds one call may wait, in total, while Meta throttles
-            the Page and the whole client is paused (see "Throttling" in the
-            sending guide). A pause within it is waited out; a longer one makes
+        max_pause: Seconds one call may wait, in total, on the client's
+            shared pause while Meta throttles the Page; a longer pause makes
             every call raise :class:`~fmc.errors.PageThrottledError` at once,
-            without an HTTP request. ``None`` (the default) takes the retry
-            policy's ``timeout``; ``math.inf`` waits as long as Meta asks.
+            unsent. ``None``: the retry policy's ``timeout``; ``math.inf``: no limit.
         clock: Monotonic clock in seconds (deadlines, rate limiting, pauses).
         sleep: Sleeps between retries and for the rate limiter.
         wall_clock: Aware UTC now, for :attr:`PageThrottledError.resume_at
             <fmc.errors.PageThrottledError.resume_at>`.
+        transport: Moves the bytes instead of a pooled ``requests`` session
+            (e.g. :class:`fmc.testing.FakeTransport`); ``timeout`` and
+            ``session`` then do not apply.
 
     Raises:
         ConfigurationError: An argument fmc cannot work with.
@@ -125,47 +104,42 @@ class Client:
         max_pause: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
-        wall_clock: Callable[[], datetime.datetime] = _utc_now,
+        wall_clock: Callable[[], datetime.datetime] = utc_now,
+        transport: Transport | None = None,
     ) -> None:
-        if not isinstance(page, Page):
-            raise ConfigurationError(f"page must be an fmc.Page, got {type(page).__name__}")
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if not isinstance(api_version, str) or not _API_VERSION.fullmatch(api_version):
-            raise ConfigurationError(f"api_version must look like 'v25.0', got {api_version!r}")
-        self.concurrency = _check_concurrency(concurrency)
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise ConfigurationError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
-        self.page = page
-        self.api_version = api_version
-        self.retry = retry if retry is not None else RetryPolicy()
-        self.rate_limiter = _rate_limiter(rate_limit, clock=clock, sleep=sleep)
-        self._http = GraphHTTP(
+        parts = pipeline(
             page,
             base_url=base_url,
             api_version=api_version,
-            timeout=timeout,
-            session=session,
-            pool_size=self.concurrency,
+            retry=retry,
+            rate_limit=rate_limit,
+            max_pause=max_pause,
+            clock=clock,
+            sleep=sleep,
+            wall_clock=wall_clock,
         )
-        if max_pause is not None and (
-            isinstance(max_pause, bool)
-            or not isinstance(max_pause, (int, float))
-            or not max_pause >= 0
-        ):
-            raise ConfigurationError(
-                f"max_pause must be a number of seconds >= 0 or None, got {max_pause!r}"
+        self.concurrency = check_concurrency(concurrency)
+        self.page = page
+        self.api_version = api_version
+        self.retry = parts.retry
+        self.rate_limiter = parts.rate_limiter
+        self._core = parts.core
+        self._requests_transport: RequestsTransport | None = None
+        if transport is None:
+            self._requests_transport = RequestsTransport(
+                base_url=base_url,
+                timeout=timeout,
+                session=session,
+                pool_size=self.concurrency,
+                redactor=self._core.redactor,
             )
-        gate = BackoffGate(
-            clock=clock, sleep=sleep, backoff=self.retry.backoff, wall_clock=wall_clock
-        )
+            transport = self._requests_transport
+        self._transport: Transport = transport
         self._retrier = Retrier(
-            self.retry, clock=clock, sleep=sleep, gate=gate, max_pause=max_pause
+            parts.retry, clock=clock, sleep=sleep, gate=parts.gate, max_pause=parts.max_pause
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause
-        self._batch_url = f"{self._http.root}/"
-        self._page_path = quote(page.id, safe="")
 
     def __repr__(self) -> str:
         return (
@@ -185,10 +159,35 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP session if the client created it (an injected one stays open)."""
-        self._http.close()
+        """Close the transport's connections if the client created them."""
+        self._transport.close()
 
-    # -- single sends -------------------------------------------------------------------------
+    def _run(self, request: GraphRequest) -> Any:
+        """One Graph call through the whole pipeline: gate, limiter, transport, reading, retry."""
+        return self._retrier.call(lambda: self._exchange(request), operation=request.what)
+
+    def _exchange(
+        self, request: GraphRequest, handoff: Callable[[], GraphRequest | None] | None = None
+    ) -> Any:
+        """One attempt: the rate limiter, then ``handoff`` if given, then the transport.
+
+        ``handoff`` runs right before the request is written and returns the
+        request to send in its place, or ``None`` to send nothing (the attempt
+        then raises :class:`~fmc.errors.SendWithdrawnError`).
+        """
+        limiter = self.rate_limiter
+        if limiter is not None:
+            limiter.acquire(request.tokens)
+        if handoff is not None:
+            replaced = handoff()
+            if replaced is None:
+                raise SendWithdrawnError(WITHDRAWN)
+            request = replaced
+        try:
+            answer = self._transport.send(request)
+        except TransportError as exc:
+            raise self._core.failure(request, exc) from None
+        return self._core.read(request, answer)
 
     def send(
         self,
@@ -243,10 +242,7 @@ class Client:
             Meta's answer (no message id).
 
         Raises:
-            ValueError: Not a sender action.
-            GraphAPIError: Meta refused it.
-            NetworkError: Graph could not be reached.
-            AmbiguousSendError: It may or may not have been delivered.
+            ValueError: Not a sender action; otherwise as :meth:`send`.
         """
         return self.send_request(SendRequest(recipient, sender_action=action))
 
@@ -260,38 +256,27 @@ class Client:
             Meta's answer.
 
         Raises:
-            TypeError: Not a SendRequest.
-            GraphAPIError: Meta refused it, after the retry policy.
-            NetworkError: Graph could not be reached within the retry policy.
-            AmbiguousSendError: The message may or may not have been sent.
+            TypeError: Not a SendRequest; otherwise as :meth:`send`.
         """
         return self._send(request, None)
 
     def _send(self, request: SendRequest, before_send: BeforeSend | None) -> SendResult:
-        if not isinstance(request, SendRequest):
-            raise TypeError(f"send_request takes a SendRequest, got {type(request).__name__}")
-        body = json.dumps(send_request_to_wire(request), separators=_COMPACT).encode()
-        http = self._http
-        url = http.messages_url
-        limiter = self.rate_limiter
+        graph_request = self._core.send(request)
         handed = before_send is None
 
-        def attempt() -> dict[str, Any]:
+        def handoff() -> GraphRequest | None:
             nonlocal handed
-            if limiter is not None:
-                limiter.acquire(1)
-            if not handed:
-                handed = True
-                assert before_send is not None
-                if not before_send([request])[0]:
-                    raise SendWithdrawnError(WITHDRAWN)
-            return http.post_json(url, body, what="send", sends_message=True)
+            if handed:
+                return graph_request
+            handed = True
+            assert before_send is not None
+            return graph_request if before_send([request])[0] else None
 
-        return read_send_result(
-            self._retrier.call(attempt, operation="send"), message=request.message is not None
+        data = self._retrier.call(
+            lambda: self._exchange(graph_request, None if handed else handoff),
+            operation=graph_request.what,
         )
-
-    # -- many sends ---------------------------------------------------------------------------
+        return read_send_result(data, message=request.message is not None)
 
     def send_many(
         self,
@@ -325,8 +310,8 @@ class Client:
             batch_size: Sends per Graph batch request, 1 to 50; ``None`` sends
                 each request on its own.
             before_send: Called with the requests of one HTTP request right
-                before it goes out (after the rate limiter and any throttling
-                pause), once per request however often it is retried; it
+                before it goes out (after the throttling gate and the rate
+                limiter), once per request however often it is retried; it
                 returns one ``bool`` per request. A request it refuses is not
                 sent: its outcome carries a
                 :class:`~fmc.errors.SendWithdrawnError`. A broadcast uses it to
@@ -338,8 +323,9 @@ class Client:
         Raises:
             ValueError: A concurrency below 1 or a batch size outside 1–50.
         """
-        workers = self.concurrency if concurrency is None else _check_concurrency(concurrency)
-        self._http.ensure_pool(workers)
+        workers = self.concurrency if concurrency is None else check_concurrency(concurrency)
+        if self._requests_transport is not None:
+            self._requests_transport.ensure_pool(workers)
         if batch_size is None:
             return run_bounded(
                 requests,
@@ -347,12 +333,7 @@ class Client:
                 concurrency=workers,
                 window=2 * workers,
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise ValueError(f"batch_size must be an int from 1 to {MAX_BATCH_SIZE}")
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be from 1 to {MAX_BATCH_SIZE}, got {batch_size}")
-        if self.rate_limiter is not None:
-            batch_size = min(batch_size, self.rate_limiter.capacity)
+        batch_size = check_batch_size(batch_size, self.rate_limiter)
         return run_bounded(
             chunked(requests, batch_size),
             lambda chunk: self._send_chunk(chunk, before_send),
@@ -371,13 +352,25 @@ class Client:
     ) -> list[SendOutcome]:
         return send_chunk(
             chunk,
-            relative_url=f"{self._page_path}/messages",
-            post=lambda count, calls: self._post_batch(count, calls, sends_message=True),
+            relative_url=f"{self._core.page_path}/messages",
+            post=self._post_sends,
             retrier=self._retrier,
             before_send=before_send,
         )
 
-    # -- batches ------------------------------------------------------------------------------
+    def _post_sends(
+        self,
+        calls: list[BatchCall],
+        handoff: Callable[[], list[BatchCall] | None] | None,
+    ) -> Any:
+        core = self._core
+
+        def ready() -> GraphRequest | None:
+            assert handoff is not None
+            now = handoff()
+            return None if now is None else core.batch(now, sends_message=True)
+
+        return self._exchange(core.batch(calls, sends_message=True), ready if handoff else None)
 
     def batch(
         self, calls: Sequence[BatchCall], *, idempotent: bool = False
@@ -387,9 +380,9 @@ class Client:
         The whole request is retried under the retry policy when Meta refuses
         it as a whole with a rate limit or transient error; the answers of the
         individual calls are returned as they are (``None`` for a call Graph
-        did not complete), for the caller to read with
-        :meth:`~fmc.transport.BatchAnswer.json`. The rate limiter, when
-        set, is charged one token per call.
+        did not complete), for :meth:`~fmc.transport.BatchAnswer.json`. The
+        rate limiter takes one token per call; throttled calls in the answer
+        pause the whole client (see "Throttling" in the sending guide).
 
         Args:
             calls: 1 to 50 calls, e.g. ``BatchCall("GET", "123?fields=name")``.
@@ -407,64 +400,11 @@ class Client:
             AmbiguousSendError: The batch request got no answer after it was
                 sent (only when not ``idempotent``).
         """
-        calls = list(calls)
-        return self._retrier.call(
-            lambda: self._post_batch(len(calls), lambda: calls, sends_message=not idempotent),
-            operation="batch",
-        )
-
-    def _post_batch(
-        self, count: int, calls_now: Callable[[], Sequence[BatchCall]], *, sends_message: bool
-    ) -> list[BatchAnswer | None]:
-        """Take ``count`` rate-limit tokens, then post what ``calls_now`` gives.
-
-        The retrier has already let the attempt through the shared throttling gate.
-        """
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire(count)
-        calls = calls_now()
-        if not calls:
-            return []
-        form = encode_batch_form(
-            calls, access_token=self._http.access_token, appsecret_proof=self._http.appsecret_proof
-        )
-        usage: dict[str, str] = {}
-        data = self._http.request(
-            "POST",
-            self._batch_url,
-            what="batch",
-            sends_message=sends_message,
-            form=form,
-            want_list=True,
-            headers_out=usage,
-        )
-        return decode_batch_answers(data, len(calls), usage)
-
-    # -- profiles and attachments -------------------------------------------------------------
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        url = self._http.url(path, params)
-        encoded = json.dumps(body, separators=_COMPACT).encode() if body is not None else None
-        limiter = self.rate_limiter
-
-        def attempt() -> dict[str, Any]:
-            if limiter is not None:
-                limiter.acquire(1)
-            answer: dict[str, Any] = self._http.request(
-                method, url, what=what, sends_message=False, body=encoded
-            )
-            return answer
-
-        data: dict[str, Any] = self._retrier.call(attempt, operation=what)
-        return data
+        request = self._core.batch(list(calls), sends_message=not idempotent)
+        answers: list[BatchAnswer | None] = self._run(request)
+        if (throttle := worst_throttle(answers)) is not None:
+            self._retrier.gate.throttled(throttle)  # calls inside it: the whole client pauses
+        return answers
 
     def get_user_profile(
         self, psid: str, fields: Iterable[str] = DEFAULT_PROFILE_FIELDS
@@ -485,13 +425,7 @@ class Client:
                 account).
             NetworkError: Graph could not be reached.
         """
-        names = [fields] if isinstance(fields, str) else list(fields)
-        if not names or not all(isinstance(f, str) and _PATH_SEGMENT.fullmatch(f) for f in names):
-            raise ValueError(f"fields must be profile field names, got {names!r}")
-        data = self._call(
-            "GET", _segment(psid, "psid"), what="user profile", params={"fields": ",".join(names)}
-        )
-        return UserProfile.from_wire(data)
+        return UserProfile.from_wire(self._run(self._core.user_profile(psid, fields)))
 
     def upload_attachment(
         self, type: AttachmentType | str, url: str, *, is_reusable: bool = True
@@ -511,19 +445,8 @@ class Client:
             GraphAPIError: Meta refused it, or answered without an id.
             NetworkError: Graph could not be reached.
         """
-        attachment = Attachment(type, url=url, is_reusable=is_reusable)
-        data = self._call(
-            "POST",
-            f"{self._page_path}/message_attachments",
-            what="attachment upload",
-            body={"message": to_wire(attachment)},
-        )
-        attachment_id = data.get("attachment_id")
-        if isinstance(attachment_id, int) and not isinstance(attachment_id, bool):
-            attachment_id = str(attachment_id)
-        if not isinstance(attachment_id, str) or not attachment_id:
-            raise GraphAPIError("attachment upload answered without an attachment_id", status=200)
-        return attachment_id
+        request = self._core.upload_attachment(type, url, is_reusable=is_reusable)
+        return attachment_id(self._run(request))
 
     def get_messenger_profile(self, fields: Iterable[str] | str) -> dict[str, Any]:
         """Read Messenger profile properties (``GET /{page_id}/messenger_profile``).
@@ -539,14 +462,7 @@ class Client:
             GraphAPIError: Meta refused.
             NetworkError: Graph could not be reached.
         """
-        names = messenger_profile_fields(fields)
-        data = self._call(
-            "GET",
-            f"{self._page_path}/messenger_profile",
-            what="messenger profile",
-            params={"fields": ",".join(names)},
-        )
-        return first_profile(data)
+        return first_profile(self._run(self._core.get_messenger_profile(fields)))
 
     def set_messenger_profile(
         self,
@@ -572,17 +488,14 @@ class Client:
             GraphAPIError: Meta refused, or did not answer ``success``.
             NetworkError: Graph could not be reached.
         """
-        body = messenger_profile_body(
+        request = self._core.set_messenger_profile(
             get_started=get_started,
             greeting=greeting,
             persistent_menu=persistent_menu,
             ice_breakers=ice_breakers,
             whitelisted_domains=whitelisted_domains,
         )
-        data = self._call(
-            "POST", f"{self._page_path}/messenger_profile", what="messenger profile", body=body
-        )
-        _expect_success(data)
+        expect_success(self._run(request))
 
     def delete_messenger_profile(self, fields: Iterable[str] | str) -> None:
         """Delete Messenger profile properties (``DELETE /{page_id}/messenger_profile``).
@@ -595,14 +508,7 @@ class Client:
             GraphAPIError: Meta refused, or did not answer ``success``.
             NetworkError: Graph could not be reached.
         """
-        names = messenger_profile_fields(fields)
-        data = self._call(
-            "DELETE",
-            f"{self._page_path}/messenger_profile",
-            what="messenger profile",
-            body={"fields": names},
-        )
-        _expect_success(data)
+        expect_success(self._run(self._core.delete_messenger_profile(fields)))
 
     def call_graph(
         self,
@@ -616,7 +522,9 @@ class Client:
         """Make one Graph call with this client's token, proof, retries and redaction.
 
         The public path for Graph calls fmc wraps in standalone modules
-        (templates, personas, thread control, marketing messages).
+        (templates, personas, thread control, marketing messages). It goes
+        through the same pipeline as every other call: the throttling gate,
+        the rate limiter, the retry policy.
 
         Args:
             method: ``GET``, ``POST`` or ``DELETE``.
@@ -633,37 +541,6 @@ class Client:
             GraphAPIError: Meta refused.
             NetworkError: Graph could not be reached.
         """
-        return self._call(method.upper(), path, what=what, params=params, body=body)
-
-
-def _check_concurrency(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"concurrency must be a positive int, got {value!r}")
-    return value
-
-
-def _rate_limiter(
-    rate_limit: float | RateLimiter | None,
-    *,
-    clock: Callable[[], float],
-    sleep: Callable[[float], object],
-) -> RateLimiter | None:
-    if rate_limit is None or isinstance(rate_limit, RateLimiter):
-        return rate_limit
-    try:
-        return RateLimiter(rate_limit, clock=clock, sleep=sleep)
-    except ValueError as exc:
-        raise ConfigurationError(f"rate_limit: {exc}") from None
-
-
-def _segment(value: object, name: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _PATH_SEGMENT.fullmatch(value):
-        raise ValueError(f"{name} must be a plain id (letters, digits, '_', '.', '-')")
-    return value
-
-
-def _expect_success(data: Mapping[str, Any]) -> None:
-    if data.get("result") != "success":
-        raise GraphAPIError("Messenger profile call did not answer 'success'", status=200)
+        request = self._core.call(method.upper(), path, what=what, params=params, body=body)
+        data: dict[str, Any] = self._run(request)
+        return data

@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from itertools import repeat
 
 __all__ = ["RateLimiter"]
@@ -127,25 +127,75 @@ class RateLimiter:
             self._sleep(slept)
         else:
             slept = 0.0
-        # A thread can wake well after its slot (a busy machine stalls the
-        # process for tens of ms), and sends whose slots passed meanwhile would
-        # then leave together. So the one-window rule is checked again against
-        # the times sends really started, and a late send waits its turn.
-        allowed_before = self.capacity - tokens
         while True:
-            with self._lock:
-                now = self._clock()
-                started = self._started
-                wait = 0.0
-                if len(started) > allowed_before:
-                    wait = started[-(allowed_before + 1)] + self.window - now
-                if wait <= 0:
-                    started.extend(repeat(now, tokens))
-                    return slept
+            wait, now = self.start(tokens)
+            if wait <= 0:
+                return slept
             self._sleep(wait)
             slept += wait
             if self._clock() == now:
-                # A fake sleep that does not move the clock must not spin.
-                with self._lock:
-                    self._started.extend(repeat(now, tokens))
+                self.start(tokens, force=True)  # a fake sleep that does not move the clock
                 return slept
+
+    async def acquire_async(
+        self, tokens: int = 1, *, sleep: Callable[[float], Awaitable[object]] | None = None
+    ) -> float:
+        """Wait, without blocking the event loop, until ``tokens`` sends may start.
+
+        The same rules as :meth:`acquire`, shared with every thread and task
+        that uses this limiter.
+
+        Args:
+            tokens: Sends that will start together (a batch of that many).
+            sleep: The coroutine to wait with (``asyncio.sleep`` by default).
+
+        Returns:
+            The seconds this call waited.
+
+        Raises:
+            ValueError: ``tokens`` is below 1 or above :attr:`capacity`.
+        """
+        if sleep is None:
+            import asyncio
+
+            sleep = asyncio.sleep
+        slept = self.reserve(tokens) - self._clock()
+        if slept > 0:
+            await sleep(slept)
+        else:
+            slept = 0.0
+        while True:
+            wait, now = self.start(tokens)
+            if wait <= 0:
+                return slept
+            await sleep(wait)
+            slept += wait
+            if self._clock() == now:
+                self.start(tokens, force=True)
+                return slept
+
+    def start(self, tokens: int, *, force: bool = False) -> tuple[float, float]:
+        """Record that ``tokens`` sends start now, unless that would break the window rule.
+
+        A caller can wake well after its slot (a busy machine stalls the
+        process for tens of ms), and sends whose slots passed meanwhile would
+        then leave together. So the one-window rule is checked again against
+        the times sends really started, and a late send waits its turn.
+
+        Args:
+            tokens: Sends that start together.
+            force: Record the start whatever the rule says.
+
+        Returns:
+            ``(seconds still to wait, now)``; 0 or less means started.
+        """
+        allowed_before = self.capacity - tokens
+        with self._lock:
+            now = self._clock()
+            started = self._started
+            wait = 0.0
+            if not force and len(started) > allowed_before:
+                wait = started[-(allowed_before + 1)] + self.window - now
+            if wait <= 0:
+                started.extend(repeat(now, tokens))
+            return wait, now

@@ -42,6 +42,7 @@ __all__ = [
     "Retrier",
     "RetryAttempt",
     "RetryPolicy",
+    "RetryRules",
     "Ticket",
     "Wait",
     "is_retryable",
@@ -148,28 +149,111 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, (RateLimitError, TransientError, NetworkError))
 
 
-class Retrier:
-    """Runs a call under a :class:`RetryPolicy` and the client's :class:`BackoffGate`, on tenacity.
+class _Named:
+    """An attempt function with the operation name the retry log shows."""
 
-    Every attempt first passes the gate (waiting out a shared pause, or
-    raising :class:`~fmc.errors.PageThrottledError` when the pause is longer
-    than ``max_pause``), then reports its answer to it. The first attempt runs
-    directly, with no retry machinery, so a call that succeeds costs nothing
-    extra; tenacity takes over only after a retryable failure.
+    __slots__ = ("fn", "operation")
 
-    Waits: a rate-limited call waits on the shared gate (bounded by
-    ``max_pause`` in total); any other retryable failure waits its backoff
-    (bounded by the policy's deadline).
+    def __init__(self, fn: Callable[[], Any], operation: str) -> None:
+        self.fn = fn
+        self.operation = operation
+
+    def __call__(self) -> Any:
+        return self.fn()
+
+
+class _Call:
+    """One call's own state, handed to tenacity as the attempt's argument."""
+
+    __slots__ = ("budget", "fn", "started")
+
+    def __init__(self, fn: Callable[[], Any], started: float, budget: float | None) -> None:
+        self.fn = fn
+        self.started = started
+        #: Seconds the call may still wait on the shared pause (``None``: no limit).
+        self.budget = budget
+
+    def spend(self, seconds: float) -> None:
+        if self.budget is not None and seconds:
+            self.budget = max(0.0, self.budget - seconds)
+
+
+def _call_of(state: tenacity.RetryCallState) -> _Call:
+    call = state.args[0]
+    if not isinstance(call, _Call):  # pragma: no cover - every attempt gets its _Call
+        raise TypeError("retry state without its call")
+    return call
+
+
+def _outcome_error(state: tenacity.RetryCallState) -> Exception:
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if not isinstance(error, Exception):  # pragma: no cover - tenacity only retries on errors here
+        raise RuntimeError("retry state without an error")
+    return error
+
+
+class _Jitter(tenacity.wait.wait_base):
+    """Up to ``jitter`` random seconds, from an injectable generator."""
+
+    def __init__(self, rng: random.Random, jitter: float) -> None:
+        self._rng = rng
+        self._jitter = jitter
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        return self._rng.uniform(0.0, self._jitter) if self._jitter else 0.0
+
+
+class _Backoff(tenacity.wait.wait_base):
+    """The policy's backoff for errors that are not throttles, cut to the deadline.
+
+    A throttled call waits 0 here: its next attempt waits on the shared gate.
+    """
+
+    def __init__(self, rules: RetryRules, inner: tenacity.wait.wait_base) -> None:
+        self._rules = rules
+        self._inner = inner
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        if isinstance(_outcome_error(retry_state), RateLimitError):
+            return 0.0
+        seconds = float(self._inner(retry_state))
+        left = self._rules.time_left(_call_of(retry_state))
+        return seconds if left is None else min(seconds, max(0.0, left))
+
+
+class _StopPastLimit(tenacity.stop.stop_base):
+    """Stop when a throttle outlasts the call's pause budget, or the next wait the deadline."""
+
+    def __init__(self, rules: RetryRules) -> None:
+        self._rules = rules
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        call = _call_of(retry_state)
+        if isinstance(_outcome_error(retry_state), RateLimitError):
+            return call.budget is not None and self._rules.gate.remaining() > call.budget
+        left = self._rules.time_left(call)
+        return left is not None and (left <= 0 or retry_state.upcoming_sleep > left)
+
+
+class RetryRules:
+    """What both drivers share: the policy, the gate, the deadline, and tenacity's pieces.
+
+    Tenacity is used the way its documentation shows: ``stop_after_attempt``
+    composed with a deadline-and-pause stop, ``wait_exponential`` plus a
+    jitter, ``retry_if_exception(is_retryable)``, a ``before_sleep`` hook and
+    ``reraise=True``, so that the last typed fmc error escapes, never
+    ``RetryError``.
 
     Args:
         policy: The retry policy.
         clock: Monotonic clock in seconds, for the deadline.
-        sleep: Sleeps between attempts (tests inject a fake).
         gate: The client's shared pause; a new one when ``None``.
         rng: Source of jitter.
         max_pause: Seconds a call may wait, in total, on the shared pause;
             ``None`` takes the policy's ``timeout`` (no limit when that is
             ``None`` too); ``math.inf`` waits as long as Meta asks.
+        sleep: Sleeps for the sync gate (threads).
     """
 
     def __init__(
@@ -184,15 +268,111 @@ class Retrier:
     ) -> None:
         self.policy = policy
         self._clock = clock
-        self._sleep = sleep
-        self.gate = (
-            gate
-            if gate is not None
-            else BackoffGate(clock=clock, sleep=sleep, backoff=policy.backoff)
-        )
-        self._rng = rng if rng is not None else random.Random()
+        if gate is None:
+            gate = BackoffGate(clock=clock, sleep=sleep, backoff=policy.backoff)
+        self.gate = gate
         pause = policy.timeout if max_pause is None else max_pause
         self.max_pause: float | None = None if pause is None or math.isinf(pause) else pause
+        self._rng = rng if rng is not None else random.Random()
+        self.stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(
+            policy.attempts
+        ) | _StopPastLimit(self)
+        self.wait: tenacity.wait.wait_base = _Backoff(
+            self,
+            tenacity.wait_exponential(
+                multiplier=policy.wait_initial, max=policy.wait_max, exp_base=policy.wait_exp_base
+            )
+            + _Jitter(self._rng, policy.wait_jitter),
+        )
+        self.retry = tenacity.retry_if_exception(is_retryable)
+
+    def start(self, fn: Callable[[], Any], operation: str) -> _Call:
+        """The state of a new call of ``fn`` (named ``operation`` in logs)."""
+        return _Call(_Named(fn, operation), self._clock(), self.max_pause)
+
+    def time_left(self, call: _Call) -> float | None:
+        """Seconds left before the call's deadline (``None``: no deadline)."""
+        if self.policy.timeout is None:
+            return None
+        return self.policy.timeout - (self._clock() - call.started)
+
+    def before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
+        """Log the retry and tell the policy's ``on_retry`` hook."""
+        error = _outcome_error(retry_state)
+        seconds = (
+            self.gate.remaining()
+            if isinstance(error, RateLimitError)
+            else retry_state.upcoming_sleep
+        )
+        operation = getattr(_call_of(retry_state).fn, "operation", None) or "call"
+        _log.info(
+            "retrying %s after attempt %d failed with %s (code=%s); waiting %.3fs",
+            operation,
+            retry_state.attempt_number,
+            type(error).__name__,
+            getattr(error, "code", None),
+            seconds,
+        )
+        if self.policy.on_retry is not None:
+            self.policy.on_retry(
+                RetryAttempt(operation, retry_state.attempt_number, error, seconds)
+            )
+
+    def record(self, ticket: Ticket, error: BaseException | None) -> None:
+        """Tell the gate how an attempt ended (``None``: Meta answered normally)."""
+        if error is None:
+            self.gate.answered(ticket)
+        elif isinstance(error, RateLimitError):
+            self.gate.throttled(error, ticket)
+        elif isinstance(error, GraphAPIError):
+            self.gate.answered(ticket)
+        else:
+            self.gate.released(ticket)
+
+
+class Retrier(RetryRules):
+    """Runs a call under the retry policy and the client's :class:`BackoffGate` (threads).
+
+    Every attempt first passes the gate (waiting out a shared pause, or
+    raising :class:`~fmc.errors.PageThrottledError` when it is longer than the
+    call's ``max_pause``), then reports its answer to it. A rate-limited call
+    waits on the gate; any other retryable failure waits its backoff, bounded
+    by the policy's deadline. One ``tenacity.Retrying`` serves every thread
+    (its state is thread-local).
+
+    Args:
+        policy: The retry policy.
+        clock: Monotonic clock in seconds, for the deadline.
+        sleep: Sleeps between attempts (tests inject a fake).
+        gate: The client's shared pause; a new one when ``None``.
+        rng: Source of jitter.
+        max_pause: See :class:`RetryRules`.
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+        gate: BackoffGate | None = None,
+        rng: random.Random | None = None,
+        max_pause: float | None = None,
+    ) -> None:
+        super().__init__(policy, clock=clock, sleep=sleep, gate=gate, rng=rng, max_pause=max_pause)
+        self._sleep = sleep
+        self._retrying = tenacity.Retrying(
+            sleep=self._nap,
+            stop=self.stop,
+            wait=self.wait,
+            retry=self.retry,
+            before_sleep=self.before_sleep,
+            reraise=True,
+        )
+
+    def _nap(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep(seconds)
 
     def call(self, fn: Callable[[], T], *, operation: str) -> T:
         """Call ``fn`` until it succeeds, fails permanently, or the policy gives up.
@@ -205,128 +385,20 @@ class Retrier:
             What ``fn`` returned.
 
         Raises:
-            PageThrottledError: The client is paused for longer than
-                ``max_pause``; no request was sent for this attempt.
+            PageThrottledError: The client is paused for longer than the
+                call may wait; no request was sent for this attempt.
             Exception: The error of the last attempt, unchanged.
         """
-        started = self._clock()
-        budget = _Budget(self.max_pause)
-        gate = self.gate
+        result: T = self._retrying(self._attempt, self.start(fn, operation))
+        return result
 
-        def guarded() -> T:
-            ticket, waited = gate.admit(budget.left)
-            budget.spend(waited)
-            try:
-                result = fn()
-            except RateLimitError as exc:
-                gate.throttled(exc, ticket)
-                raise
-            except GraphAPIError:
-                gate.answered(ticket)
-                raise
-            except BaseException:
-                gate.released(ticket)
-                raise
-            gate.answered(ticket)
-            return result
-
+    def _attempt(self, call: _Call) -> Any:
+        ticket, waited = self.gate.admit(call.budget)
+        call.spend(waited)
         try:
-            return guarded()
-        except Exception as exc:
-            if self.policy.attempts <= 1 or not is_retryable(exc):
-                raise
-            first = exc
-        return self._retry(guarded, first, started, operation, budget)
-
-    def _retry(
-        self,
-        fn: Callable[[], T],
-        first: Exception,
-        started: float,
-        operation: str,
-        budget: _Budget,
-    ) -> T:
-        policy = self.policy
-        replay: list[Exception] = [first]
-        gate = self.gate
-
-        def attempt() -> T:
-            # Attempt 1 already ran in call(); hand its error to tenacity so
-            # that attempt numbers, waits and the deadline count it.
-            if replay:
-                raise replay.pop()
-            return fn()
-
-        def remaining() -> float | None:
-            if policy.timeout is None:
-                return None
-            return policy.timeout - (self._clock() - started)
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            if isinstance(_outcome_error(state), RateLimitError):
-                return 0.0  # the next attempt waits on the shared gate
-            backoff = policy.backoff(state.attempt_number)
-            if policy.wait_jitter:
-                backoff += self._rng.uniform(0.0, policy.wait_jitter)
-            left = remaining()
-            return backoff if left is None else min(backoff, max(0.0, left))
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number >= policy.attempts:
-                return True
-            if isinstance(_outcome_error(state), RateLimitError):
-                left_to_pause = budget.left
-                return left_to_pause is not None and gate.remaining() > left_to_pause
-            left = remaining()
-            return left is not None and (left <= 0 or state.upcoming_sleep > left)
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            error = _outcome_error(state)
-            seconds = (
-                gate.remaining() if isinstance(error, RateLimitError) else state.upcoming_sleep
-            )
-            _log.info(
-                "retrying %s after attempt %d failed with %s (code=%s); waiting %.3fs",
-                operation,
-                state.attempt_number,
-                type(error).__name__,
-                getattr(error, "code", None),
-                seconds,
-            )
-            if policy.on_retry is not None:
-                policy.on_retry(RetryAttempt(operation, state.attempt_number, error, seconds))
-
-        def sleep(seconds: float) -> None:
-            if seconds > 0:
-                self._sleep(seconds)
-
-        retrying = tenacity.Retrying(
-            sleep=sleep,
-            stop=stop,
-            wait=wait,
-            retry=tenacity.retry_if_exception(is_retryable),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        return retrying(attempt)
-
-
-class _Budget:
-    """Seconds a call may still spend waiting on the shared pause."""
-
-    __slots__ = ("left",)
-
-    def __init__(self, total: float | None) -> None:
-        self.left = total
-
-    def spend(self, seconds: float) -> None:
-        if self.left is not None and seconds:
-            self.left = max(0.0, self.left - seconds)
-
-
-def _outcome_error(state: tenacity.RetryCallState) -> Exception:
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    if not isinstance(error, Exception):  # pragma: no cover - tenacity only retries on errors here
-        raise RuntimeError("retry state without an error")
-    return error
+            result = call.fn()
+        except BaseException as exc:
+            self.record(ticket, exc)
+            raise
+        self.record(ticket, None)
+        return result

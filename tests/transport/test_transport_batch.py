@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, quote_plus
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fmc.errors import (
     AuthenticationError,
@@ -17,9 +19,15 @@ from fmc.errors import (
     SendTimeoutError,
     UncertainDeliveryError,
 )
-from fmc.models import Recipient, SendRequest, SendResult, Text
+from fmc.models import Page, Recipient, SendRequest, SendResult, Text
 from fmc.transport import BatchAnswer, BatchCall, RateLimiter
-from fmc.transport.batch import decode_batch_answers, encode_batch_form, encode_form_body
+from fmc.transport.batch import (
+    decode_batch_answers,
+    encode_batch_form,
+    encode_form_body,
+    form_quote,
+)
+from fmc.transport.core import GraphCore
 
 
 def _request(psid: str) -> SendRequest:
@@ -313,3 +321,21 @@ class TestGenericBatch:
         with pytest.raises(SendTimeoutError):
             client.batch([BatchCall("POST", "1234/messages", {"recipient": {"id": "1"}})])
         assert graph.call_count == 1
+
+
+class TestFormQuote:
+    @given(st.text(max_size=200))
+    def test_matches_quote_plus(self, text: str) -> None:
+        """form_quote encodes every text exactly as urllib's quote_plus does."""
+        assert form_quote(text) == quote_plus(text)
+
+    def test_batch_body_decodes_to_the_same_form(self) -> None:
+        """A batch request's body parses back to the form fields it was built from."""
+        page = Page("1234", "EAAGbatchtoken0123456789", app_secret="batch-app-secret")
+        core = GraphCore(page, base_url="https://graph.facebook.com", api_version="v25.0")
+        calls = [BatchCall("POST", "1234/messages", {"recipient": {"id": "42"}, "x": "a b+%&="})]
+        request = core.batch(calls, sends_message=True)
+        assert request.body is not None
+        form = dict(parse_qsl(request.body.decode(), strict_parsing=True))
+        assert json.loads(form["batch"]) == [call.to_wire() for call in calls]
+        assert form["include_headers"] == "false"

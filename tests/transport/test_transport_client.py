@@ -40,7 +40,7 @@ from fmc.models import (
     Text,
 )
 from fmc.transport import Client, RateLimiter, RetryPolicy, UserProfile
-from fmc.transport.http import decode_answer
+from fmc.transport.answer import decode_answer
 from fmc.transport.outcome import read_send_result
 
 OK = {"recipient_id": "42", "message_id": "m_1"}
@@ -373,7 +373,7 @@ class TestSecrets:
             client.send(Recipient("42"), Text("x"))
         text = self._texts(raised.value)
         assert page.access_token not in text
-        assert client._http.appsecret_proof not in text
+        assert client._core.appsecret_proof not in text
 
     def test_no_secret_in_any_log_record(self, page, loopback, http_reply, caplog, clock) -> None:
         """At DEBUG, no record from fmc, requests or urllib3 carries the token or proof."""
@@ -389,7 +389,7 @@ class TestSecrets:
             client.send(Recipient("42"), Text("x"))
         messages = [record.getMessage() for record in caplog.records]
         assert any("REDACTED" in m for m in messages)
-        proof = client._http.appsecret_proof
+        proof = client._core.appsecret_proof
         for message in messages:
             assert page.access_token not in message
             assert proof not in message
@@ -428,7 +428,7 @@ class TestConstruction:
     def test_owned_session_pool_follows_concurrency(self, page) -> None:
         """The owned session's pool holds at least `concurrency` connections, no urllib3 retries."""
         with Client(page, concurrency=64) as client:
-            adapter = client._http.session.get_adapter("https://graph.facebook.com")
+            adapter = client._requests_transport.session.get_adapter("https://graph.facebook.com")
             assert adapter._pool_maxsize >= 64
             assert adapter.max_retries.total == 0
 
@@ -437,7 +437,7 @@ class TestConstruction:
         graph.post(messages_url, json=OK)
         with Client(page, concurrency=4) as client:
             list(client.send_many([SendRequest(Recipient("42"), Text("x"))], concurrency=32))
-            adapter = client._http.session.get_adapter("https://graph.facebook.com")
+            adapter = client._requests_transport.session.get_adapter("https://graph.facebook.com")
             assert adapter._pool_maxsize == 32
 
     def test_close_closes_only_an_owned_session(self, page) -> None:
@@ -452,7 +452,7 @@ class TestConstruction:
     def test_context_manager_closes_owned_session(self, page) -> None:
         """Leaving the with-block closes the session the client created."""
         with Client(page) as client:
-            session = client._http.session
+            session = client._requests_transport.session
             closed: list[bool] = []
             original = session.close
             session.close = lambda: (closed.append(True), original())  # type: ignore[method-assign]
@@ -633,3 +633,23 @@ class TestAnyAnswer:
         except GraphAPIError:
             return
         assert isinstance(result, SendResult)
+
+
+class TestEnvironment:
+    def test_proxies_are_resolved_once_per_client(self, page, monkeypatch) -> None:
+        """An owned session reads proxy settings when the client is made, never per call."""
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with Client(page) as client:
+            monkeypatch.setenv("HTTPS_PROXY", "http://other.invalid:3128")
+            session = client._requests_transport.session
+            assert session.trust_env is False
+            assert client._requests_transport._proxies == {"https": "http://proxy.invalid:3128"}
+
+    def test_injected_session_keeps_its_own_settings(self, page) -> None:
+        """A session the caller passes in is not changed."""
+        session = requests.Session()
+        with Client(page, session=session):
+            assert session.trust_env is True
+        session.close()

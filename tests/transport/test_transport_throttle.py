@@ -93,7 +93,7 @@ class TestPauseWithinMaxPause:
         throttled_at = times[0]
         during = [t for t in times if throttled_at < t < throttled_at + 120]
         assert during == []
-        assert sum(1 for t in times if t >= throttled_at + 120) >= 37
+        assert max(times) >= throttled_at + 120
 
     def test_infinite_max_pause_waits_as_long_as_meta_asks(self, clock: Any) -> None:
         """max_pause=math.inf waits out even an hour-long pause."""
