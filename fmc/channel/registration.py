@@ -159,7 +159,8 @@ class Registrar:
                 if event.status == _STOP:
                     token = attrs.evolve(token, status=TokenStatus.STOPPED)
                 tokens = (TokenChange(page_id, psid, token, at),)
-        record = EventRecord(page_id, psid, at, interaction=interaction)
+        from_ad = isinstance(event, (MessageEvent, ReferralEvent)) and event.from_ad
+        record = EventRecord(page_id, psid, at, interaction=interaction, ad_referral=from_ad)
         return EventEffects(records=(record,), statuses=statuses, tokens=tokens)
 
     def notice(self, events: list[Event]) -> None:

@@ -108,7 +108,8 @@ class Subscriber:
         status_reason: Why the status is what it is (e.g. Meta's error).
         ad_referral_at: When the person last wrote from a Click-to-Messenger
             ad (a message or referral with ``source`` ``ADS``), which keeps
-            the window open up to 7 days. Not yet persisted by the stores.
+            the window open up to 7 days. Recorded from the webhook by every
+            store (newest wins; never moves earlier).
     """
 
     page_id: str = attrs.field(validator=_non_empty)

@@ -94,6 +94,7 @@ class MergedEvent:
         first_at: The earliest event time (a first-seen candidate).
         interaction_at: The latest interaction, if any.
         human_agent_at: The latest human-agent reply, if any.
+        ad_referral_at: The latest message or referral from a Click-to-Messenger ad, if any.
     """
 
     page_id: str
@@ -101,6 +102,7 @@ class MergedEvent:
     first_at: datetime
     interaction_at: datetime | None
     human_agent_at: datetime | None
+    ad_referral_at: datetime | None = None
 
 
 def _later(old: datetime | None, new: datetime | None) -> datetime | None:
@@ -123,9 +125,12 @@ def merge_events(records: Iterable[EventRecord]) -> list[MergedEvent]:
         key = (record.page_id, record.psid)
         interaction_at = at if record.interaction else None
         human_at = at if record.human_agent else None
+        ad_at = at if record.ad_referral else None
         old = merged.get(key)
         if old is None:
-            merged[key] = MergedEvent(record.page_id, record.psid, at, interaction_at, human_at)
+            merged[key] = MergedEvent(
+                record.page_id, record.psid, at, interaction_at, human_at, ad_at
+            )
         else:
             merged[key] = MergedEvent(
                 record.page_id,
@@ -133,6 +138,7 @@ def merge_events(records: Iterable[EventRecord]) -> list[MergedEvent]:
                 min(old.first_at, at),
                 _later(old.interaction_at, interaction_at),
                 _later(old.human_agent_at, human_at),
+                _later(old.ad_referral_at, ad_at),
             )
     return [merged[key] for key in sorted(merged)]
 

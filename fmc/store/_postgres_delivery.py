@@ -99,6 +99,7 @@ def transaction(
                 [e.first_at for e in merged],
                 [e.interaction_at for e in merged],
                 [e.human_agent_at for e in merged],
+                [e.ad_referral_at for e in merged],
             )
             conn.execute(sql.RECORD_EVENTS, params)
         for change in rules.status_changes(chosen):

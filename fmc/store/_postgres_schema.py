@@ -105,11 +105,18 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     ),
     # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
     (3, POSTGRES.migration()),
+    # -- version 5: the Click-to-Messenger ad's 7-day window --------------------------
+    # When the person last wrote from an ad; NULL: never.
+    # (Version 4 is reserved for other work; the runner applies each missing version.)
+    (
+        5,
+        ("ALTER TABLE subscribers ADD COLUMN ad_referral_at timestamptz",),
+    ),
 )
 
 _SELECT_SUBSCRIBERS = """
 SELECT page_id, psid, status, first_seen_at, last_interaction_at, last_human_agent_at,
-       name, locale, timezone, tokens, status_reason
+       name, locale, timezone, tokens, status_reason, ad_referral_at
 FROM subscribers
 """
 SELECT_SUBSCRIBER = _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid = %s"
@@ -121,13 +128,15 @@ SUBSCRIBERS_PAGE_BY_STATUS = (
 # GREATEST and LEAST ignore NULLs in PostgreSQL, which is what "no value yet" needs.
 RECORD_EVENTS = """
 INSERT INTO subscribers AS s
-    (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at)
+    (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at, ad_referral_at)
 SELECT * FROM unnest(
-    %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+    %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
+    %s::timestamptz[])
 ON CONFLICT (page_id, psid) DO UPDATE SET
     first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),
     last_interaction_at = GREATEST(s.last_interaction_at, EXCLUDED.last_interaction_at),
-    last_human_agent_at = GREATEST(s.last_human_agent_at, EXCLUDED.last_human_agent_at)
+    last_human_agent_at = GREATEST(s.last_human_agent_at, EXCLUDED.last_human_agent_at),
+    ad_referral_at = GREATEST(s.ad_referral_at, EXCLUDED.ad_referral_at)
 """
 
 SET_STATUS = """
@@ -202,16 +211,18 @@ def migrate(conn: psycopg.Connection[Any], schema: str | None) -> int:
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-        current = int(row[0]) if row is not None else 0
+        applied = {int(row[0]) for row in conn.execute("SELECT version FROM schema_version")}
+        current = max(applied, default=0)
         newest = MIGRATIONS[-1][0]
         if current > newest:
             raise StoreError(
                 f"the database has schema version {current}, newer than this fmc knows "
                 f"({newest}); upgrade fmc"
             )
+        # Every version not applied yet, in list order: a version merged late
+        # (lower than one already applied) is still applied.
         for version, statements in MIGRATIONS:
-            if version > current:
+            if version not in applied:
                 for statement in statements:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
@@ -237,6 +248,7 @@ def subscriber_from_row(row: Sequence[Any]) -> Subscriber:
         timezone=row[8],
         tokens=tokens_from_data(row[9]),
         status_reason=row[10],
+        ad_referral_at=_utc(row[11]),
     )
 
 

@@ -53,6 +53,7 @@ def record_params(e: MergedEvent) -> tuple[Any, ...]:
         to_micros(e.first_at),
         None if e.interaction_at is None else to_micros(e.interaction_at),
         None if e.human_agent_at is None else to_micros(e.human_agent_at),
+        None if e.ad_referral_at is None else to_micros(e.ad_referral_at),
     )
 
 

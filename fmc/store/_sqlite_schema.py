@@ -102,11 +102,18 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     ),
     # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
     (3, SQLITE.migration()),
+    # -- version 5: the Click-to-Messenger ad's 7-day window --------------------------
+    # When the person last wrote from an ad (epoch microseconds); NULL: never.
+    # (Version 4 is reserved for other work; the runner applies each missing version.)
+    (
+        5,
+        ("ALTER TABLE subscribers ADD COLUMN ad_referral_at INTEGER",),
+    ),
 )
 
 _SELECT_SUBSCRIBERS = """
 SELECT page_id, psid, status, first_seen_at, last_interaction_at, last_human_agent_at,
-       name, locale, timezone, tokens, status_reason
+       name, locale, timezone, tokens, status_reason, ad_referral_at
 FROM subscribers
 """
 SELECT_SUBSCRIBER = _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid = ?"
@@ -117,8 +124,9 @@ SUBSCRIBERS_PAGE_BY_STATUS = (
 
 # Scalar min/max return NULL when an argument is NULL; the coalesces make NULL mean "no value".
 RECORD_EVENT = """
-INSERT INTO subscribers (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at)
-VALUES (?, ?, ?, ?, ?)
+INSERT INTO subscribers
+    (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at, ad_referral_at)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (page_id, psid) DO UPDATE SET
     first_seen_at = min(coalesce(first_seen_at, excluded.first_seen_at), excluded.first_seen_at),
     last_interaction_at = max(
@@ -126,7 +134,10 @@ ON CONFLICT (page_id, psid) DO UPDATE SET
         coalesce(excluded.last_interaction_at, last_interaction_at)),
     last_human_agent_at = max(
         coalesce(last_human_agent_at, excluded.last_human_agent_at),
-        coalesce(excluded.last_human_agent_at, last_human_agent_at))
+        coalesce(excluded.last_human_agent_at, last_human_agent_at)),
+    ad_referral_at = max(
+        coalesce(ad_referral_at, excluded.ad_referral_at),
+        coalesce(excluded.ad_referral_at, ad_referral_at))
 """
 
 SET_STATUS = """
@@ -205,15 +216,18 @@ def migrate(conn: sqlite3.Connection, *, now: datetime | None = None) -> int:
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+        current = max(applied, default=0)
         newest = MIGRATIONS[-1][0]
         if current > newest:
             raise StoreError(
                 f"the database has schema version {current}, newer than this fmc knows "
                 f"({newest}); upgrade fmc"
             )
+        # Every version not applied yet, in list order: a version merged late
+        # (lower than one already applied) is still applied.
         for version, statements in MIGRATIONS:
-            if version > current:
+            if version not in applied:
                 _apply(conn, statements)
                 conn.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
@@ -246,6 +260,7 @@ def subscriber_from_row(row: tuple[Any, ...]) -> Subscriber:
         timezone=row[8],
         tokens=tokens_from_data(json.loads(row[9])),
         status_reason=row[10],
+        ad_referral_at=from_micros(row[11]),
     )
 
 

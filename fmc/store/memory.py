@@ -97,6 +97,7 @@ class MemoryStore(MemoryJournal):
                     first_seen_at=event.first_at,
                     last_interaction_at=event.interaction_at,
                     last_human_agent_at=event.human_agent_at,
+                    ad_referral_at=event.ad_referral_at,
                 )
             )
             return
@@ -109,9 +110,16 @@ class MemoryStore(MemoryJournal):
         human = old.last_human_agent_at
         if event.human_agent_at is not None:
             human = max(filter(None, (human, event.human_agent_at)))
+        ad = old.ad_referral_at
+        if event.ad_referral_at is not None:
+            ad = max(filter(None, (ad, event.ad_referral_at)))
         self._put(
             attrs.evolve(
-                old, first_seen_at=first, last_interaction_at=interaction, last_human_agent_at=human
+                old,
+                first_seen_at=first,
+                last_interaction_at=interaction,
+                last_human_agent_at=human,
+                ad_referral_at=ad,
             )
         )
 

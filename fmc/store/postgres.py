@@ -164,6 +164,7 @@ class PostgresStore(SQLJournal):
             [e.first_at for e in merged],
             [e.interaction_at for e in merged],
             [e.human_agent_at for e in merged],
+            [e.ad_referral_at for e in merged],
         )
         self._pool.run("record events", lambda c: c.execute(sql.RECORD_EVENTS, params))
 

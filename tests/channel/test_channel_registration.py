@@ -236,3 +236,41 @@ def test_the_documented_policy_enforcement_key_is_understood(channel: fmc.Channe
     event["policy_enforcement"] = event.pop("policy-enforcement")
     deliver(channel, event)
     assert channel.blocked_reason == "spam"
+
+
+@pytest.mark.parametrize(
+    ("source", "inside_message", "recorded"),
+    [
+        ("ADS", True, True),
+        ("ADS", False, True),
+        ("SHORTLINK", True, False),
+        ("CUSTOMER_CHAT_PLUGIN", False, False),
+    ],
+    ids=["ad-in-message", "ad-beside-message", "shortlink", "chat-plugin"],
+)
+def test_only_a_message_from_an_ad_records_the_ad_time(
+    channel: fmc.Channel, source: str, inside_message: bool, recorded: bool
+) -> None:
+    """A message whose referral's source is ADS records ``ad_referral_at``; other sources do not."""
+    item = message_event("p1", "hi", page_id=channel.page.id, timestamp=at(5))
+    referral = {"ref": "spring-sale", "source": source, "type": "OPEN_THREAD"}
+    if inside_message:
+        item["message"]["referral"] = referral
+    else:
+        item["referral"] = referral
+    deliver(channel, item)
+    subscriber = channel.subscriber("p1")
+    assert subscriber is not None
+    assert subscriber.ad_referral_at == (at(5) if recorded else None)
+
+
+def test_a_referral_from_an_ad_records_the_ad_time(channel: fmc.Channel) -> None:
+    """A ``messaging_referrals`` event from an ad records the time too."""
+    pid = channel.page.id
+    deliver(
+        channel,
+        fmc.testing.referral_event("p1", "sale", source="ADS", page_id=pid, timestamp=at(2)),
+        fmc.testing.referral_event("p2", "sale", source="SHORTLINK", page_id=pid, timestamp=at(2)),
+    )
+    assert channel.subscriber("p1").ad_referral_at == at(2)  # type: ignore[union-attr]
+    assert channel.subscriber("p2").ad_referral_at is None  # type: ignore[union-attr]
