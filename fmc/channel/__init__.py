@@ -7,6 +7,7 @@ from fmc.channel.channel import Channel
 from fmc.channel.control import DEFAULT_LEASE, StopReason, broadcast_id_for
 from fmc.channel.registration import INTERACTION_EVENTS, Registrar
 from fmc.channel.report import BroadcastProgress, BroadcastReport
+from fmc.channel.utility_route import TemplateParameters, UtilityTemplateRequired
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -18,5 +19,7 @@ __all__ = [
     "ProgressCallback",
     "Registrar",
     "StopReason",
+    "TemplateParameters",
+    "UtilityTemplateRequired",
     "broadcast_id_for",
 ]

@@ -14,6 +14,7 @@ from fmc.channel.control import DEFAULT_LEASE, broadcast_fingerprint, broadcast_
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.registration import Registrar
 from fmc.channel.report import BroadcastReport
+from fmc.channel.utility_route import TemplateParameters, message_for
 from fmc.convert import to_wire
 from fmc.errors import ConfigurationError, PolicyRefused, RecipientUnavailableError
 from fmc.models.page import Page
@@ -171,20 +172,36 @@ class Channel:
         return self.policy.decide(subscriber, purpose, self._clock())
 
     def notify(
-        self, subscriber_or_psid: Subscriber | str, message: Message, purpose: Purpose
+        self,
+        subscriber_or_psid: Subscriber | str,
+        message: Message,
+        purpose: Purpose,
+        *,
+        template_parameters: TemplateParameters | None = None,
     ) -> SendResult:
         """Send one message after the policy allows it.
+
+        When the policy routes the purpose to a utility template (outside
+        the window, ``MessagingPolicy(utility_templates=...)``), the
+        template ``decision.template`` is sent filled with
+        ``template_parameters`` instead of ``message``, or ``message`` itself
+        when it is that :class:`~fmc.models.UtilityTemplate`.
 
         Args:
             subscriber_or_psid: The subscriber, or their PSID.
             message: What to send.
             purpose: Why, as the policy judges it (a reply, news, an update …).
+            template_parameters: The utility template's values (a list, or
+                placeholder names to values), used only on that route.
 
         Returns:
             Meta's answer.
 
         Raises:
             PolicyRefused: the policy does not allow it; ``.decision.reason`` says why.
+                :class:`~fmc.channel.UtilityTemplateRequired` (a subclass):
+                the utility route, and neither ``template_parameters`` nor
+                the policy's template was given.
             fmc.errors.GraphAPIError: Meta refused the send (a person Meta
                 reports unavailable is marked so before the error is raised).
         """
@@ -195,7 +212,10 @@ class Channel:
         if not decision.allowed or decision.recipient is None:
             raise PolicyRefused(decision)
         request = SendRequest(
-            decision.recipient, message, messaging_type=decision.messaging_type, tag=decision.tag
+            decision.recipient,
+            message_for(decision, message, template_parameters),
+            messaging_type=decision.messaging_type,
+            tag=decision.tag,
         )
         try:
             result = self.client.send_request(request)

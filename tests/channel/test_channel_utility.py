@@ -8,6 +8,7 @@ import pytest
 from channel_support import NOW
 
 import fmc
+from fmc.channel import UtilityTemplateRequired
 from fmc.models import UtilityTemplate
 from fmc.testing import FakeGraphAPI
 from fmc.transport.templates import create_page_template
@@ -62,3 +63,75 @@ def test_without_a_template_an_update_is_refused_with_the_2026_reason(
     with pytest.raises(fmc.PolicyRefused, match="error 100 since 27 April 2026"):
         channel.notify("p1", fmc.Text("shipped"), fmc.Purpose.POST_PURCHASE_UPDATE)
     assert fake_graph.http_request_count == 0
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        (["Ann", "A-1042"], [{"type": "text", "text": "Ann"}, {"type": "text", "text": "A-1042"}]),
+        (
+            {"first_name": "Ann"},
+            [{"type": "text", "text": "Ann", "parameter_name": "first_name"}],
+        ),
+    ],
+    ids=["positional", "named"],
+)
+def test_a_text_with_template_parameters_goes_as_the_template_outside_the_window(
+    utility_channel: fmc.Channel,
+    fake_graph: FakeGraphAPI,
+    parameters: list[str] | dict[str, str],
+    expected: list[dict[str, str]],
+) -> None:
+    """Outside the window the policy's template is sent, filled with template_parameters."""
+    register(utility_channel, "p1", hours_ago=30)
+    utility_channel.notify(
+        "p1",
+        fmc.Text("Your order A-1042 shipped."),
+        fmc.Purpose.POST_PURCHASE_UPDATE,
+        template_parameters=parameters,
+    )
+    (delivery,) = fake_graph.delivered_to("p1")
+    template = delivery.message["template"]  # type: ignore[index]
+    assert (delivery.messaging_type, template["name"]) == ("UTILITY", "order_shipped")
+    assert template["components"][0]["parameters"] == expected
+
+
+def test_a_text_with_template_parameters_goes_as_text_inside_the_window(
+    utility_channel: fmc.Channel, fake_graph: FakeGraphAPI
+) -> None:
+    """Inside the window the ordinary message goes; the parameters are not used."""
+    register(utility_channel, "p1", hours_ago=1)
+    utility_channel.notify(
+        "p1",
+        fmc.Text("Your order A-1042 shipped."),
+        fmc.Purpose.POST_PURCHASE_UPDATE,
+        template_parameters=["Ann", "A-1042"],
+    )
+    (delivery,) = fake_graph.delivered_to("p1")
+    assert delivery.messaging_type == "UPDATE"
+    assert delivery.message == {"text": "Your order A-1042 shipped."}
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        (fmc.Text("shipped"), "a Text cannot be sent outside the window"),
+        (UtilityTemplate("order_delayed"), "the message is template 'order_delayed'"),
+    ],
+    ids=["text-without-parameters", "another-template"],
+)
+def test_the_template_route_refuses_what_cannot_go_that_way(
+    utility_channel: fmc.Channel, fake_graph: FakeGraphAPI, message: fmc.Message, says: str
+) -> None:
+    """A typed PolicyRefused names the template and the fix, before any call to Meta."""
+    register(utility_channel, "p1", hours_ago=30)
+    before = fake_graph.http_request_count
+    with pytest.raises(UtilityTemplateRequired) as caught:
+        utility_channel.notify("p1", message, fmc.Purpose.POST_PURCHASE_UPDATE)
+    text = str(caught.value)
+    assert says in text
+    assert "template_parameters=[...]" in text
+    assert "UtilityTemplate('order_shipped'" in text
+    assert isinstance(caught.value, fmc.PolicyRefused)
+    assert caught.value.decision.template == "order_shipped"
+    assert fake_graph.http_request_count == before

@@ -1,0 +1,80 @@
+"""The utility-template route of :meth:`fmc.Channel.notify`: what is sent when the policy says so.
+
+When the policy routes a purpose to a utility template (outside the window,
+with ``MessagingPolicy(utility_templates=...)`` naming the Page's template),
+Meta takes only that template, sent as ``messaging_type`` ``UTILITY``. The
+caller gives either the template itself (:class:`~fmc.models.UtilityTemplate`)
+or its values (``template_parameters``) beside the ordinary message; the
+ordinary message goes whenever the policy chooses another route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+from fmc.errors import FMCError, PolicyRefused
+from fmc.models import Message, TemplateParameter, UtilityTemplate
+from fmc.policy import Decision
+
+__all__ = ["TemplateParameters", "UtilityTemplateRequired", "message_for"]
+
+#: Values for a template: positional (a list) or named (placeholder name to value).
+TemplateParameters: TypeAlias = Sequence[TemplateParameter | str] | Mapping[str, str]
+
+
+class UtilityTemplateRequired(PolicyRefused):
+    """The policy routes this send to a utility template, and the message cannot go that way.
+
+    Raised before any call to Meta. ``decision.template`` names the template;
+    the message says how to send it.
+    """
+
+    def __init__(self, decision: Decision, problem: str) -> None:
+        FMCError.__init__(
+            self,
+            f"{problem}; the policy sends this as the Page's utility template "
+            f"{decision.template!r} ({decision.reason}). Pass template_parameters=[...] "
+            f"(its values) with the message, or send UtilityTemplate({decision.template!r}, "
+            "parameters=[...])",
+        )
+        self.decision = decision
+
+
+def _template(name: str, parameters: TemplateParameters) -> UtilityTemplate:
+    if isinstance(parameters, Mapping):
+        return UtilityTemplate.named(name, **parameters)
+    return UtilityTemplate(name, parameters=parameters)
+
+
+def message_for(
+    decision: Decision, message: Message, parameters: TemplateParameters | None
+) -> Message:
+    """The message to send for an allowed ``decision``.
+
+    Args:
+        decision: The policy's allowed decision.
+        message: The caller's message.
+        parameters: The template's values, used only on the utility route.
+
+    Returns:
+        ``message``, or on the utility route the decision's template filled
+        with ``parameters``.
+
+    Raises:
+        UtilityTemplateRequired: the utility route with neither a
+            :class:`~fmc.models.UtilityTemplate` nor ``parameters``, or with a
+            template other than the one the policy names.
+    """
+    name = decision.template
+    if name is None:
+        return message
+    if isinstance(message, UtilityTemplate):
+        if message.name != name:
+            raise UtilityTemplateRequired(decision, f"the message is template {message.name!r}")
+        return message
+    if parameters is None:
+        raise UtilityTemplateRequired(
+            decision, f"a {type(message).__name__} cannot be sent outside the window"
+        )
+    return _template(name, parameters)
