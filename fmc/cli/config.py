@@ -12,6 +12,13 @@ Every setting has one name in each source::
     graph_url      --graph-url        FMC_GRAPH_URL        graph_url
     permissions    --permissions      FMC_PERMISSIONS      permissions
     rate_limit     --rate-limit       FMC_RATE_LIMIT       rate_limit
+    honour         --honour           FMC_HONOUR           honour
+    utility_templates  --utility-templates  FMC_UTILITY_TEMPLATES  utility_templates
+
+``honour`` names deprecated policy routes to re-enable (``fmc.policy.Route``
+values, comma-separated or a TOML list); ``utility_templates`` maps purposes
+to the Page's utility templates, as ``purpose=template`` pairs separated by
+commas, or a TOML table (``[fmc.utility_templates]``).
 
 Secrets have no flag on purpose: a command line is visible to every user of
 the machine (``ps``) and kept in shell history. They are never shown: not in
@@ -30,7 +37,7 @@ import attrs
 
 from fmc.errors import ConfigurationError
 from fmc.models.page import Page
-from fmc.policy import Permission
+from fmc.policy import MessagingPolicy, Permission, Purpose, Route
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,6 +71,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "graph_url": "FMC_GRAPH_URL",
     "permissions": "FMC_PERMISSIONS",
     "rate_limit": "FMC_RATE_LIMIT",
+    "honour": "FMC_HONOUR",
+    "utility_templates": "FMC_UTILITY_TEMPLATES",
 }
 
 #: Settings whose values are credentials: never echoed, never taken from a flag.
@@ -92,6 +101,40 @@ def _names(value: object, setting: str) -> tuple[str, ...]:
 def _permissions(value: object) -> tuple[str, ...]:
     names = _names(value, "permissions") if value is not None else DEFAULT_PERMISSIONS
     return tuple(Permission.parse(name).value for name in names)
+
+
+def _honour(value: object) -> tuple[str, ...]:
+    names = _names(value, "honour")
+    try:
+        return tuple(sorted({Route.parse(name).value for name in names}))
+    except ValueError as error:
+        raise ConfigurationError(f"honour: {error}") from None
+
+
+def _template_pairs(value: object) -> Iterable[tuple[object, object]]:
+    if isinstance(value, Mapping):
+        return value.items()
+    pairs = []
+    for item in _names(value, "utility_templates"):
+        purpose, equals, name = item.partition("=")
+        if not equals or not purpose.strip() or not name.strip():
+            raise ConfigurationError(
+                f"utility_templates must be purpose=template pairs, comma-separated "
+                f"(e.g. post_purchase_update=order_shipped), got {item!r}"
+            )
+        pairs.append((purpose.strip(), name.strip()))
+    return pairs
+
+
+def _utility_templates(value: object) -> tuple[tuple[str, str], ...]:
+    templates: dict[str, str] = {}
+    for purpose, name in _template_pairs(value):
+        if not isinstance(purpose, str) or not isinstance(name, str) or not name.strip():
+            raise ConfigurationError(
+                f"utility_templates maps a purpose to a template name, got {purpose!r} = {name!r}"
+            )
+        templates[Purpose.parse(purpose).value] = name.strip()
+    return tuple(sorted(templates.items()))
 
 
 #: Messages per second the command sends at most unless told otherwise: Meta's
@@ -193,6 +236,9 @@ class Config:
         permissions: The Page's permissions the policy decides with.
         rate_limit: Messages per second at most (default 300, Meta's limit for
             text sends from one Page), or ``None`` for no limit (an empty value).
+        honour: Deprecated policy routes re-enabled (``fmc.policy.Route`` values).
+        utility_templates: ``(purpose, template)`` pairs: the Page's utility
+            template for each purpose (``MessagingPolicy(utility_templates=)``).
 
     Raises:
         ConfigurationError: A value of the wrong shape (the message names the
@@ -208,6 +254,22 @@ class Config:
     graph_url: str = attrs.field(default=DEFAULT_GRAPH_URL, converter=_graph_url)
     permissions: tuple[str, ...] = attrs.field(default=None, converter=_permissions)
     rate_limit: float | None = attrs.field(default=DEFAULT_RATE_LIMIT, converter=_rate_limit)
+    honour: tuple[str, ...] = attrs.field(default=(), converter=_honour)
+    utility_templates: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), converter=_utility_templates
+    )
+
+    def policy(self) -> MessagingPolicy:
+        """The messaging policy these settings describe.
+
+        Raises:
+            ConfigurationError: A template name the policy refuses.
+        """
+        return MessagingPolicy(
+            permissions=set(self.permissions),
+            honour=set(self.honour),
+            utility_templates=dict(self.utility_templates),
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from fmc.channel import Channel
 from fmc.cli.config import Config
 from fmc.errors import ConfigurationError
-from fmc.policy import MessagingPolicy
 from fmc.store import SQLiteStore
 from fmc.transport import Client
 from fmc.webhook import Forwarder
@@ -90,7 +89,7 @@ def open_channel(
             page,
             client=client,
             store=store,
-            policy=MessagingPolicy(permissions=set(config.permissions)),
+            policy=config.policy(),
             verify_token=config.verify_token,
             forwarder=forwarder,
         )

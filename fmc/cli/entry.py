@@ -71,7 +71,8 @@ _FLAG_SETTINGS = tuple(name for name in ENVIRONMENT if name not in SECRET_SETTIN
 _EPILOG = """\
 configuration: flags win over the environment (FMC_PAGE_ID, FMC_PAGE_TOKEN,
 FMC_APP_SECRET, FMC_VERIFY_TOKEN, FMC_DB, FMC_FORWARD_ALLOW, FMC_GRAPH_URL,
-FMC_PERMISSIONS, FMC_RATE_LIMIT), which wins over the --config TOML file.
+FMC_PERMISSIONS, FMC_RATE_LIMIT, FMC_HONOUR, FMC_UTILITY_TEMPLATES), which
+wins over the --config TOML file.
 Secrets are read from the environment or the file only, never from flags.
 
 exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 refused by the
@@ -91,6 +92,15 @@ _CONFIG_FLAGS: dict[str, tuple[str | None, str]] = {
         "the Page's permissions, comma-separated [FMC_PERMISSIONS, default pages_messaging]",
     ),
     "rate_limit": ("MSGS", "messages per second at most [FMC_RATE_LIMIT]"),
+    "honour": (
+        "ROUTES",
+        "deprecated policy routes to re-enable, comma-separated [FMC_HONOUR]",
+    ),
+    "utility_templates": (
+        "PAIRS",
+        "the Page's utility template per purpose, e.g. "
+        "post_purchase_update=order_shipped, comma-separated [FMC_UTILITY_TEMPLATES]",
+    ),
     "forward_allow": (
         "HOSTS",
         "hosts webhook deliveries may be forwarded to, comma-separated [FMC_FORWARD_ALLOW]",
@@ -100,7 +110,15 @@ _CONFIG_FLAGS: dict[str, tuple[str | None, str]] = {
 #: The configuration flags each command's --help shows: only those it uses.
 _FLAGS_OF = {
     "serve": ("page_id", "db", "graph_url", "permissions", "rate_limit", "forward_allow"),
-    "send": ("page_id", "db", "graph_url", "permissions", "rate_limit"),
+    "send": (
+        "page_id",
+        "db",
+        "graph_url",
+        "permissions",
+        "rate_limit",
+        "honour",
+        "utility_templates",
+    ),
     "subscribers": ("page_id", "db"),
     "demo": (),
 }

@@ -13,7 +13,7 @@ from fmc.cli.context import open_channel, open_store
 from fmc.cli.entry import ExitCode, Streams
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 from fmc.models import Text
-from fmc.policy import MessagingPolicy, Purpose
+from fmc.policy import Purpose
 from fmc.transport import MAX_BATCH_SIZE
 
 __all__ = ["add_parsers", "dry_run", "run_send"]
@@ -154,7 +154,7 @@ def dry_run(config: Config, purpose: Purpose, streams: Streams) -> int:
     """
     config.require("page_id")
     assert config.page_id is not None
-    policy = MessagingPolicy(permissions=set(config.permissions))
+    policy = config.policy()
     now = datetime.now(timezone.utc)
     counts: Counter[tuple[bool, str]] = Counter()
     examples: dict[tuple[bool, str], str] = {}

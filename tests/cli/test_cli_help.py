@@ -17,7 +17,12 @@ ALL_FLAGS = (
     "--permissions",
     "--rate-limit",
     "--forward-allow",
+    "--honour",
+    "--utility-templates",
 )
+#: What the policy reads: only the commands that decide sends show these.
+POLICY_FLAGS = ("--honour", "--utility-templates")
+SENDING_FLAGS = (*ALL_FLAGS[:6], *POLICY_FLAGS)
 
 
 def help_of(command: str, capsys: pytest.CaptureFixture[str]) -> str:
@@ -29,9 +34,9 @@ def help_of(command: str, capsys: pytest.CaptureFixture[str]) -> str:
 @pytest.mark.parametrize(
     ("command", "shown"),
     [
-        ("serve", ALL_FLAGS),
-        ("send", ALL_FLAGS[:-1]),
-        ("broadcast", ALL_FLAGS[:-1]),
+        ("serve", ALL_FLAGS[:7]),
+        ("send", SENDING_FLAGS),
+        ("broadcast", SENDING_FLAGS),
         ("subscribers", ("--config", "--page-id", "--db")),
         ("demo", ()),
     ],
