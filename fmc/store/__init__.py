@@ -11,6 +11,7 @@ from __future__ import annotations
 from fmc.store.base import BroadcastInfo, EventRecord, SubscriberStore
 from fmc.store.memory import MemoryStore
 from fmc.store.postgres import PostgresStore
+from fmc.store.registry import RegistryStore, StoredAccount, StoredApp
 from fmc.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "EventRecord",
     "MemoryStore",
     "PostgresStore",
+    "RegistryStore",
     "SQLiteStore",
+    "StoredAccount",
+    "StoredApp",
     "SubscriberStore",
 ]
