@@ -4,7 +4,8 @@ Lookups by id are dictionary hits. A write through this registry drops the
 entry it changed; a write by another process (``fmc pages connect`` while
 ``fmc serve`` runs) bumps the store's revision, which the registry reads at
 most once per ``refresh_every`` seconds, dropping its whole cache when it
-moved. The cache holds opened records only for the ids looked up.
+moved. The cache holds opened records only for the registered ids looked up (a miss
+is not cached, so requests naming random ids cannot grow it).
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ class Registry:
         self._clock = clock
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._apps: dict[str, App | None] = {}
-        self._pages: dict[str, PageRecord | None] = {}
+        self._apps: dict[str, App] = {}
+        self._pages: dict[str, PageRecord] = {}
         self._revision = store.registry_revision()
         self._checked = monotonic()
         self._listeners: list[Callable[[str | None], None]] = []
@@ -117,7 +118,9 @@ class Registry:
         except KeyError:
             pass
         stored = self.store.registry_app_get(app_id)
-        found = None if stored is None else self._open_app(stored)
+        if stored is None:
+            return None  # misses are not cached: random paths must not grow the cache
+        found = self._open_app(stored)
         with self._lock:
             self._apps[app_id] = found
         return found
@@ -181,7 +184,9 @@ class Registry:
         except KeyError:
             pass
         stored = self.store.registry_account_get(PAGE, page_id)
-        found = None if stored is None else self._open_page(stored)
+        if stored is None:
+            return None  # misses are not cached: forged entry ids must not grow the cache
+        found = self._open_page(stored)
         with self._lock:
             self._pages[page_id] = found
         return found

@@ -153,3 +153,44 @@ def test_serve_platform_routes_every_app(run: Runner, tmp_path: Path) -> None:
     assert "2 apps, 1 Pages" in result.out
     with SQLiteStore(tmp_path / "fmc.db") as store:
         assert store.get("2001", "4242") is not None
+
+
+def test_broadcast_all_pages(run: Runner, fake: FakeGraphAPI, tmp_path: Path) -> None:
+    """fmc broadcast --all-pages sends from each Page to its own subscribers; one report."""
+    from datetime import datetime, timezone
+
+    from fmc.store import SQLiteStore
+
+    fake.tenants.add_page("2002", "EAAGplatformCliPageToken0002", app_id="1001", name="Bakery 2")
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    second = {**run.environ, "FMC_PAGE_TOKEN": "EAAGplatformCliPageToken0002"}
+    run("pages", "connect", "1001", environ=second)
+    now = datetime.now(timezone.utc)
+    with SQLiteStore(tmp_path / "fmc.db") as store:
+        for page_id in ("2001", "2002"):
+            store.record_event(page_id, f"{page_id}-p", at=now, interaction=True)
+    result = run("broadcast", "--all-pages", "--text", "Fresh bread", "--purpose", "response")
+    assert result.code == 0, result.err
+    assert "Page 2001: sent 1" in result.out
+    assert "Page 2002: sent 1" in result.out
+    assert sorted(d.recipient["id"] for d in fake.deliveries) == ["2001-p", "2002-p"]
+    one = run("broadcast", "--page", "2001", "--text", "Hi", "--purpose", "response")
+    assert "Page 2001: sent 1" in one.out
+    assert "2002" not in one.out
+
+
+def test_platform_demo() -> None:
+    """fmc demo --platform: under 40 lines, forgery refused, forwarding, a broadcast per Page."""
+    import io
+
+    from fmc.cli import main
+
+    out = io.StringIO()
+    assert main(["demo", "--platform"], environ={}, stdout=out, stderr=io.StringIO()) == 0
+    text = out.getvalue()
+    assert len(text.splitlines()) < 40
+    assert "signed with the garage's secret: 403" in text
+    assert "forwarded to the bakery's own bot: 2" in text
+    assert "all Pages: sent 5, 0 paused" in text
+    assert "Page 2001 has 2 subscribers" in text

@@ -216,3 +216,14 @@ def test_migration_version_four(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "fmc.db")
     assert store.schema_version() == 4
     store.close()
+
+
+def test_misses_are_not_cached(keys: KeyRing) -> None:
+    """Looking up ids that are not registered leaves the cache empty (no growth from forged ids)."""
+    from fmc.store import MemoryStore
+
+    registry = Registry(MemoryStore(), keys)
+    for number in range(100):
+        assert registry.page(f"forged-{number}") is None
+        assert registry.app(f"forged-{number}") is None
+    assert repr(registry) == "Registry(apps=0, pages=0 cached)"
