@@ -22,6 +22,7 @@ PUBLIC_PACKAGES = [
     "fmc.policy",
     "fmc.store",
     "fmc.channel",
+    "fmc.platform",
     "fmc.cli",
     "fmc.testing",
 ]

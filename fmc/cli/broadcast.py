@@ -56,6 +56,10 @@ def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) ->
         ConfigurationError: ``--resume`` names a broadcast started with another
             text or purpose, or one that does not exist.
     """
+    if getattr(args, "page", None) or getattr(args, "all_pages", False):
+        from fmc.cli.broadcast_platform import run_platform_broadcast
+
+        return run_platform_broadcast(args, config, streams)
     if args.dry_run:
         from fmc.cli.send import dry_run
 

@@ -419,8 +419,17 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="write the SQLite file and the fake's deliveries.json to DIR and keep them",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the broadcast report")
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="instead, two businesses (two apps, three Pages) served by one platform endpoint",
+    )
     parser.set_defaults(command=_run, uses_config=False)
 
 
 def _run(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    if args.platform:
+        from fmc.cli.demo_platform import run_platform_demo
+
+        return run_platform_demo(streams.out)
     return run_demo(streams.out, keep=args.keep, quiet=args.quiet)

@@ -120,6 +120,7 @@ _FLAGS_OF = {
         "utility_templates",
     ),
     "subscribers": ("page_id", "db"),
+    "apps": ("db", "graph_url"),  # and pages, keys (fmc.cli.platform)
     "demo": (),
 }
 
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns:
         The parser; each subcommand sets ``command`` (a :data:`Command`).
     """
-    from fmc.cli import demo, send, serve, subscribers
+    from fmc.cli import demo, platform, send, serve, subscribers
 
     parser = argparse.ArgumentParser(
         prog="fmc",
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", serve),
         ("send", send),
         ("subscribers", subscribers),
+        ("apps", platform),
         ("demo", demo),
     ):
         module.add_parsers(commands, _common_options(_FLAGS_OF[name]))

@@ -113,6 +113,16 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="start a new broadcast even if the same text and purpose went to every "
         "subscriber within the last 24 hours (by default that one is resumed)",
     )
+    pages = broadcast.add_mutually_exclusive_group()
+    pages.add_argument(
+        "--page",
+        action="append",
+        metavar="ID",
+        help="a Page connected with `fmc pages connect` (repeatable): one broadcast per Page",
+    )
+    pages.add_argument(
+        "--all-pages", action="store_true", help="every Page connected with `fmc pages connect`"
+    )
     broadcast.set_defaults(command=run_broadcast)
 
 

@@ -78,6 +78,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="queue forwarded deliveries in memory before the outbox (one write less; "
         "a kill -9 then loses the deliveries waiting in memory)",
     )
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="serve every app registered with `fmc apps add` at /webhook/<app-id> "
+        "(many businesses; see `fmc pages`) instead of one Page",
+    )
     parser.set_defaults(command=run_serve)
 
 
@@ -124,8 +130,13 @@ def run_serve(args: argparse.Namespace, config: Config, streams: Streams) -> int
     Raises:
         ConfigurationError: The Page, its app secret or the verify token is missing.
     """
-    config.require("page_id", "page_token", "app_secret", "verify_token")
     stop = threading.Event()
+    if getattr(args, "platform", False):
+        from fmc.cli.serve_platform import run_platform_serve
+
+        with _stop_on_signals(stop):
+            return run_platform_serve(args, config, streams, stop)
+    config.require("page_id", "page_token", "app_secret", "verify_token")
     with open_channel(
         config,
         forwarding=True,

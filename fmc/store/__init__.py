@@ -18,6 +18,7 @@ from fmc.store.delivery import (
 )
 from fmc.store.memory import MemoryStore
 from fmc.store.postgres import PostgresStore
+from fmc.store.registry import RegistryStore, StoredAccount, StoredApp
 from fmc.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -28,8 +29,11 @@ __all__ = [
     "EventRecord",
     "MemoryStore",
     "PostgresStore",
+    "RegistryStore",
     "SQLiteStore",
     "StatusChange",
+    "StoredAccount",
+    "StoredApp",
     "SubscriberStore",
     "TokenChange",
 ]

@@ -15,6 +15,7 @@ from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import Subscriber, SubscriberStatus
 from fmc.store._codec import tokens_from_data
 from fmc.store._dialect import POSTGRES
+from fmc.store._registry_sql import registry_migration
 
 if TYPE_CHECKING:
     import psycopg
@@ -105,9 +106,10 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     ),
     # -- version 3: broadcast runs that own their claims, handoffs, fingerprints -----
     (3, POSTGRES.migration()),
+    # -- version 4: the platform registry of apps and accounts (fmc.platform) -------
+    (4, registry_migration(POSTGRES)),
     # -- version 5: the Click-to-Messenger ad's 7-day window --------------------------
     # When the person last wrote from an ad; NULL: never.
-    # (Version 4 is reserved for other work; the runner applies each missing version.)
     (
         5,
         ("ALTER TABLE subscribers ADD COLUMN ad_referral_at timestamptz",),

@@ -20,6 +20,7 @@ from fmc.store._codec import (
     utc,
 )
 from fmc.store._journal_memory import MemoryJournal
+from fmc.store._registry_memory import MemoryRegistry
 from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
@@ -33,7 +34,7 @@ def _check_page_size(page_size: int) -> None:
         raise ValueError("page_size must be at least 1")
 
 
-class MemoryStore(MemoryJournal):
+class MemoryStore(MemoryJournal, MemoryRegistry):
     """A :class:`~fmc.store.SubscriberStore` that keeps everything in this process.
 
     Thread-safe (one lock), nothing survives the process. Iteration follows

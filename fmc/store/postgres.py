@@ -27,6 +27,7 @@ from fmc.store._codec import (
 from fmc.store._dialect import POSTGRES
 from fmc.store._journal_sql import SQLJournal
 from fmc.store._postgres_pool import PostgresPool, redact_dsn
+from fmc.store._registry_sql import SQLRegistry
 from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
@@ -60,7 +61,7 @@ def _check_dsn(dsn: object) -> None:
         )
 
 
-class PostgresStore(SQLJournal):
+class PostgresStore(SQLJournal, SQLRegistry):
     """A :class:`~fmc.store.SubscriberStore` on PostgreSQL, for several processes and hosts.
 
     Thread-safe: a small lock-protected pool of autocommit connections, each

@@ -24,6 +24,7 @@ from fmc.store._codec import (
 )
 from fmc.store._dialect import SQLITE
 from fmc.store._journal_sql import SQLJournal
+from fmc.store._registry_sql import SQLRegistry
 from fmc.store._sqlite_pool import SQLitePool
 from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
@@ -80,7 +81,7 @@ def _checked_path(path: object) -> str:
     return text
 
 
-class SQLiteStore(SQLJournal):
+class SQLiteStore(SQLJournal, SQLRegistry):
     """A :class:`~fmc.store.SubscriberStore` in one SQLite file (the default store).
 
     Concurrency: the file is in WAL mode, so readers never wait for writers

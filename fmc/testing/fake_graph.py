@@ -36,6 +36,7 @@ from fmc.testing._wire import HTML_HEADERS, Answer, dumps, refused
 from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
 from fmc.testing.platform_graph import PlatformGraph
 from fmc.testing.records import JSON_HEADERS, Delivery, RecordedRequest, Reply
+from fmc.testing.tenants_graph import TenantsGraph
 
 if TYPE_CHECKING:
     from fmc.testing.server import FakeGraphServer
@@ -135,6 +136,8 @@ class FakeGraphAPI:
         self.attachments: dict[str, dict[str, Any]] = {}
         #: Templates, personas and thread control (:mod:`fmc.testing.platform_graph`).
         self.platform = PlatformGraph(page_id=page_id)
+        #: Many apps, Pages and tokens (:mod:`fmc.testing.tenants_graph`).
+        self.tenants = TenantsGraph()
         self._clock = clock
         self._wall_clock = wall_clock or (lambda: datetime.now(timezone.utc))
         self._sleep = sleep
@@ -384,7 +387,10 @@ class FakeGraphAPI:
         edge = parts[1] if len(parts) > 1 else None
         if len(parts) > 2:
             raise Refusal("Unknown path components: /" + "/".join(parts[2:]), 2500)
-        is_page = node in ("me", self.page_id)
+        is_page = node in ("me", self.page_id) or self.tenants.is_page(node)
+        tenants = self.tenants.route(method, node, edge, params)
+        if tenants is not None:
+            return _Prepared((), lambda: self._authed(params, tenants))
         platform = self.platform.route(method, node, edge, params)
         if platform is not None:
             return _Prepared((), lambda: self._authed(params, platform))
@@ -425,6 +431,7 @@ class FakeGraphAPI:
         token = params.get("access_token")
         if not isinstance(token, str) or not token:
             raise Refusal("An access token is required to request this resource.", 104)
+        self.tenants.check_token(token)
         if self.access_token is not None and not hmac.compare_digest(token, self.access_token):
             raise Refusal("Invalid OAuth access token - Cannot parse access token", 190)
         if self.app_secret is not None:

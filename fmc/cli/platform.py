@@ -1,0 +1,148 @@
+"""``fmc apps``, ``fmc pages`` and ``fmc keys``: the registry of a platform serving many Pages.
+
+Secrets never go on the command line (where shell history and process lists
+keep them): an app's secret and verify token come from ``FMC_APP_SECRET`` and
+``FMC_VERIFY_TOKEN``, a Page token from ``FMC_PAGE_TOKEN``, the encryption
+keys from ``FMC_ENCRYPTION_KEYS``. The registry lives in the SQLite store
+(``FMC_DB``), sealed with those keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fmc.cli.config import Config
+from fmc.cli.context import open_store
+from fmc.cli.entry import ExitCode, Streams
+from fmc.platform import App, KeyRing, PageStatus, Platform
+
+__all__ = ["add_parsers", "open_platform", "run_apps", "run_keys", "run_pages"]
+
+
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``apps``, ``pages`` and ``keys`` to the command's subparsers.
+
+    Args:
+        commands: The subparsers action of the ``fmc`` parser.
+        common: The parser holding the options every command takes.
+    """
+    apps = commands.add_parser(
+        "apps",
+        parents=[common],
+        help="register and list the Facebook apps a platform serves",
+        description="add: register (or update) an app, its secret from FMC_APP_SECRET and its "
+        "verify token from FMC_VERIFY_TOKEN; its webhook path is /webhook/<app-id>. "
+        "list: the registered apps (never a secret).",
+    )
+    apps.add_argument("action", choices=("add", "list"))
+    apps.add_argument("app_id", nargs="?", help="the app's id (add)")
+    apps.add_argument("--name", help="a display name (add)")
+    apps.set_defaults(command=run_apps)
+
+    pages = commands.add_parser(
+        "pages",
+        parents=[common],
+        help="connect, list, check and disconnect the Pages a platform serves",
+        description="connect APP_ID: check FMC_PAGE_TOKEN with debug_token, subscribe the app "
+        "to its Page, store it. list: every Page and its status. check: every token's "
+        "health (a dead one is marked token_invalid). disconnect PAGE_ID.",
+    )
+    pages.add_argument("action", choices=("connect", "list", "check", "disconnect"))
+    pages.add_argument("target", nargs="?", help="the app id (connect) or Page id (disconnect)")
+    pages.add_argument("--redirect-to", help="forward the Page's deliveries here by default")
+    pages.set_defaults(command=run_pages)
+
+    keys = commands.add_parser(
+        "keys",
+        parents=[common],
+        help="make an encryption key, or re-seal every secret with the newest key",
+        description="generate: print a new key to put first in FMC_ENCRYPTION_KEYS. "
+        "rotate: re-seal every app secret and Page token with the first key of "
+        "FMC_ENCRYPTION_KEYS (the others must still open them), then the old keys can go.",
+    )
+    keys.add_argument("action", choices=("generate", "rotate"))
+    keys.set_defaults(command=run_keys)
+
+
+@contextmanager
+def open_platform(config: Config) -> Iterator[Platform]:
+    """The platform on the configured store, keys from ``FMC_ENCRYPTION_KEYS``."""
+    with open_store(config) as store:
+        platform = Platform(store, keys=KeyRing.from_env(), base_url=config.graph_url)
+        try:
+            yield platform
+        finally:
+            platform.close()
+
+
+def run_apps(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc apps add|list``."""
+    with open_platform(config) as platform:
+        if args.action == "add":
+            if not args.app_id:
+                streams.err.write("fmc apps add: name the app id (fmc apps add APP_ID)\n")
+                return int(ExitCode.USAGE)
+            config.require("app_secret", "verify_token")
+            assert config.app_secret is not None
+            assert config.verify_token is not None
+            platform.add_app(App(args.app_id, config.app_secret, config.verify_token, args.name))
+            streams.out.write(
+                f"app {args.app_id} registered: webhook path /webhook/{args.app_id}\n"
+            )
+            return int(ExitCode.OK)
+        for app in platform.registry.apps():
+            pages = sum(1 for _ in platform.registry.pages(app_id=app.id))
+            streams.out.write(
+                f"{app.id}\t{app.name or '-'}\t/webhook/{app.id}\t{pages} Pages\t"
+                f"{len(app.secrets)} secret(s)\n"
+            )
+    return int(ExitCode.OK)
+
+
+def run_pages(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc pages connect|list|check|disconnect``."""
+    with open_platform(config) as platform:
+        if args.action in ("connect", "disconnect") and not args.target:
+            what = "app id" if args.action == "connect" else "Page id"
+            streams.err.write(f"fmc pages {args.action}: name the {what}\n")
+            return int(ExitCode.USAGE)
+        if args.action == "connect":
+            config.require("page_token")
+            assert config.page_token is not None
+            record = platform.connect_page(
+                args.target, config.page_token, redirect_to=args.redirect_to
+            )
+            streams.out.write(
+                f"Page {record.id} ({record.name or '-'}) connected to app {record.app_id}\n"
+            )
+        elif args.action == "disconnect":
+            platform.disconnect_page(args.target)
+            streams.out.write(f"Page {args.target} disconnected\n")
+        elif args.action == "check":
+            health = platform.check_pages()
+            for item in health:
+                reason = f"\t{item.reason}" if item.reason else ""
+                streams.out.write(f"{item.page_id}\t{item.app_id}\t{item.status.value}{reason}\n")
+            bad = [h for h in health if h.status is not PageStatus.ACTIVE]
+            return int(ExitCode.FAILURE if bad else ExitCode.OK)
+        else:
+            for page in platform.registry.pages():
+                reason = f"\t{page.status_reason}" if page.status_reason else ""
+                streams.out.write(
+                    f"{page.id}\t{page.app_id}\t{page.name or '-'}\t{page.status.value}{reason}\n"
+                )
+    return int(ExitCode.OK)
+
+
+def run_keys(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc keys generate|rotate``."""
+    if args.action == "generate":
+        streams.out.write(KeyRing.generate_key() + "\n")
+        return int(ExitCode.OK)
+    with open_platform(config) as platform:
+        count = platform.rotate_keys()
+    streams.out.write(f"re-sealed {count} secrets with the newest key\n")
+    return int(ExitCode.OK)

@@ -1,0 +1,255 @@
+"""One webhook endpoint for every app and Page of a platform.
+
+Nothing in a delivery names the app, so each app has its own path
+(``/webhook/<app-id>``): the path picks the app, the app's secrets verify the
+delivery, and each entry goes to the Page its ``id`` names, through that Page's
+own :attr:`fmc.Channel.webhook` (so registration, dedup, the durable commit
+and forwarding are exactly the single-Page handler's). What it answers:
+
+* an unknown app path: 404; a GET handshake: that app's verify token decides;
+* a POST whose signature does not fit any of the app's secrets: 403;
+* an entry for a Page that is not connected to *this* app (unknown, of
+  another app, or disconnected): refused and logged, the others processed;
+* 200 only when every Page's part was committed; otherwise the worst of their
+  answers (503 when one could not be stored: Meta delivers the whole again
+  and the parts already committed are recognised as redeliveries).
+
+When all the entries are for one Page of an app with one secret, the request
+goes to that Page's handler unchanged (its handler verifies it). Otherwise
+the body is split per Page and each part is signed with the app's newest
+secret, so a Page's ``redirect_to`` receives only its own entries, verifiable
+with its app secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+from urllib.parse import parse_qs
+
+from fmc.errors import SignatureError
+from fmc.platform.channels import ChannelCache
+from fmc.platform.errors import UnknownAccountError
+from fmc.platform.records import App, PageStatus
+from fmc.platform.registry import Registry
+from fmc.platform.serving import AppWebhook
+from fmc.webhook.handler import (
+    DEFAULT_MAX_BODY_BYTES,
+    PAYLOAD_TOO_LARGE,
+    Headers,
+    Query,
+    Response,
+    WebhookHandler,
+)
+from fmc.webhook.signature import SIGNATURE_HEADER
+
+__all__ = ["DEFAULT_PREFIX", "PlatformWebhook"]
+
+#: The path under which each app's webhook lives: ``/webhook/<app-id>``.
+DEFAULT_PREFIX = "/webhook/"
+
+_TEXT = (("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff"))
+_NOT_FOUND = Response(404, _TEXT, b"not found: no app is registered at this path")
+_OK = Response(200, _TEXT, b"EVENT_RECEIVED")
+_SIG = SIGNATURE_HEADER.lower()
+
+
+def _forbidden(reason: str) -> Response:
+    return Response(403, _TEXT, f"forbidden: {reason}".encode())
+
+
+def _signature(headers: Headers) -> str | None:
+    items = getattr(headers, "items", None)
+    pairs = cast("Iterable[tuple[Any, Any]]", items() if items is not None else headers or ())
+    found: list[str] = []
+    for name, value in pairs:
+        text = name.decode("latin-1") if isinstance(name, bytes) else name
+        if text.lower() == _SIG:
+            found.append(value.decode("latin-1") if isinstance(value, bytes) else str(value))
+    if len(found) > 1:
+        raise SignatureError("repeated signature header")
+    return found[0] if found else None
+
+
+def _with_redirect(query: Query, redirect_to: str | None) -> Query:
+    """``query`` with the Page's default ``redirect_to`` when it names none."""
+    if redirect_to is None:
+        return query
+    values = (
+        parse_qs(query.lstrip("?"), keep_blank_values=True) if isinstance(query, str) else query
+    )
+    if values and "redirect_to" in values:
+        return query
+    merged: dict[str, Any] = dict(values or {})
+    merged["redirect_to"] = redirect_to
+    return merged
+
+
+class PlatformWebhook:
+    """Answers every app's webhook path and routes each entry to its Page's channel.
+
+    Args:
+        registry: The apps and Pages.
+        channels: The Pages' channels.
+        prefix: The path before the app id.
+        max_body_bytes: Larger bodies are answered 413.
+        logger: Where refused entries are logged.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        channels: ChannelCache,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._registry = registry
+        self._channels = channels
+        self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+        self.max_body_bytes = max_body_bytes
+        self._log = logger if logger is not None else logging.getLogger("fmc.platform")
+        self._lock = threading.Lock()
+        self._fronts: dict[str, tuple[App, WebhookHandler]] = {}
+        self._endpoints: dict[str, tuple[App, AppWebhook]] = {}
+
+    def __repr__(self) -> str:
+        return f"PlatformWebhook(prefix={self.prefix!r})"
+
+    def app_id_of(self, path: str) -> str | None:
+        """The app id a request path names, or ``None`` when it names none."""
+        if not path.startswith(self.prefix):
+            return None
+        rest = path[len(self.prefix) :].rstrip("/")
+        return rest if rest and "/" not in rest else None
+
+    def respond(
+        self, method: str, path: str, query: Query, headers: Headers, body: bytes
+    ) -> Response:
+        """Answer one HTTP request to any app's webhook path.
+
+        Args:
+            method: The HTTP method.
+            path: The request path (``/webhook/<app-id>``).
+            query: The query parameters (mapping, or the raw query string).
+            headers: The request headers.
+            body: The raw body bytes.
+
+        Returns:
+            The response to send (see the module docstring).
+        """
+        app_id = self.app_id_of(path)
+        return (
+            _NOT_FOUND if app_id is None else self.respond_app(app_id, method, query, headers, body)
+        )
+
+    def for_app(self, app_id: str) -> AppWebhook | None:
+        """One app's endpoint as a handler :mod:`fmc.adapters` can serve, or ``None``.
+
+        Example: ``fmc.adapters.wsgi.make_app(platform.webhook.for_app("1001"))``
+        mounted at that app's callback path.
+        """
+        app = self._registry.app(app_id)
+        if app is None:
+            return None
+        known = self._endpoints.get(app_id)
+        if known is not None and known[0] == app:
+            return known[1]
+        endpoint = AppWebhook(self, app)
+        with self._lock:
+            self._endpoints[app_id] = (app, endpoint)
+        return endpoint
+
+    def _front(self, app: App) -> WebhookHandler:
+        """A handler holding the app's secrets and verify token (handshake and checks)."""
+        known = self._fronts.get(app.id)
+        if known is not None and known[0] == app:
+            return known[1]
+        front = WebhookHandler(app.secrets, app.verify_token, max_body_bytes=self.max_body_bytes)
+        with self._lock:
+            self._fronts[app.id] = (app, front)
+        return front
+
+    def respond_app(
+        self, app_id: str, method: str, query: Query, headers: Headers, body: bytes
+    ) -> Response:
+        """Answer one HTTP request to the webhook of the app ``app_id``."""
+        app = self._registry.app(app_id)
+        if app is None:
+            return _NOT_FOUND
+        front = self._front(app)
+        if not (isinstance(method, str) and method.upper() == "POST"):
+            return front.respond(method, query, headers, body)
+        body = body if type(body) is bytes else bytes(body or b"")
+        if len(body) > self.max_body_bytes:
+            return PAYLOAD_TOO_LARGE
+        try:
+            data = json.loads(body)
+            entries = data["entry"]
+            groups: dict[str, list[Any]] = {}
+            for entry in entries:
+                groups.setdefault(str(entry["id"]), []).append(entry)
+        except Exception:
+            # Not a routable delivery: the app's own handler verifies, then refuses it.
+            return front.respond(method, query, headers, body)
+        if len(groups) == 1 and len(app.secrets) == 1:
+            page_id = next(iter(groups))
+            if self._accepts(app, page_id):
+                return self._deliver(page_id, query, headers, body)
+        try:
+            front.verify_signature(body, _signature(headers))
+        except SignatureError as exc:
+            self._log.info("platform delivery for app %s refused (403): %s", app.id, exc)
+            return _forbidden(str(exc))
+        return self._split(app, data, groups, query)
+
+    def _accepts(self, app: App, page_id: str) -> bool:
+        record = self._registry.page(page_id)
+        return (
+            record is not None
+            and record.app_id == app.id
+            and record.status is not PageStatus.DISCONNECTED
+        )
+
+    def _deliver(self, page_id: str, query: Query, headers: Headers, body: bytes) -> Response:
+        record = self._registry.page(page_id)
+        try:
+            channel = self._channels.get(page_id)
+        except UnknownAccountError:
+            self._log.warning("delivery for Page %s refused: it is not connected", page_id)
+            return _OK
+        redirect = None if record is None else record.redirect_to
+        return channel.webhook.respond("POST", _with_redirect(query, redirect), headers, body)
+
+    def _split(
+        self, app: App, data: Mapping[str, Any], groups: dict[str, list[Any]], query: Query
+    ) -> Response:
+        worst = _OK
+        for page_id, entries in groups.items():
+            if not self._accepts(app, page_id):
+                record = self._registry.page(page_id)
+                why = (
+                    "it is not registered"
+                    if record is None
+                    else (
+                        "it is disconnected"
+                        if record.app_id == app.id
+                        else "it is connected to another app"
+                    )
+                )
+                self._log.warning(
+                    "%d entries for Page %s refused on app %s's webhook: %s",
+                    len(entries), page_id, app.id, why,
+                )  # fmt: skip
+                continue
+            part = json.dumps({"object": data.get("object"), "entry": entries}).encode()
+            signed = self._front(app).sign(part)
+            headers = [(SIGNATURE_HEADER, signed), ("Content-Type", "application/json")]
+            answer = self._deliver(page_id, query, headers, part)
+            if answer.status != 200 and (worst.status == 200 or answer.status == 503):
+                worst = answer
+        return worst

@@ -1,0 +1,196 @@
+"""``fmc apps``, ``fmc pages`` and ``fmc keys`` against the fake Graph API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import Runner
+
+from fmc.platform import KeyRing
+from fmc.testing import DEFAULT_BASE_URL, FakeGraphAPI
+
+APP_SECRET = "platform-cli-app-secret-1"
+VERIFY = "platform-cli-verify-token"
+PAGE_TOKEN = "EAAGplatformCliPageToken0001"
+KEY = KeyRing.generate_key()
+
+
+@pytest.fixture
+def fake(requests_mock: Any) -> FakeGraphAPI:
+    """The fake knows app 1001 and Page 2001 with its token."""
+    graph = FakeGraphAPI()
+    graph.tenants.add_app("1001", APP_SECRET)
+    graph.tenants.add_page("2001", PAGE_TOKEN, app_id="1001", name="Bakery")
+    graph.mock(requests_mock, base_url=DEFAULT_BASE_URL)
+    return graph
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGraphAPI) -> Runner:
+    """Runs fmc with a store in tmp_path and the encryption key in the environment."""
+    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", KEY)
+    return Runner(
+        {
+            "FMC_DB": str(tmp_path / "fmc.db"),
+            "FMC_APP_SECRET": APP_SECRET,
+            "FMC_VERIFY_TOKEN": VERIFY,
+            "FMC_PAGE_TOKEN": PAGE_TOKEN,
+        }
+    )
+
+
+def test_add_connect_list(run: Runner) -> None:
+    """apps add, pages connect, then both lists show them, never a secret."""
+    assert run("apps", "add", "1001", "--name", "Bakery").code == 0
+    connected = run("pages", "connect", "1001")
+    assert connected.code == 0, connected.err
+    assert "Page 2001 (Bakery) connected to app 1001" in connected.out
+    apps, pages = run("apps", "list"), run("pages", "list")
+    assert "1001\tBakery\t/webhook/1001\t1 Pages" in apps.out
+    assert "2001\t1001\tBakery\tactive" in pages.out
+    for text in (apps.out, pages.out, connected.out, connected.err):
+        for secret in (APP_SECRET, VERIFY, PAGE_TOKEN, KEY):
+            assert secret not in text
+
+
+def test_check_shows_a_dead_token(run: Runner, fake: FakeGraphAPI) -> None:
+    """pages check marks a revoked token token_invalid, lists it so, and exits non-zero."""
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    fake.tenants.revoke(PAGE_TOKEN)
+    checked = run("pages", "check")
+    assert checked.code != 0
+    assert "2001\t1001\ttoken_invalid" in checked.out
+    assert "token_invalid" in run("pages", "list").out
+
+
+def test_disconnect(run: Runner) -> None:
+    """pages disconnect marks the Page disconnected."""
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    assert run("pages", "disconnect", "2001").code == 0
+    assert "2001\t1001\tBakery\tdisconnected" in run("pages", "list").out
+
+
+def test_keys_rotate(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """keys rotate re-seals with a new first key; then the new key alone opens the store."""
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    new = run("keys", "generate").out.strip()
+    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", f"{new},{KEY}")
+    rotated = run("keys", "rotate")
+    assert rotated.out == "re-sealed 2 secrets with the newest key\n"
+    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", new)
+    assert "2001\t1001\tBakery\tactive" in run("pages", "list").out
+
+
+def test_missing_key_names_the_variable(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without FMC_ENCRYPTION_KEYS the command fails and says what to set."""
+    monkeypatch.delenv("FMC_ENCRYPTION_KEYS")
+    result = run("apps", "list")
+    assert result.code != 0
+    assert "FMC_ENCRYPTION_KEYS" in result.err
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_serve_platform_routes_every_app(run: Runner, tmp_path: Path) -> None:
+    """fmc serve --platform: the app's path registers under its Page; forged 403, unknown 404."""
+    from fmc.platform import App, PageRecord, Platform
+    from fmc.store import SQLiteStore
+    from fmc.testing import message_event, signed_delivery
+
+    with SQLiteStore(tmp_path / "fmc.db") as store, Platform(store, keys=KeyRing([KEY])) as made:
+        made.add_app(App("1001", APP_SECRET, VERIFY))
+        made.add_app(App("1002", "the-other-app-secret", "other-verify"))
+        made.registry.put_page(PageRecord("2001", "1001", PAGE_TOKEN))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/webhook/"
+    body, headers = signed_delivery(
+        message_event("4242", "hi", page_id="2001"), APP_SECRET, page_id="2001"
+    )
+    _, forged = signed_delivery(
+        message_event("4242", "hi", page_id="2001"), "the-other-app-secret", page_id="2001"
+    )
+    seen: dict[str, int] = {}
+
+    def drive() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                seen["post"] = _post(base + "1001", body, headers)
+                break
+            except OSError:
+                time.sleep(0.05)
+        seen["forged"] = _post(base + "1001", body, forged)
+        seen["unknown"] = _post(base + "9999", body, headers)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    driver = threading.Thread(target=drive)
+    driver.start()
+    result = run("serve", "--platform", "--port", str(port))
+    driver.join(10)
+    assert result.code == 0, result.err
+    assert seen == {"post": 200, "forged": 403, "unknown": 404}
+    assert "2 apps, 1 Pages" in result.out
+    with SQLiteStore(tmp_path / "fmc.db") as store:
+        assert store.get("2001", "4242") is not None
+
+
+def test_broadcast_all_pages(run: Runner, fake: FakeGraphAPI, tmp_path: Path) -> None:
+    """fmc broadcast --all-pages sends from each Page to its own subscribers; one report."""
+    from datetime import datetime, timezone
+
+    from fmc.store import SQLiteStore
+
+    fake.tenants.add_page("2002", "EAAGplatformCliPageToken0002", app_id="1001", name="Bakery 2")
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    second = {**run.environ, "FMC_PAGE_TOKEN": "EAAGplatformCliPageToken0002"}
+    run("pages", "connect", "1001", environ=second)
+    now = datetime.now(timezone.utc)
+    with SQLiteStore(tmp_path / "fmc.db") as store:
+        for page_id in ("2001", "2002"):
+            store.record_event(page_id, f"{page_id}-p", at=now, interaction=True)
+    result = run("broadcast", "--all-pages", "--text", "Fresh bread", "--purpose", "response")
+    assert result.code == 0, result.err
+    assert "Page 2001: sent 1" in result.out
+    assert "Page 2002: sent 1" in result.out
+    assert sorted(d.recipient["id"] for d in fake.deliveries) == ["2001-p", "2002-p"]
+    one = run("broadcast", "--page", "2001", "--text", "Hi", "--purpose", "response")
+    assert "Page 2001: sent 1" in one.out
+    assert "2002" not in one.out
+
+
+def test_platform_demo() -> None:
+    """fmc demo --platform: under 40 lines, forgery refused, forwarding, a broadcast per Page."""
+    import io
+
+    from fmc.cli import main
+
+    out = io.StringIO()
+    assert main(["demo", "--platform"], environ={}, stdout=out, stderr=io.StringIO()) == 0
+    text = out.getvalue()
+    assert len(text.splitlines()) < 40
+    assert "signed with the garage's secret: 403" in text
+    assert "forwarded to the bakery's own bot: 2" in text
+    assert "all Pages: sent 5, 0 paused" in text
+    assert "Page 2001 has 2 subscribers" in text
