@@ -42,6 +42,7 @@ LAYERS = (
     "fmc.policy",
     "fmc.store",
     "fmc.channel",
+    "fmc.scale",
     "fmc.testing",
     "fmc.testing.pytest_plugin",
 )

@@ -103,6 +103,7 @@ _FLAGS_OF = {
     "send": ("page_id", "db", "graph_url", "permissions", "rate_limit"),
     "subscribers": ("page_id", "db"),
     "demo": (),
+    "broadcast-status": ("db",),
 }
 
 
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns:
         The parser; each subcommand sets ``command`` (a :data:`Command`).
     """
-    from fmc.cli import demo, send, serve, subscribers
+    from fmc.cli import demo, distributed, send, serve, subscribers
 
     parser = argparse.ArgumentParser(
         prog="fmc",
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("send", send),
         ("subscribers", subscribers),
         ("demo", demo),
+        ("broadcast-status", distributed),
     ):
         module.add_parsers(commands, _common_options(_FLAGS_OF[name]))
     return parser
@@ -261,8 +263,10 @@ def main(
     """
     streams = Streams(out=stdout or sys.stdout, err=stderr or sys.stderr)
     parser = build_parser()
+    from fmc.cli.distributed import route
+
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(route(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
     verbose = bool(getattr(args, "verbose", False))
