@@ -27,11 +27,17 @@ _ROUTES = {("broadcast", "status"): "broadcast-status"}
 
 
 def route(argv: Sequence[str]) -> list[str]:
-    """``argv`` with two-word commands (``broadcast status``) turned into their command name."""
+    """``argv`` with two-word commands turned into their command name.
+
+    ``broadcast status ID`` is ``broadcast-status ID``, and ``broadcast
+    --distributed …`` is ``broadcast-distributed …``.
+    """
     words = list(argv)
     for prefix, name in _ROUTES.items():
         if tuple(words[: len(prefix)]) == prefix:
             return [name, *words[len(prefix) :]]
+    if words[:1] == ["broadcast"] and "--distributed" in words:
+        return ["broadcast-distributed", *(w for w in words[1:] if w != "--distributed")]
     return words
 
 

@@ -104,6 +104,7 @@ _FLAGS_OF = {
     "subscribers": ("page_id", "db"),
     "demo": (),
     "broadcast-status": ("db",),
+    "worker": ("page_id", "graph_url", "permissions", "rate_limit"),
 }
 
 
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns:
         The parser; each subcommand sets ``command`` (a :data:`Command`).
     """
-    from fmc.cli import demo, distributed, send, serve, subscribers
+    from fmc.cli import demo, distributed, send, serve, subscribers, worker
 
     parser = argparse.ArgumentParser(
         prog="fmc",
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("subscribers", subscribers),
         ("demo", demo),
         ("broadcast-status", distributed),
+        ("worker", worker),
     ):
         module.add_parsers(commands, _common_options(_FLAGS_OF[name]))
     return parser

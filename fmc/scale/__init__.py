@@ -6,12 +6,20 @@ them when a worker dies and spreads them over machines. See the "Scaling out"
 guide.
 """
 
-from fmc.scale.run import PageOpener, PageResources, ShardResult, begin_distributed, run_shard
+from fmc.scale.run import (
+    BroadcastRecorder,
+    PageOpener,
+    PageResources,
+    ShardResult,
+    begin_distributed,
+    run_shard,
+)
 from fmc.scale.shards import HASH_SPACE, ShardSpec, part_id, plan_shards, psid_hash
 from fmc.scale.status import BroadcastStatus, PageStatus, broadcast_status
 
 __all__ = [
     "HASH_SPACE",
+    "BroadcastRecorder",
     "BroadcastStatus",
     "PageOpener",
     "PageResources",

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -35,9 +35,34 @@ if TYPE_CHECKING:
     from fmc.models.subscriber import Subscriber
     from fmc.policy import MessagingPolicy
     from fmc.store import SubscriberStore
+    from fmc.store.base import BroadcastInfo
     from fmc.transport import Client
 
-__all__ = ["PageOpener", "PageResources", "ShardResult", "begin_distributed", "run_shard"]
+__all__ = [
+    "BroadcastRecorder",
+    "PageOpener",
+    "PageResources",
+    "ShardResult",
+    "begin_distributed",
+    "run_shard",
+]
+
+
+class BroadcastRecorder(Protocol):
+    """What :func:`begin_distributed` needs: a store, or a journal in an open transaction."""
+
+    def broadcast_begin(
+        self,
+        broadcast_id: str,
+        *,
+        page_id: str,
+        purpose: str,
+        message: str,
+        created_at: datetime,
+        fingerprint: str | None = None,
+    ) -> BroadcastInfo:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
+        ...
 
 
 def _utcnow() -> datetime:
@@ -94,7 +119,7 @@ class ShardResult:
 
 
 def begin_distributed(
-    store: SubscriberStore,
+    store: BroadcastRecorder,
     broadcast_id: str,
     page_ids: Sequence[str],
     message: Message,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cli_support import NOW, PAGE_ID, Runner, seed
 
 import fmc as fmc_pkg
@@ -37,3 +38,26 @@ def test_status_of_an_unknown_broadcast_is_a_usage_error(fmc: Runner, db: Path) 
 def test_only_broadcast_status_is_rerouted() -> None:
     assert route(["broadcast", "status", "X"]) == ["broadcast-status", "X"]
     assert route(["broadcast", "--text", "status"]) == ["broadcast", "--text", "status"]
+
+
+def test_broadcast_distributed_is_rerouted_without_the_flag() -> None:
+    assert route(["broadcast", "--text", "hi", "--distributed"]) == [
+        "broadcast-distributed",
+        "--text",
+        "hi",
+    ]
+
+
+def test_enqueue_without_postgres_names_the_setting(fmc: Runner) -> None:
+    result = fmc("broadcast", "--distributed", "--text", "hi", "--purpose", "news")
+    assert result.code == 2
+    assert "FMC_POSTGRES" in result.err
+
+
+def test_a_worker_without_a_pages_token_names_the_variable() -> None:
+    from fmc.cli.config import Config
+    from fmc.cli.worker import env_page_opener
+
+    opener = env_page_opener(Config(), fmc_pkg.MemoryStore(), {})
+    with pytest.raises(fmc_pkg.ConfigurationError, match="FMC_PAGE_TOKEN_4242"), opener("4242"):
+        pass
