@@ -43,6 +43,7 @@ LAYERS = (
     "fmc.store",
     "fmc.channel",
     "fmc.platform",
+    "fmc.scale",
     "fmc.testing",
     "fmc.testing.pytest_plugin",
 )

@@ -122,6 +122,8 @@ _FLAGS_OF = {
     "subscribers": ("page_id", "db"),
     "apps": ("db", "graph_url"),  # and pages, keys (fmc.cli.platform)
     "demo": (),
+    "broadcast-status": ("db",),
+    "worker": ("page_id", "graph_url", "permissions", "rate_limit"),
 }
 
 
@@ -146,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns:
         The parser; each subcommand sets ``command`` (a :data:`Command`).
     """
-    from fmc.cli import demo, platform, send, serve, subscribers
+    from fmc.cli import demo, distributed, platform, send, serve, subscribers, worker
 
     parser = argparse.ArgumentParser(
         prog="fmc",
@@ -163,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("subscribers", subscribers),
         ("apps", platform),
         ("demo", demo),
+        ("broadcast-status", distributed),
+        ("worker", worker),
     ):
         module.add_parsers(commands, _common_options(_FLAGS_OF[name]))
     return parser
@@ -281,8 +285,10 @@ def main(
     """
     streams = Streams(out=stdout or sys.stdout, err=stderr or sys.stderr)
     parser = build_parser()
+    from fmc.cli.distributed import route
+
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(route(sys.argv[1:] if argv is None else argv))
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
     verbose = bool(getattr(args, "verbose", False))

@@ -90,6 +90,15 @@ class MemoryJournal:
             ]
         return max(found, key=lambda info: info.created_at, default=None)
 
+    def broadcast_parts(self, broadcast_id: str) -> list[BroadcastInfo]:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_parts`."""
+        prefix = broadcast_id + "."
+        with self._jlock:
+            return sorted(
+                (info for bid, info in self._broadcasts.items() if bid.startswith(prefix)),
+                key=lambda info: info.broadcast_id,
+            )
+
     def broadcast_run_start(self, broadcast_id: str, run_id: str, *, at: datetime) -> None:
         """See :meth:`fmc.store.SubscriberStore.broadcast_run_start`."""
         with self._jlock:

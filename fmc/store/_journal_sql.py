@@ -206,6 +206,20 @@ class SQLJournal:
         row = self._jread("find a broadcast", lambda c: c.execute(query, params).fetchone())
         return None if row is None else self._info(row)
 
+    def broadcast_parts(self, broadcast_id: str) -> list[BroadcastInfo]:
+        """See :meth:`fmc.store.SubscriberStore.broadcast_parts`."""
+        prefix = broadcast_id + "."
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = self._d.sql(
+            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE broadcast_id LIKE ? ESCAPE '\\'"
+        )
+        rows = self._jread("read a broadcast's parts", _fetchall(query, (escaped + "%",)))
+        # SQLite's LIKE ignores ASCII case: keep only the exact prefix, in code point order.
+        return sorted(
+            (self._info(row) for row in rows if row[0].startswith(prefix)),
+            key=lambda info: info.broadcast_id,
+        )
+
     def broadcast_run_start(self, broadcast_id: str, run_id: str, *, at: datetime) -> None:
         """See :meth:`fmc.store.SubscriberStore.broadcast_run_start`."""
         when = self._t(at, "at")

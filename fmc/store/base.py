@@ -297,6 +297,14 @@ class SubscriberStore(Protocol):
         """The Page's newest broadcast with this fingerprint, created at or after ``since``."""
         ...
 
+    def broadcast_parts(self, broadcast_id: str) -> list[BroadcastInfo]:
+        """The parts of a distributed broadcast: those whose id is ``broadcast_id + "." + …``.
+
+        Ordered by id. A distributed broadcast (:mod:`fmc.scale`) journals each
+        Page under such a part id.
+        """
+        ...
+
     def broadcast_run_start(self, broadcast_id: str, run_id: str, *, at: datetime) -> None:
         """Register a run of a broadcast, alive as of ``at``."""
         ...

@@ -6,6 +6,7 @@ import pytest
 
 from fmc.platform import App, PageRecord, PageStatus, Platform, UnknownAccountError
 from fmc.policy import Permission
+from fmc.transport import Client
 
 
 def _connect(platform: Platform, page_id: str = "2001", **changes: object) -> None:
@@ -24,6 +25,13 @@ def with_app(platform: Platform) -> Platform:
     """The platform with app 1001 registered."""
     platform.add_app(App("1001", ("new-secret", "old-secret"), "verify", name="Bakery"))
     return platform
+
+
+def _session(client: Client) -> object:
+    """The requests session a client sends through (its transport's)."""
+    transport = client._requests_transport
+    assert transport is not None
+    return transport.session
 
 
 class TestChannel:
@@ -53,7 +61,7 @@ class TestChannel:
             one, two = limited.channel("1"), limited.channel("2")
             assert one.client.rate_limiter is not None
             assert one.client.rate_limiter is not two.client.rate_limiter
-            assert one.client._http.session is two.client._http.session is limited.session
+            assert _session(one.client) is _session(two.client) is limited.session
 
     def test_cached(self, with_app: Platform) -> None:
         """Two lookups return the same channel object."""
