@@ -30,6 +30,7 @@ SCRIPTS = (
     "bench_ratelimit",
     "bench_recovery",
     "bench_memory",
+    "bench_platform",
 )
 
 
