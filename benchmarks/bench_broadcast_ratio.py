@@ -89,10 +89,16 @@ def main() -> None:
                 sqlite.append(_broadcast(fake.url, store))
         if dsn:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with fmc.PostgresStore(dsn, schema=schema) as pg:
-                _register(pg, count)
-                for _ in range(args.repeat):
-                    postgres.append(_broadcast(fake.url, pg))
+            try:
+                with fmc.PostgresStore(dsn, schema=schema) as pg:
+                    _register(pg, count)
+                    for _ in range(args.repeat):
+                        postgres.append(_broadcast(fake.url, pg))
+            finally:
+                import psycopg
+
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     print(f"{count:,} sends, batch_size=50, 0 ms, medians of {args.repeat}: {c.machine()}")
     print(f"  raw send_many:       {c.fmt_rate(c.median(raw))}")
     ratio = c.median(sqlite) / c.median(raw)

@@ -30,6 +30,8 @@ class Dialect:
     decode_time: Callable[[Any], datetime | None]
     #: The column type of a time in ``CREATE``/``ALTER`` statements.
     time_type: str
+    #: Send a group of statements in one round trip (psycopg's pipeline mode).
+    pipelined: bool = False
 
     def sql(self, statement: str) -> str:
         """``statement`` with its ``?`` placeholders in this dialect."""
@@ -62,4 +64,6 @@ def _pg_time(value: Any) -> datetime | None:
 
 
 SQLITE = Dialect(ph="?", encode_time=to_micros, decode_time=from_micros, time_type="INTEGER")
-POSTGRES = Dialect(ph="%s", encode_time=utc, decode_time=_pg_time, time_type="timestamptz")
+POSTGRES = Dialect(
+    ph="%s", encode_time=utc, decode_time=_pg_time, time_type="timestamptz", pipelined=True
+)
