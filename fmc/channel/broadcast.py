@@ -1,31 +1,21 @@
 """One run of a broadcast: stream the audience, ask the policy, claim, send, settle.
 
-The journal (see :class:`fmc.JournalState` and the delivery guarantees in the
-security docs) is what makes a broadcast safe to run again, and to run in
-several processes at once. A run registers itself in the store with a
-heartbeat, then for every subscriber:
+The journal (:class:`fmc.JournalState`; the state machine is drawn in the
+security docs) makes a broadcast safe to run again and to run in several
+processes at once. A run registers itself with a heartbeat, recovers the
+entries of runs that died, then per subscriber: asks the policy (a refusal is
+``SKIPPED``), **claims** the entry (``PENDING``, owned by this run) in small
+groups just before the client pulls the requests, **hands it off**
+(``SENDING``) in the client's ``before_send`` hook right before its HTTP
+request goes out, and **settles** the outcome. Every step is a compare-and-set
+in the store, so no other run can take this run's claims or overwrite its
+outcomes.
 
-1. asks the policy; a refusal is journaled ``SKIPPED``;
-2. **claims** the entry (``PENDING``, owned by this run) in small groups, just
-   before the client pulls the requests;
-3. **hands it off** (``SENDING``) in the client's ``before_send`` hook, right
-   before its HTTP request goes out, after the rate limiter: from here on the
-   send may reach Meta;
-4. **settles** the outcome: ``SENT`` or ``FAILED`` (final), ``RETRYABLE``, or
-   ``AMBIGUOUS`` when the request went out and no answer came back.
-
-Every step is a compare-and-set in the store, so another run of the same
-broadcast can neither take this run's claims nor overwrite its outcomes. When
-a run starts, entries of runs that stopped beating are recovered: their
-``PENDING`` claims (never handed to HTTP) are released and sent again, their
-``SENDING`` ones become ``AMBIGUOUS``, the only ones that may have reached Meta.
-
-A run stops early, without consuming anyone, when the caller sets its stop
-event, or when an error concerns the whole Page (a dead token, a restricted
-Page, a throttle longer than the client may wait, a policy-enforcement
-block): it claims nothing more, withdraws the sends not yet handed to HTTP,
-lets those in flight finish, and releases what it never sent. A resume then
-reaches everyone.
+A run stops early without consuming anyone when its stop event is set or an
+error concerns the whole Page (a dead token, a restricted Page, a long
+throttle, a policy-enforcement block): it claims nothing more, withdraws the
+sends not yet handed to HTTP, lets those in flight finish and releases what it
+never sent.
 """
 
 from __future__ import annotations
@@ -42,6 +32,7 @@ import attrs
 from fmc.channel.control import DEFAULT_LEASE, Heartbeat, StopReason, failure_state
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.report import BroadcastProgress, BroadcastReport, _Tally
+from fmc.channel.utility_route import TemplateParameters, UtilityTemplateRequired, message_for
 from fmc.convert import to_wire
 from fmc.errors import (
     ConfigurationError,
@@ -49,7 +40,7 @@ from fmc.errors import (
     SendWithdrawnError,
     StoreError,
 )
-from fmc.models.broadcast import CLAIMED_STATES, JournalEntry, JournalState
+from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
 from fmc.models.send import SendRequest
 from fmc.models.subscriber import Subscriber
 from fmc.store._journal_sql import new_run_id
@@ -64,8 +55,6 @@ __all__ = ["BroadcastRun", "ProgressCallback"]
 
 ProgressCallback = Callable[[BroadcastProgress], None]
 """What :meth:`fmc.Channel.broadcast` calls with a :class:`BroadcastProgress` as it goes."""
-
-_DONE = frozenset({JournalState.SENT, JournalState.FAILED})
 
 
 def _utcnow() -> datetime:
@@ -103,6 +92,7 @@ class BroadcastRun:
         concurrency: int | None = None,
         batch_size: int | None = None,
         stop: threading.Event | None = None,
+        template_parameters: TemplateParameters | None = None,
         blocked: Callable[[], str | None] | None = None,
         fingerprint: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
@@ -129,6 +119,7 @@ class BroadcastRun:
         self._concurrency = concurrency
         self._batch_size = batch_size
         self._stop_requested = stop
+        self._template_parameters = template_parameters
         self._blocked = blocked
         self._fingerprint = fingerprint
         self._lease = lease
@@ -243,14 +234,12 @@ class BroadcastRun:
 
     # -- the audience ---------------------------------------------------------------------------
 
-    def _subscribers(self) -> Iterator[Subscriber | str]:
-        if self._audience is None:
-            return iter(self._store.iter_subscribers(self._page_id))
-        return iter(self._audience)
-
     def _requests(self) -> Iterator[SendRequest]:
         chunk: list[Subscriber | str] = []
-        for item in self._subscribers():
+        audience = self._audience
+        for item in (
+            audience if audience is not None else self._store.iter_subscribers(self._page_id)
+        ):
             if self._stopping():
                 return
             chunk.append(item)
@@ -287,7 +276,7 @@ class BroadcastRun:
             for subscriber in subscribers:
                 self._tally.audience += 1
                 state = states.get(subscriber.psid)
-                if state in _DONE:
+                if state in FINAL_STATES:
                     self._tally.already_sent += 1
                     continue
                 if state in CLAIMED_STATES or subscriber.psid in chosen:
@@ -299,12 +288,11 @@ class BroadcastRun:
                     self._tally.ambiguous += 1
                     continue
                 decision = self._policy.decide(subscriber, self._purpose, now)
-                if not decision.allowed:
-                    self._tally.skip(decision.rule, decision.reason)
+                rule, reason = self._refusal(decision)
+                if rule is not None:
+                    self._tally.skip(rule, reason)
                     skipped.append(
-                        JournalEntry(
-                            bid, subscriber.psid, JournalState.SKIPPED, None, decision.reason, now
-                        )
+                        JournalEntry(bid, subscriber.psid, JournalState.SKIPPED, None, reason, now)
                     )
                     continue
                 chosen[subscriber.psid] = (decision, was_ambiguous)
@@ -356,7 +344,7 @@ class BroadcastRun:
             assert decision.recipient is not None
             request = SendRequest(
                 decision.recipient,
-                self._message,
+                message_for(decision, self._message, self._template_parameters),
                 messaging_type=decision.messaging_type,
                 tag=decision.tag,
             )
@@ -364,6 +352,16 @@ class BroadcastRun:
                 self._in_flight[id(request)] = _InFlight(request, psid, decision, was_ambiguous)
                 self._tally.in_flight += 1
             yield request
+
+    def _refusal(self, decision: Decision) -> tuple[str | None, str]:
+        """Why this decision sends nothing (a rule and a reason), or ``(None, "")``."""
+        if not decision.allowed:
+            return decision.rule, decision.reason
+        try:
+            message_for(decision, self._message, self._template_parameters)
+        except UtilityTemplateRequired as refused:
+            return "utility_template_required", str(refused)
+        return None, ""
 
     def _reclaimable(self) -> frozenset[JournalState]:
         states = {JournalState.RETRYABLE, JournalState.SKIPPED}

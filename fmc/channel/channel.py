@@ -243,6 +243,7 @@ class Channel:
         idempotency_key: str | None = None,
         stop: threading.Event | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        template_parameters: TemplateParameters | None = None,
     ) -> BroadcastReport:
         """Send a message to every subscriber the policy allows, resumably.
 
@@ -281,6 +282,11 @@ class Channel:
             stop: Set it to stop the run gracefully.
             lease: How long this run may go without a heartbeat before other
                 runs of the broadcast presume it dead and recover its claims.
+            template_parameters: The utility template's values, for the people
+                the policy reaches only through a utility template (as in
+                :meth:`notify`); without them, and unless ``message`` is that
+                template, those people are skipped with the rule
+                ``utility_template_required``.
 
         Returns:
             The :class:`~fmc.channel.BroadcastReport`.
@@ -311,6 +317,7 @@ class Channel:
             concurrency=concurrency,
             batch_size=batch_size,
             stop=stop,
+            template_parameters=template_parameters,
             blocked=lambda: self._blocked_reason,
             fingerprint=self._fingerprint(message, purpose) if audience is None else None,
             lease=lease,

@@ -135,3 +135,31 @@ def test_the_template_route_refuses_what_cannot_go_that_way(
     assert isinstance(caught.value, fmc.PolicyRefused)
     assert caught.value.decision.template == "order_shipped"
     assert fake_graph.http_request_count == before
+
+
+def test_a_text_broadcast_skips_people_reachable_only_by_the_template(
+    utility_channel: fmc.Channel, fake_graph: FakeGraphAPI
+) -> None:
+    """Outside the window a Text cannot go: those people are skipped, the rest get the Text."""
+    register(utility_channel, "in", hours_ago=1)
+    register(utility_channel, "out", hours_ago=30)
+    report = utility_channel.broadcast(fmc.Text("Shipped!"), fmc.Purpose.POST_PURCHASE_UPDATE)
+    assert (report.sent, report.skipped) == (1, {"utility_template_required": 1})
+    assert "template_parameters" in report.skip_reasons["utility_template_required"]
+    assert [d.recipient_key for d in fake_graph.deliveries] == ["in"]
+
+
+def test_template_parameters_fill_the_template_for_people_outside_the_window(
+    utility_channel: fmc.Channel, fake_graph: FakeGraphAPI
+) -> None:
+    """With template_parameters, a Text broadcast sends the template outside the window."""
+    register(utility_channel, "in", hours_ago=1)
+    register(utility_channel, "out", hours_ago=30)
+    report = utility_channel.broadcast(
+        fmc.Text("Your order shipped."),
+        fmc.Purpose.POST_PURCHASE_UPDATE,
+        template_parameters=["Ann", "A-1042"],
+    )
+    assert report.sent == 2
+    (outside,) = fake_graph.delivered_to("out")
+    assert outside.messaging_type == "UTILITY"
