@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
+from fmc.channel import UtilityTemplateRequired
 from fmc.cli.broadcast import run_broadcast
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel, open_store
@@ -74,6 +75,14 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         default=Purpose.RESPONSE,
         help=f"why it is sent: {_PURPOSES} [response]",
     )
+    send.add_argument(
+        "--template-value",
+        dest="template_values",
+        action="append",
+        metavar="VALUE",
+        help="a value of the utility template, in order (repeat it); used when the policy "
+        "sends the purpose as the template set in utility_templates",
+    )
     send.set_defaults(command=run_send)
 
     broadcast = commands.add_parser(
@@ -130,7 +139,8 @@ def run_send(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     """Run ``fmc send``: one message, through the policy.
 
     Args:
-        args: The parsed arguments (``psid``, ``text``, ``purpose``).
+        args: The parsed arguments (``psid``, ``text``, ``purpose``,
+            ``template_values``).
         config: The configuration.
         streams: Where to write.
 
@@ -143,7 +153,12 @@ def run_send(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     """
     with open_channel(config, create=False) as channel:
         try:
-            result = channel.notify(args.psid, args.text, args.purpose)
+            result = channel.notify(
+                args.psid, args.text, args.purpose, template_parameters=args.template_values
+            )
+        except UtilityTemplateRequired:
+            streams.err.write("fmc: give the template's values with --template-value VALUE\n")
+            raise
         except RecipientUnavailableError:
             streams.err.write(f"fmc: {args.psid} is now marked unavailable\n")
             raise

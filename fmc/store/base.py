@@ -61,8 +61,7 @@ class EventRecord:
             postback, reaction, referral or plugin opt-in; not a delivery,
             read or echo).
         human_agent: Whether it records a reply a human agent sent the person.
-        ad_referral: Whether the person wrote from a Click-to-Messenger ad
-            (``from_ad``), which opens the ad's 7-day window at ``at``.
+        ad_referral: Whether it came from a Click-to-Messenger ad (opens its 7-day window).
     """
 
     page_id: str = attrs.field(validator=_non_empty)
@@ -70,9 +69,7 @@ class EventRecord:
     at: datetime = attrs.field(validator=_aware)
     interaction: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     human_agent: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    ad_referral: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool), kw_only=True
-    )
+    ad_referral: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 @attrs.frozen

@@ -357,3 +357,42 @@ class TestSubscribers:
         seed(db, PEOPLE)
         result = fmc("subscribers", "count", environ={"FMC_PAGE_ID": PAGE_ID, "FMC_DB": str(db)})
         assert result.code == 0
+
+
+class TestSendUtilityTemplate:
+    """fmc send on the utility-template route (--utility-templates, --template-value)."""
+
+    ROUTE = ("--purpose", "post_purchase_update")
+    TEMPLATES = ("--utility-templates", "post_purchase_update=order_shipped")
+
+    def approve(self, environ: dict[str, str]) -> None:
+        from fmc.models import Page
+        from fmc.transport.templates import create_page_template
+
+        page = Page(id=PAGE_ID, access_token=PAGE_TOKEN, app_secret=APP_SECRET)
+        with Client(page, base_url=environ["FMC_GRAPH_URL"]) as client:
+            create_page_template(client, "order_shipped", "Hi {{1}}, order {{2}} shipped.")
+
+    def test_template_values_send_the_template(
+        self, fmc: Runner, fake: FakeGraphAPI, db: Path, environ: dict[str, str]
+    ) -> None:
+        """Outside the window the configured template goes as UTILITY with the values."""
+        seed(db, {"300": 30.0})
+        self.approve(environ)
+        values = ("--template-value", "Ann", "--template-value", "A-1042")
+        result = fmc("send", "300", "--text", "Shipped", *self.ROUTE, *self.TEMPLATES, *values)
+        assert result.code == ExitCode.OK, result.err
+        [delivery] = fake.delivered_to("300")
+        assert delivery.messaging_type == "UTILITY"
+        assert delivery.message is not None
+        assert delivery.message["template"]["name"] == "order_shipped"
+
+    def test_without_values_it_is_refused_and_says_which_flag(
+        self, fmc: Runner, fake: FakeGraphAPI, db: Path
+    ) -> None:
+        """Without --template-value the send is refused (exit 3) naming the flag."""
+        seed(db, {"300": 30.0})
+        result = fmc("send", "300", "--text", "Shipped", *self.ROUTE, *self.TEMPLATES)
+        assert result.code == ExitCode.POLICY_REFUSED
+        assert "--template-value VALUE" in result.err
+        assert fake.deliveries == []
