@@ -78,3 +78,12 @@ def platform_2026(client: fmc.Client, subscriber: fmc.Subscriber, now: datetime)
     send_marketing_message(client, "act_1", subscriber, fmc.Text("20% off"), now=now)
     owner: str | None = thread_owner(client, subscriber.psid)
     return owner if owns_thread(owner, "42") else None
+
+
+async def async_channel_examples(channel: fmc.Channel, client: fmc.AsyncClient) -> fmc.SendResult:
+    async_channel = fmc.AsyncChannel(channel, client=client)
+    count: int = await async_channel.subscriber_count()
+    assert count >= 0
+    decision: fmc.Decision = await async_channel.decide("PSID", fmc.Purpose.RESPONSE)
+    assert isinstance(decision.allowed, bool)
+    return await async_channel.notify("PSID", fmc.Text("hi"), fmc.Purpose.RESPONSE)
