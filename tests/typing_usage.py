@@ -87,3 +87,16 @@ async def async_channel_examples(channel: fmc.Channel, client: fmc.AsyncClient) 
     decision: fmc.Decision = await async_channel.decide("PSID", fmc.Purpose.RESPONSE)
     assert isinstance(decision.allowed, bool)
     return await async_channel.notify("PSID", fmc.Text("hi"), fmc.Purpose.RESPONSE)
+
+
+def async_webhook_app(channel: fmc.Channel, client: fmc.AsyncClient) -> object:
+    from fmc.adapters import asgi
+
+    replies = fmc.AsyncChannel(channel, client=client)
+    handler = replies.webhook
+
+    @handler.on(fmc.MessageEvent)
+    async def answer(event: fmc.MessageEvent) -> None:
+        await replies.notify(event.sender_id, fmc.Text("hi"), fmc.Purpose.RESPONSE)
+
+    return asgi.make_app(handler)
