@@ -33,10 +33,17 @@ RunBlocking = Callable[[Callable[[], T]], Awaitable[T]]
 
 
 def has_coroutine_callbacks(handler: WebhookHandler) -> bool:
-    """Whether any callback registered on the handler is an ``async def`` function."""
+    """Whether any callback registered on the handler is an ``async def`` function.
+
+    An object whose ``__call__`` is ``async def`` counts too; so does a
+    :func:`functools.partial` of a coroutine function.
+    """
     registered = [func for _cls, func in handler._callbacks]
     registered.extend(handler._delivery_callbacks)
-    return any(inspect.iscoroutinefunction(func) for func in registered)
+    return any(
+        inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
+        for func in registered
+    )
 
 
 async def respond_async(

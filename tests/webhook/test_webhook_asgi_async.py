@@ -166,3 +166,22 @@ def test_the_handshake_answers_alike(query: dict[str, str], status: int) -> None
     handler.on_any(record)
     with TestClient(asgi.make_app(handler)) as client:
         assert client.get("/", params=query).status_code == status
+
+
+class Replier:
+    """A callable object with an async __call__."""
+
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+
+    async def __call__(self, event: Event) -> None:
+        self.seen.append(event)
+
+
+def test_an_object_with_an_async_call_is_awaited() -> None:
+    """An instance whose __call__ is async def takes the event-loop path and is awaited."""
+    handler = WebhookHandler(APP_SECRET, VERIFY_TOKEN)
+    replier = Replier()
+    handler.on_any(replier)
+    status, _loop = post(handler, fixture_bytes("message_text"))
+    assert (status, len(replier.seen)) == (200, 1)
