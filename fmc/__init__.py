@@ -18,6 +18,7 @@ __version__ = "0.1.0.dev0"
 
 if TYPE_CHECKING:
     from fmc.channel import (
+        AsyncChannel,
         BroadcastProgress,
         BroadcastReport,
         Channel,
@@ -142,6 +143,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "AccountLinkingEvent": "fmc.webhook",
     "AmbiguousSendError": "fmc.errors",
+    "AsyncChannel": "fmc.channel",
     "AsyncClient": "fmc.transport",
     "Attachment": "fmc.models",
     "AttachmentType": "fmc.models",
@@ -251,6 +253,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AccountLinkingEvent",
     "AmbiguousSendError",
+    "AsyncChannel",
     "AsyncClient",
     "Attachment",
     "AttachmentType",

@@ -78,3 +78,25 @@ def platform_2026(client: fmc.Client, subscriber: fmc.Subscriber, now: datetime)
     send_marketing_message(client, "act_1", subscriber, fmc.Text("20% off"), now=now)
     owner: str | None = thread_owner(client, subscriber.psid)
     return owner if owns_thread(owner, "42") else None
+
+
+async def async_channel_examples(channel: fmc.Channel, client: fmc.AsyncClient) -> fmc.SendResult:
+    async_channel = fmc.AsyncChannel(channel, client=client)
+    count: int = await async_channel.subscriber_count()
+    assert count >= 0
+    decision: fmc.Decision = await async_channel.decide("PSID", fmc.Purpose.RESPONSE)
+    assert isinstance(decision.allowed, bool)
+    return await async_channel.notify("PSID", fmc.Text("hi"), fmc.Purpose.RESPONSE)
+
+
+def async_webhook_app(channel: fmc.Channel, client: fmc.AsyncClient) -> object:
+    from fmc.adapters import asgi
+
+    replies = fmc.AsyncChannel(channel, client=client)
+    handler = replies.webhook
+
+    @handler.on(fmc.MessageEvent)
+    async def answer(event: fmc.MessageEvent) -> None:
+        await replies.notify(event.sender_id, fmc.Text("hi"), fmc.Purpose.RESPONSE)
+
+    return asgi.make_app(handler)

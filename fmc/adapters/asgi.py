@@ -2,8 +2,15 @@
 
 For FastAPI, Starlette, uvicorn and friends.
 
-The handler is synchronous (it may call a store and user callbacks), so it runs
-in a worker thread and never blocks the event loop.
+When every callback registered on the handler is a plain function, the whole
+handler runs in a worker thread (it may call a store and user code that
+blocks). When any callback is a coroutine function (``async def``), the
+request is answered on the event loop by
+:func:`~fmc.webhook.async_respond.respond_async`: only the delivery's commit
+(blocking store I/O) goes to the executor, still before the 2xx, and the
+callbacks are awaited after it (plain callbacks then run on the loop, so keep
+them cheap). The choice is made per request, so callbacks registered after
+``make_app`` count.
 
 Example::
 
@@ -19,6 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import Executor
 from typing import Any
 
+from fmc.webhook.async_respond import has_coroutine_callbacks, respond_async
 from fmc.webhook.handler import BAD_REQUEST_LENGTH, PAYLOAD_TOO_LARGE, Response, WebhookHandler
 
 __all__ = ["make_app"]
@@ -72,7 +80,8 @@ def make_app(handler: WebhookHandler, *, executor: Executor | None = None) -> AS
 
     Args:
         handler: The webhook handler.
-        executor: Where the handler runs (default: the loop's default executor).
+        executor: Where the handler (or, with coroutine callbacks, only the
+            commit) runs (default: the loop's default executor).
 
     Returns:
         An ASGI callable serving the webhook at whatever path it is mounted on.
@@ -106,8 +115,19 @@ def make_app(handler: WebhookHandler, *, executor: Executor | None = None) -> AS
                 return
             body = read
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
-        call = functools.partial(handler.respond, method, query, headers, body)
-        response = await asyncio.get_running_loop().run_in_executor(executor, call)
+        loop = asyncio.get_running_loop()
+        if has_coroutine_callbacks(handler):
+            response = await respond_async(
+                handler,
+                method,
+                query,
+                headers,
+                body,
+                run_blocking=lambda call: loop.run_in_executor(executor, call),
+            )
+        else:
+            call = functools.partial(handler.respond, method, query, headers, body)
+            response = await loop.run_in_executor(executor, call)
         await _send_response(send, response)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fmc.channel.async_channel import AsyncChannel
 from fmc.channel.broadcast import BroadcastRun, ProgressCallback
 from fmc.channel.channel import Channel
 from fmc.channel.control import DEFAULT_LEASE, StopReason, broadcast_id_for
@@ -12,6 +13,7 @@ from fmc.channel.utility_route import TemplateParameters, UtilityTemplateRequire
 __all__ = [
     "DEFAULT_LEASE",
     "INTERACTION_EVENTS",
+    "AsyncChannel",
     "BroadcastProgress",
     "BroadcastReport",
     "BroadcastRun",

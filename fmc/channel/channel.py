@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+import attrs
+
 from fmc.channel.broadcast import BroadcastRun, ProgressCallback
 from fmc.channel.control import DEFAULT_LEASE, broadcast_fingerprint, broadcast_id_for
 from fmc.channel.outcomes import mark_unavailable, spend_token
@@ -30,6 +32,17 @@ if TYPE_CHECKING:
     from fmc.webhook.events import PolicyEnforcementEvent
 
 __all__ = ["Channel"]
+
+
+@attrs.frozen
+class _PlannedSend:
+    """One allowed send of :meth:`Channel.notify`, between the decision and the request."""
+
+    psid: str
+    purpose: Purpose
+    decision: Decision
+    request: SendRequest
+    at: datetime
 
 
 def _utcnow() -> datetime:
@@ -205,6 +218,23 @@ class Channel:
             fmc.errors.GraphAPIError: Meta refused the send (a person Meta
                 reports unavailable is marked so before the error is raised).
         """
+        planned = self._plan_send(subscriber_or_psid, message, purpose, template_parameters)
+        try:
+            result = self.client.send_request(planned.request)
+        except RecipientUnavailableError as error:
+            self._refused_by_meta(planned, error)
+            raise
+        self._settle_send(planned)
+        return result
+
+    def _plan_send(
+        self,
+        subscriber_or_psid: Subscriber | str,
+        message: Message,
+        purpose: Purpose,
+        template_parameters: TemplateParameters | None,
+    ) -> _PlannedSend:
+        """The policy's decision as a request (reads the store; AsyncChannel shares it)."""
         self._refuse_if_blocked()
         subscriber = self._lookup(subscriber_or_psid)
         now = self._clock()
@@ -217,17 +247,19 @@ class Channel:
             messaging_type=decision.messaging_type,
             tag=decision.tag,
         )
-        try:
-            result = self.client.send_request(request)
-        except RecipientUnavailableError as error:
-            mark_unavailable(self.store, self.page.id, subscriber.psid, error, self._clock())
-            raise
-        spend_token(self.store, self.page.id, subscriber.psid, decision.token)
-        if purpose is Purpose.HUMAN_AGENT:
+        return _PlannedSend(subscriber.psid, purpose, decision, request, now)
+
+    def _refused_by_meta(self, planned: _PlannedSend, error: RecipientUnavailableError) -> None:
+        """Mark a person Meta reports unavailable (writes the store)."""
+        mark_unavailable(self.store, self.page.id, planned.psid, error, self._clock())
+
+    def _settle_send(self, planned: _PlannedSend) -> None:
+        """Record a successful send: spend its token, note a human agent's reply."""
+        spend_token(self.store, self.page.id, planned.psid, planned.decision.token)
+        if planned.purpose is Purpose.HUMAN_AGENT:
             self.store.record_event(
-                self.page.id, subscriber.psid, at=now, interaction=False, human_agent=True
+                self.page.id, planned.psid, at=planned.at, interaction=False, human_agent=True
             )
-        return result
 
     def broadcast(
         self,

@@ -109,6 +109,16 @@ _NOT_COMMITTED = _text(503, "temporarily unavailable: the delivery could not be 
 _DUPLICATE_SIGNATURE = _text(403, "forbidden: repeated signature header")
 
 
+def _ok_response() -> Response:
+    """The 200 for a delivery (for :mod:`fmc.webhook.async_respond`)."""
+    return _OK
+
+
+def _unavailable_response() -> Response:
+    """The 503 for an unexpected failure (for :mod:`fmc.webhook.async_respond`)."""
+    return _UNAVAILABLE
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -371,6 +381,23 @@ class WebhookHandler:
     # -- POST ---------------------------------------------------------------
 
     def _post(self, query: Query, headers: Headers, body: bytes) -> Response:
+        received = self._receive(query, headers, body)
+        if isinstance(received, Response):
+            return received
+        fresh = self._commit(*received)
+        if isinstance(fresh, Response):
+            return fresh
+        if fresh:
+            self._dispatch(fresh)
+        return _OK
+
+    # The POST path in three phases so that fmc.webhook.async_respond can run
+    # only the blocking one (the commit) in a thread and await the callbacks.
+
+    def _receive(
+        self, query: Query, headers: Headers, body: bytes
+    ) -> Response | tuple[list[Event], bytes, ForwardTarget | None]:
+        """Check, verify and parse a POST (CPU only): an answer, or what to commit."""
         if type(body) is not bytes:
             body = b"" if body is None else bytes(body)
         if len(body) > self.max_body_bytes:
@@ -397,7 +424,12 @@ class WebhookHandler:
                     event.event_kind,
                     event.reason,
                 )
-        target = self._target(query, signature, sha1, content_type, events)
+        return events, body, self._target(query, signature, sha1, content_type, events)
+
+    def _commit(
+        self, events: list[Event], body: bytes, target: ForwardTarget | None
+    ) -> Response | list[Event]:
+        """Commit (blocking store I/O), queue the forwarding: the 503, or the new events."""
         try:
             committed = self._committer.commit(events, body, target, self._clock())
         except CommitFailedError:
@@ -410,9 +442,7 @@ class WebhookHandler:
                 order_key=target.order_key,
                 item_id=committed.outbox_id,
             )
-        if committed.fresh:
-            self._dispatch(committed.fresh)
-        return _OK
+        return committed.fresh
 
     def _dispatch(self, events: list[Event]) -> None:
         # Delivery callbacks first: they record state (the Channel registers the

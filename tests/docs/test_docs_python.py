@@ -143,6 +143,18 @@ def asgi_exchange(app: Any, path: str) -> tuple[str, int]:
         return challenge, client.post(path, content=body, headers=headers).status_code
 
 
+def async_reply_exchange(namespace: Namespace, path: str) -> tuple[str, int]:
+    """The async FastAPI example, its AsyncClient answered in process by the fake."""
+    from fmc.testing import AsyncFakeTransport
+
+    fake: FakeGraphAPI = namespace["graph"]
+    replies: fmc.AsyncChannel = namespace["replies"]
+    replies.client = fmc.AsyncClient(replies.channel.page, transport=AsyncFakeTransport(fake))
+    answered = asgi_exchange(namespace["app"], path)
+    assert texts_to(fake, PSID)[-1] == "You said: Hi"
+    return answered
+
+
 def django_settings() -> None:
     import django
     from django.conf import settings
@@ -162,6 +174,7 @@ FRAMEWORK_CHECKS: list[Callable[[Namespace], tuple[str, int]] | None] = [
     lambda ns: django_exchange(ns["urlpatterns"][0].resolve("webhook").func, "/webhook"),
     lambda ns: asgi_exchange(ns["app"], "/webhook/"),
     lambda ns: asgi_exchange(ns["app"], "/webhook"),
+    lambda ns: async_reply_exchange(ns, "/webhook/"),
 ]
 
 
@@ -174,7 +187,7 @@ def test_every_framework_example_answers_meta(
         monkeypatch.delitem(sys.modules, name, raising=False)
     blocks = python_blocks("docs/guides/frameworks.rst")
     assert len(blocks) == len(FRAMEWORK_CHECKS), "a new example needs its check here"
-    namespace: Namespace = {}
+    namespace: Namespace = {"graph": graph}
     try:
         for block, check in zip(blocks, FRAMEWORK_CHECKS, strict=True):
             run(block, namespace)
