@@ -20,7 +20,6 @@ never sent.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,8 +31,12 @@ import attrs
 from fmc.channel.control import DEFAULT_LEASE, Heartbeat, StopReason, failure_state
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.report import BroadcastProgress, BroadcastReport, _Tally
-from fmc.channel.utility_route import TemplateParameters, UtilityTemplateRequired, message_for
-from fmc.convert import to_wire
+from fmc.channel.utility_route import (
+    TemplateParameters,
+    UtilityTemplateRequired,
+    message_for,
+    sent_json,
+)
 from fmc.errors import (
     ConfigurationError,
     RecipientUnavailableError,
@@ -193,12 +196,11 @@ class BroadcastRun:
                     last_progress = now
                     self._report_progress()
         finally:
-            # Whatever stops the run, the outcomes already known reach the journal,
-            # so only sends whose outcome never came back can be left ambiguous.
+            # Known outcomes reach the journal, whatever stops the run.
             self._flush()
 
     def _begin(self, now: datetime) -> None:
-        message_json = json.dumps(to_wire(self._message), sort_keys=True, ensure_ascii=False)
+        message_json = sent_json(self._message, self._template_parameters)
         info = self._store.broadcast_begin(
             self._broadcast_id,
             page_id=self._page_id,

@@ -10,14 +10,16 @@ ordinary message goes whenever the policy chooses another route.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
+from fmc.convert import to_wire
 from fmc.errors import FMCError, PolicyRefused
 from fmc.models import Message, TemplateParameter, UtilityTemplate
 from fmc.policy import Decision
 
-__all__ = ["TemplateParameters", "UtilityTemplateRequired", "message_for"]
+__all__ = ["TemplateParameters", "UtilityTemplateRequired", "message_for", "sent_json"]
 
 #: Values for a template: positional (a list) or named (placeholder name to value).
 TemplateParameters: TypeAlias = Sequence[TemplateParameter | str] | Mapping[str, str]
@@ -78,3 +80,17 @@ def message_for(
             decision, f"a {type(message).__name__} cannot be sent outside the window"
         )
     return _template(name, parameters)
+
+
+def sent_json(message: Message, parameters: TemplateParameters | None) -> str:
+    """What a broadcast sends, as canonical JSON: the message, and the template's values if any.
+
+    A resumed broadcast must send the same, so the journal keeps this text.
+    """
+    wire: Any = to_wire(message)
+    if parameters is not None:
+        values = (
+            dict(parameters) if isinstance(parameters, Mapping) else [str(v) for v in parameters]
+        )
+        wire = {"message": wire, "template_parameters": values}
+    return json.dumps(wire, sort_keys=True, ensure_ascii=False)

@@ -163,3 +163,14 @@ def test_template_parameters_fill_the_template_for_people_outside_the_window(
     assert report.sent == 2
     (outside,) = fake_graph.delivered_to("out")
     assert outside.messaging_type == "UTILITY"
+
+
+def test_resuming_with_other_template_values_is_refused(
+    utility_channel: fmc.Channel,
+) -> None:
+    """The template's values are part of the broadcast: a resume with others is an error."""
+    register(utility_channel, "out", hours_ago=30)
+    text, purpose = fmc.Text("Shipped."), fmc.Purpose.POST_PURCHASE_UPDATE
+    utility_channel.broadcast(text, purpose, broadcast_id="b", template_parameters=["Ann", "1"])
+    with pytest.raises(fmc.ConfigurationError, match="another message"):
+        utility_channel.broadcast(text, purpose, broadcast_id="b", template_parameters=["Bob", "2"])
