@@ -105,7 +105,7 @@ def demo_world(tmp_path: Path) -> Iterator[dict[str, str]]:
     with fake.server() as graph:
         yield {
             "FMC_PAGE_ID": DEMO_PAGE_ID,
-            "FMC_PAGE_TOKEN": "EAAfakeTokenTheFakeAcceptsAnyway",
+            "FMC_PAGE_TOKEN": "fake-page-token-the-fake-accepts-anyway",
             "FMC_APP_SECRET": "docs-transcript-app-secret-0123",
             "FMC_VERIFY_TOKEN": "docs-transcript-verify-token",
             "FMC_DB": str(kept / "fmc.db"),
