@@ -1,17 +1,22 @@
-"""Shared test configuration: hypothesis profiles and the PostgreSQL fixtures.
+"""Shared test configuration: hypothesis profiles, the PostgreSQL fixtures, stores per backend.
 
 PostgreSQL tests use ``FMC_TEST_POSTGRES_DSN`` and a fresh schema per test. Without
 a reachable server they skip, unless ``FMC_REQUIRE_POSTGRES=1`` (CI), where they fail.
+A test that uses ``make_store`` (or ``store``, where no closer fixture of that name
+exists) runs once per backend in ``BACKENDS``, or in its module's ``STORE_BACKENDS``.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from fmc.store import MemoryStore, PostgresStore, SQLiteStore, SubscriberStore
 
 settings.register_profile("default", deadline=None)
 settings.register_profile(
@@ -54,3 +59,51 @@ def postgres_schema(postgres_dsn: str) -> Iterator[str]:
     yield name
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+BACKENDS = ["memory", "sqlite", "postgres"]
+
+
+@pytest.fixture
+def make_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], SubscriberStore]]:
+    """A factory opening the parametrized backend on the same database each call."""
+    backend = request.param
+    opened: list[SubscriberStore] = []
+    if backend == "postgres":
+        dsn = request.getfixturevalue("postgres_dsn")
+        schema = request.getfixturevalue("postgres_schema")
+
+    def make() -> SubscriberStore:
+        store: SubscriberStore
+        if backend == "memory":
+            store = opened[0] if opened else MemoryStore()
+        elif backend == "sqlite":
+            store = SQLiteStore(tmp_path / "fmc.db")
+        else:
+            store = PostgresStore(dsn, schema=schema)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(make_store: Callable[[], SubscriberStore]) -> SubscriberStore:
+    """A fresh, empty store of the parametrized backend."""
+    return make_store()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``store`` or ``make_store`` once per backend."""
+    if "make_store" in metafunc.fixturenames:
+        backends = getattr(metafunc.module, "STORE_BACKENDS", BACKENDS)
+        marks = {"postgres": [pytest.mark.postgres]}
+        metafunc.parametrize(
+            "make_store",
+            [pytest.param(b, id=b, marks=marks.get(b, [])) for b in backends],
+            indirect=True,
+        )
