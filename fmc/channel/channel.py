@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -16,8 +15,7 @@ from fmc.channel.control import DEFAULT_LEASE, broadcast_fingerprint, broadcast_
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.registration import Registrar
 from fmc.channel.report import BroadcastReport
-from fmc.channel.utility_route import TemplateParameters, message_for
-from fmc.convert import to_wire
+from fmc.channel.utility_route import TemplateParameters, message_for, sent_json
 from fmc.errors import ConfigurationError, PolicyRefused, RecipientUnavailableError
 from fmc.models.page import Page
 from fmc.models.send import SendRequest, SendResult
@@ -351,7 +349,11 @@ class Channel:
             stop=stop,
             template_parameters=template_parameters,
             blocked=lambda: self._blocked_reason,
-            fingerprint=self._fingerprint(message, purpose) if audience is None else None,
+            fingerprint=(
+                self._fingerprint(message, purpose, template_parameters)
+                if audience is None
+                else None
+            ),
             lease=lease,
         )
         return run.run()
@@ -376,9 +378,10 @@ class Channel:
             self.page.id, self._fingerprint(message, purpose), since=self._clock() - within
         )
 
-    def _fingerprint(self, message: Message, purpose: Purpose) -> str:
-        message_json = json.dumps(to_wire(message), sort_keys=True, ensure_ascii=False)
-        return broadcast_fingerprint(self.page.id, purpose.value, message_json)
+    def _fingerprint(
+        self, message: Message, purpose: Purpose, parameters: TemplateParameters | None = None
+    ) -> str:
+        return broadcast_fingerprint(self.page.id, purpose.value, sent_json(message, parameters))
 
     def _lookup(self, subscriber_or_psid: Subscriber | str) -> Subscriber:
         if isinstance(subscriber_or_psid, Subscriber):

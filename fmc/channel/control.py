@@ -22,8 +22,10 @@ import attrs
 
 from fmc.errors import (
     AmbiguousSendError,
+    AuthenticationError,
     GraphAPIError,
     NetworkError,
+    PageRestrictedError,
     PageThrottledError,
     RateLimitError,
     StoreError,
@@ -108,8 +110,6 @@ def _codes(error: GraphAPIError) -> str:
 
 
 def _describe(error: GraphAPIError) -> str:
-    from fmc.errors import AuthenticationError, PageRestrictedError
-
     if isinstance(error, AuthenticationError):
         return "the Page token is invalid or expired"
     if isinstance(error, PageRestrictedError):
