@@ -26,12 +26,13 @@ from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.progress import ProgressPrinter
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 
-__all__ = ["SAME_BROADCAST_WINDOW", "run_broadcast"]
+__all__ = ["SAME_BROADCAST_WINDOW", "SIGNAL_EXIT", "run_broadcast", "stop_on_signals"]
 
 #: Running the same broadcast again within this time resumes it (unless ``--again``).
 SAME_BROADCAST_WINDOW = timedelta(hours=24)
 
-_SIGNAL_EXIT: dict[int, ExitCode] = {
+#: The exit code of a broadcast stopped by each signal.
+SIGNAL_EXIT: dict[int, ExitCode] = {
     signal.SIGINT: ExitCode.INTERRUPTED,
     signal.SIGTERM: ExitCode.TERMINATED,
 }
@@ -72,7 +73,7 @@ def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) ->
             f"finish it with the same command and --resume {broadcast_id}\n"
         )
         stop = threading.Event()
-        with _stop_on_signals(stop, streams) as received:
+        with stop_on_signals(stop, streams) as received:
             try:
                 report = channel.broadcast(
                     args.text,
@@ -99,7 +100,7 @@ def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) ->
     fix = "" if report.stop_requested else "fix it and "
     streams.err.write(f"fmc: {fix}resume with: {resume}\n")
     if received:
-        return int(_SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED))
+        return int(SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED))
     return int(ExitCode.PAUSED)
 
 
@@ -133,7 +134,7 @@ def _resume_command(args: argparse.Namespace, broadcast_id: str) -> str:
 
 
 @contextmanager
-def _stop_on_signals(stop: threading.Event, streams: Streams) -> Iterator[list[int]]:
+def stop_on_signals(stop: threading.Event, streams: Streams) -> Iterator[list[int]]:
     """Turn SIGINT and SIGTERM into ``stop`` while the block runs; a second SIGINT quits."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
@@ -150,7 +151,7 @@ def _stop_on_signals(stop: threading.Event, streams: Streams) -> Iterator[list[i
             "are recorded (Ctrl-C again quits at once)\n"
         )
 
-    previous = {signum: signal.signal(signum, handle) for signum in _SIGNAL_EXIT}
+    previous = {signum: signal.signal(signum, handle) for signum in SIGNAL_EXIT}
     try:
         yield received
     finally:

@@ -6,6 +6,7 @@ import argparse
 import threading
 import uuid
 
+from fmc.cli.broadcast import SIGNAL_EXIT, stop_on_signals
 from fmc.cli.config import Config
 from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.platform import open_platform
@@ -32,7 +33,7 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
         f"finish it if interrupted with the same command and --resume {key}\n"
     )
     stop = threading.Event()
-    with open_platform(config) as platform:
+    with stop_on_signals(stop, streams) as received, open_platform(config) as platform:
         report = platform.broadcast(
             args.text,
             args.purpose,
@@ -49,5 +50,7 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
             "fmc: some Pages were not finished; fix them (`fmc pages check`, "
             f"`fmc pages connect`) and resume with --resume {key}\n"
         )
+        if received:
+            return int(SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED))
         return int(ExitCode.PAUSED)
     return int(ExitCode.OK)
