@@ -14,11 +14,14 @@ Every setting has one name in each source::
     rate_limit     --rate-limit       FMC_RATE_LIMIT       rate_limit
     honour         --honour           FMC_HONOUR           honour
     utility_templates  --utility-templates  FMC_UTILITY_TEMPLATES  utility_templates
+    encryption_keys  (none)           FMC_ENCRYPTION_KEYS  encryption_keys
 
 ``honour`` names deprecated policy routes to re-enable (``fmc.policy.Route``
 values, comma-separated or a TOML list); ``utility_templates`` maps purposes
 to the Page's utility templates, as ``purpose=template`` pairs separated by
-commas, or a TOML table (``[fmc.utility_templates]``).
+commas, or a TOML table (``[fmc.utility_templates]``). ``encryption_keys``
+(secret) are the Fernet keys that seal a platform's registry (``fmc apps``,
+``fmc pages``, ``fmc serve --platform``), comma-separated, newest first.
 
 Secrets have no flag on purpose: a command line is visible to every user of
 the machine (``ps``) and kept in shell history. They are never shown: not in
@@ -73,10 +76,11 @@ ENVIRONMENT: Mapping[str, str] = {
     "rate_limit": "FMC_RATE_LIMIT",
     "honour": "FMC_HONOUR",
     "utility_templates": "FMC_UTILITY_TEMPLATES",
+    "encryption_keys": "FMC_ENCRYPTION_KEYS",
 }
 
 #: Settings whose values are credentials: never echoed, never taken from a flag.
-SECRET_SETTINGS = frozenset({"page_token", "app_secret", "verify_token"})
+SECRET_SETTINGS = frozenset({"page_token", "app_secret", "verify_token", "encryption_keys"})
 
 
 def _names(value: object, setting: str) -> tuple[str, ...]:
@@ -212,6 +216,10 @@ def _forward_allow(value: object) -> tuple[str, ...]:
     return _names(value, "forward_allow")
 
 
+def _encryption_keys(value: object) -> tuple[str, ...]:
+    return _names(value, "encryption_keys")
+
+
 def _graph_url(value: object) -> str:
     url = _optional_text(value, "graph_url") or DEFAULT_GRAPH_URL
     if not url.startswith(("https://", "http://")):
@@ -239,6 +247,8 @@ class Config:
         honour: Deprecated policy routes re-enabled (``fmc.policy.Route`` values).
         utility_templates: ``(purpose, template)`` pairs: the Page's utility
             template for each purpose (``MessagingPolicy(utility_templates=)``).
+        encryption_keys: The Fernet keys sealing a platform's registry, newest
+            first (secret).
 
     Raises:
         ConfigurationError: A value of the wrong shape (the message names the
@@ -258,6 +268,9 @@ class Config:
     utility_templates: tuple[tuple[str, str], ...] = attrs.field(
         default=(), converter=_utility_templates
     )
+    encryption_keys: tuple[str, ...] = attrs.field(
+        default=(), repr=False, converter=_encryption_keys
+    )
 
     def policy(self) -> MessagingPolicy:
         """The messaging policy these settings describe.
@@ -274,9 +287,8 @@ class Config:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The secret values set, for redacting any text before it is shown."""
-        return tuple(
-            value for value in (self.page_token, self.app_secret, self.verify_token) if value
-        )
+        named = (self.page_token, self.app_secret, self.verify_token)
+        return tuple(value for value in (*named, *self.encryption_keys) if value)
 
     def require(self, *settings: str) -> None:
         """Check that settings are set.

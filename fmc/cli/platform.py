@@ -19,7 +19,7 @@ from fmc.cli.context import open_store
 from fmc.cli.entry import ExitCode, Streams
 from fmc.platform import App, KeyRing, PageStatus, Platform
 
-__all__ = ["add_parsers", "open_platform", "run_apps", "run_keys", "run_pages"]
+__all__ = ["add_parsers", "keyring", "open_platform", "run_apps", "run_keys", "run_pages"]
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -67,11 +67,26 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     keys.set_defaults(command=run_keys)
 
 
+def keyring(config: Config) -> KeyRing:
+    """The key ring of ``config.encryption_keys``.
+
+    Raises:
+        fmc.platform.EncryptionKeyError: no key or a malformed one; the
+            message names ``FMC_ENCRYPTION_KEYS``.
+    """
+    return KeyRing(config.encryption_keys)
+
+
 @contextmanager
 def open_platform(config: Config) -> Iterator[Platform]:
-    """The platform on the configured store, keys from ``FMC_ENCRYPTION_KEYS``."""
+    """The platform on the configured store, sealed with ``config.encryption_keys``.
+
+    The keys come from ``FMC_ENCRYPTION_KEYS`` in the environment ``main`` was
+    given (or ``encryption_keys`` in the ``--config`` file), never straight
+    from the process environment.
+    """
     with open_store(config) as store:
-        platform = Platform(store, keys=KeyRing.from_env(), base_url=config.graph_url)
+        platform = Platform(store, keys=keyring(config), base_url=config.graph_url)
         try:
             yield platform
         finally:

@@ -3,7 +3,8 @@
 Each app answers at ``/webhook/<app-id>`` (see :mod:`fmc.platform.webhook`);
 Pages connected later with ``fmc pages connect`` are served without a
 restart (the registry is re-read when it changes). Secrets come from the
-sealed registry, opened with ``FMC_ENCRYPTION_KEYS``.
+sealed registry, opened with ``FMC_ENCRYPTION_KEYS`` (from the environment
+``main`` was given, like every setting).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from wsgiref.simple_server import make_server
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
 from fmc.cli.entry import ExitCode, Streams
+from fmc.cli.platform import keyring
 from fmc.cli.server import _RequestHandler, _ThreadingWSGIServer
-from fmc.platform import KeyRing, Platform, make_wsgi_app
+from fmc.platform import Platform, make_wsgi_app
 from fmc.webhook import Forwarder
 
 __all__ = ["run_platform_serve"]
@@ -48,7 +50,7 @@ def run_platform_serve(
             forwarder.start()
         platform = Platform(
             store,
-            keys=KeyRing.from_env(),
+            keys=keyring(config),
             base_url=config.graph_url,
             rate_limit=config.rate_limit,
             forwarder=forwarder,

@@ -2,26 +2,33 @@
 
 Keys come newest first: the first one seals, every one opens, so a new key is
 put in front, :func:`fmc.platform.Platform.rotate_keys` (``fmc keys rotate``)
-re-seals everything with it, and then the old key can be dropped. Keys come
-from the ``FMC_ENCRYPTION_KEYS`` environment variable (comma-separated) or a
-callable the operator supplies (e.g. one that asks a KMS), read when the ring
-is made. Needs the ``platform`` extra (``cryptography``).
+re-seals everything with it, and then the old key can be dropped. Keys are
+given explicitly: a list, a callable the operator supplies (e.g. one that asks
+a KMS), read when the ring is made, or :meth:`KeyRing.from_env` over an
+environment mapping the caller passes (the ``fmc`` command passes the one
+``main(environ=...)`` was given); nothing here reads ``os.environ``. Needs the
+``platform`` extra (``cryptography``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fmc.platform.errors import EncryptionKeyError
 
-__all__ = ["KEYS_ENV", "KeyRing"]
+__all__ = ["KEYS_ENV", "KeyRing", "KeySource", "keys_of"]
 
 #: The environment variable holding the keys, comma-separated, newest first.
 KEYS_ENV = "FMC_ENCRYPTION_KEYS"
 
-KeySource = Sequence[str | bytes] | Callable[[], Sequence[str | bytes]]
+#: Keys, or a callable returning them (asked once, when the ring is made).
+KeySource = str | Sequence[str | bytes] | Callable[[], Sequence[str | bytes]]
+
+
+def keys_of(text: str) -> list[str]:
+    """The keys in a comma-separated value (``FMC_ENCRYPTION_KEYS``), blanks dropped."""
+    return [key.strip() for key in text.split(",") if key.strip()]
 
 
 def _fernet() -> Any:
@@ -40,7 +47,8 @@ class KeyRing:
 
     Args:
         keys: The keys (url-safe base64, 32 bytes each, as
-            :meth:`generate_key` makes them), or a callable returning them.
+            :meth:`generate_key` makes them), newest first: a sequence, one
+            comma-separated string, or a callable returning them.
 
     Raises:
         EncryptionKeyError: no key, a malformed key, or ``cryptography`` is
@@ -55,7 +63,9 @@ class KeyRing:
 
     def __init__(self, keys: KeySource) -> None:
         fernet = _fernet()
-        raw = list(keys() if callable(keys) else keys)
+        given = keys() if callable(keys) else keys
+        # One string is a comma-separated list (as in FMC_ENCRYPTION_KEYS), not characters.
+        raw = keys_of(given) if isinstance(given, str) else list(given)
         if not raw:
             raise EncryptionKeyError(
                 f"no encryption key: set {KEYS_ENV} to one or more keys (comma-separated, "
@@ -78,14 +88,17 @@ class KeyRing:
         return f"KeyRing(keys={self._count})"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyRing:
+    def from_env(cls, environ: Mapping[str, str]) -> KeyRing:
         """The ring from ``FMC_ENCRYPTION_KEYS`` (comma-separated, newest first).
+
+        Args:
+            environ: The environment to read, e.g. ``os.environ`` (passed
+                explicitly, so tests and embedding code choose what is read).
 
         Raises:
             EncryptionKeyError: the variable is unset, empty or holds a bad key.
         """
-        env = os.environ if environ is None else environ
-        return cls([k for k in env.get(KEYS_ENV, "").split(",") if k.strip()])
+        return cls(keys_of(environ.get(KEYS_ENV, "")))
 
     @staticmethod
     def generate_key() -> str:

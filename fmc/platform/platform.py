@@ -13,7 +13,7 @@ from fmc.channel import Channel
 from fmc.platform.broadcasts import PlatformBroadcastReport, broadcast_pages
 from fmc.platform.channels import ChannelCache, ClientFactory, default_client_factory
 from fmc.platform.errors import UnknownAccountError
-from fmc.platform.keys import KeyRing
+from fmc.platform.keys import KeyRing, KeySource
 from fmc.platform.onboarding import DEFAULT_FIELDS, Onboarding, PageHealth, onboarding_clients
 from fmc.platform.records import App, PageRecord
 from fmc.platform.registry import Registry
@@ -45,7 +45,10 @@ class Platform:
     Args:
         store: Any fmc store (SQLite by default in the CLI, PostgreSQL, memory);
             it keeps the registry beside the subscribers.
-        keys: Seals secrets at rest; ``None`` reads ``FMC_ENCRYPTION_KEYS``.
+        keys: Seals secrets at rest: a :class:`KeyRing`, or the keys (newest
+            first) or a callable returning them. Required: nothing reads the
+            process environment behind your back; for ``FMC_ENCRYPTION_KEYS``
+            pass ``KeyRing.from_env(os.environ)``.
         base_url: Graph's root URL (a fake Graph API in tests).
         api_version: The pinned Graph version.
         rate_limit: Sends per second, per Page (each Page has its own limiter).
@@ -60,7 +63,7 @@ class Platform:
         clock: Aware UTC now.
 
     Raises:
-        fmc.platform.EncryptionKeyError: no key given and none in the environment.
+        fmc.platform.EncryptionKeyError: no key, or a malformed one.
 
     Example:
         >>> import fmc
@@ -77,7 +80,7 @@ class Platform:
         self,
         store: PlatformStore | SubscriberStore,
         *,
-        keys: KeyRing | None = None,
+        keys: KeyRing | KeySource,
         base_url: str = "https://graph.facebook.com",
         api_version: str = "v25.0",
         rate_limit: float | None = None,
@@ -92,7 +95,7 @@ class Platform:
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.store = store
-        self.keys = keys if keys is not None else KeyRing.from_env()
+        self.keys = keys if isinstance(keys, KeyRing) else KeyRing(keys)
         self.base_url = base_url
         self.api_version = api_version
         if not isinstance(store, RegistryStore):

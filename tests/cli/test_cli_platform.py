@@ -35,15 +35,15 @@ def fake(requests_mock: Any) -> FakeGraphAPI:
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGraphAPI) -> Runner:
-    """Runs fmc with a store in tmp_path and the encryption key in the environment."""
-    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", KEY)
+def run(tmp_path: Path, fake: FakeGraphAPI) -> Runner:
+    """Runs fmc with a store in tmp_path and the encryption key in its environment."""
     return Runner(
         {
             "FMC_DB": str(tmp_path / "fmc.db"),
             "FMC_APP_SECRET": APP_SECRET,
             "FMC_VERIFY_TOKEN": VERIFY,
             "FMC_PAGE_TOKEN": PAGE_TOKEN,
+            "FMC_ENCRYPTION_KEYS": KEY,
         }
     )
 
@@ -81,24 +81,59 @@ def test_disconnect(run: Runner) -> None:
     assert "2001\t1001\tBakery\tdisconnected" in run("pages", "list").out
 
 
-def test_keys_rotate(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_rotate(run: Runner) -> None:
     """keys rotate re-seals with a new first key; then the new key alone opens the store."""
     run("apps", "add", "1001")
     run("pages", "connect", "1001")
     new = run("keys", "generate").out.strip()
-    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", f"{new},{KEY}")
-    rotated = run("keys", "rotate")
+    rotated = run("keys", "rotate", environ={**run.environ, "FMC_ENCRYPTION_KEYS": f"{new},{KEY}"})
     assert rotated.out == "re-sealed 2 secrets with the newest key\n"
-    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", new)
-    assert "2001\t1001\tBakery\tactive" in run("pages", "list").out
+    listed = run("pages", "list", environ={**run.environ, "FMC_ENCRYPTION_KEYS": new})
+    assert "2001\t1001\tBakery\tactive" in listed.out
 
 
-def test_missing_key_names_the_variable(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_names_the_variable(run: Runner) -> None:
     """Without FMC_ENCRYPTION_KEYS the command fails and says what to set."""
-    monkeypatch.delenv("FMC_ENCRYPTION_KEYS")
-    result = run("apps", "list")
+    environ = {k: v for k, v in run.environ.items() if k != "FMC_ENCRYPTION_KEYS"}
+    result = run("apps", "list", environ=environ)
     assert result.code != 0
     assert "FMC_ENCRYPTION_KEYS" in result.err
+
+
+def test_keys_come_from_mains_environ_not_the_process(
+    run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key is read from main(environ=...): one in os.environ alone is not used."""
+    monkeypatch.setenv("FMC_ENCRYPTION_KEYS", KEY)
+    environ = {k: v for k, v in run.environ.items() if k != "FMC_ENCRYPTION_KEYS"}
+    assert run("apps", "list", environ=environ).code != 0
+    assert run("apps", "list").code == 0
+
+
+def test_keys_from_the_config_file(run: Runner, tmp_path: Path) -> None:
+    """encryption_keys in the --config file opens the registry like the variable does."""
+    run("apps", "add", "1001", "--name", "Bakery")
+    config = tmp_path / "fmc.toml"
+    config.write_text(f'encryption_keys = ["{KEY}"]\n', encoding="utf-8")
+    environ = {k: v for k, v in run.environ.items() if k != "FMC_ENCRYPTION_KEYS"}
+    listed = run("apps", "list", "--config", str(config), environ=environ)
+    assert listed.code == 0, listed.err
+    assert "1001\tBakery" in listed.out
+
+
+def test_a_wrong_key_is_never_echoed(run: Runner) -> None:
+    """A key that opens nothing fails naming the variable; neither key is printed."""
+    run("apps", "add", "1001")
+    other = KeyRing.generate_key()
+    result = run(
+        "apps",
+        "list",
+        environ={**run.environ, "FMC_ENCRYPTION_KEYS": other},
+    )
+    assert result.code != 0
+    assert "FMC_ENCRYPTION_KEYS" in result.err
+    assert other not in result.err + result.out
+    assert KEY not in result.err + result.out
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:

@@ -20,7 +20,7 @@ from fmc.platform import (
     UnknownAccountError,
 )
 from fmc.platform.registry import Registry
-from fmc.store import SQLiteStore
+from fmc.store import MemoryStore, SQLiteStore
 
 APP_SECRET = "s3cr3t-app-secret-value"
 OLD_SECRET = "0ld-app-secret-value"
@@ -114,6 +114,32 @@ class TestKeyRing:
             KeyRing([KEY_B]).open(sealed, what="the token of Page 9")
         assert TOKEN not in str(e.value)
         assert KEY_B not in str(e.value)
+
+    def test_one_string_is_a_comma_separated_list(self) -> None:
+        """KeyRing("a, b") holds two keys, as FMC_ENCRYPTION_KEYS does, not its characters."""
+        assert KeyRing(f"{KEY_A}, {KEY_B}").key_count == 2
+
+    def test_from_env_reads_only_the_mapping_given(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A key in the process environment is not used when the mapping given has none."""
+        monkeypatch.setenv("FMC_ENCRYPTION_KEYS", KEY_A)
+        with pytest.raises(EncryptionKeyError, match="FMC_ENCRYPTION_KEYS"):
+            KeyRing.from_env({})
+
+    @pytest.mark.parametrize(
+        "keys",
+        [[KEY_A], KEY_A, lambda: [KEY_A]],
+        ids=["list", "comma-separated", "callable"],
+    )
+    def test_platform_takes_the_keys_themselves(self, keys: Any) -> None:
+        """Platform(keys=...) takes a list, a string or a callable as well as a KeyRing."""
+        sealed = KeyRing([KEY_A]).seal(TOKEN)
+        with Platform(MemoryStore(), keys=keys) as platform:
+            assert platform.keys.open(sealed, what="t") == TOKEN
+
+    def test_platform_without_a_key_names_the_fix(self) -> None:
+        """Platform(keys=[]) fails with EncryptionKeyError naming the variable."""
+        with pytest.raises(EncryptionKeyError, match="FMC_ENCRYPTION_KEYS"):
+            Platform(MemoryStore(), keys=[])
 
     def test_repr_counts_keys_only(self) -> None:
         """repr shows how many keys, never one."""
