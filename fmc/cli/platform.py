@@ -17,7 +17,7 @@ from typing import Any
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
 from fmc.cli.entry import ExitCode, Streams
-from fmc.platform import App, KeyRing, PageStatus, Platform
+from fmc.platform import DEFAULT_FIELDS, App, AppSubscription, KeyRing, PageStatus, Platform
 
 __all__ = ["add_parsers", "keyring", "open_platform", "run_apps", "run_keys", "run_pages"]
 
@@ -35,11 +35,24 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="register and list the Facebook apps a platform serves",
         description="add: register (or update) an app, its secret from FMC_APP_SECRET and its "
         "verify token from FMC_VERIFY_TOKEN; its webhook path is /webhook/<app-id>. "
-        "list: the registered apps (never a secret).",
+        "list: the registered apps (never a secret). webhook APP_ID: show the app's webhook "
+        "as Meta holds it; with --url, set it (POST /{app-id}/subscriptions with the app "
+        "token; Meta checks the URL with the handshake at once, so serve it first); with "
+        "--delete, remove it.",
     )
-    apps.add_argument("action", choices=("add", "list"))
-    apps.add_argument("app_id", nargs="?", help="the app's id (add)")
+    apps.add_argument("action", choices=("add", "list", "webhook"))
+    apps.add_argument("app_id", nargs="?", help="the app's id (add, webhook)")
     apps.add_argument("--name", help="a display name (add)")
+    apps.add_argument(
+        "--url",
+        help="webhook: set the app's callback URL on Meta's side "
+        "(https://your-host/webhook/<app-id>) with its verify token and the app token",
+    )
+    apps.add_argument(
+        "--fields",
+        help="webhook: the fields to subscribe, comma-separated (default: the Pages' fields)",
+    )
+    apps.add_argument("--delete", action="store_true", help="webhook: remove the app's webhook")
     apps.set_defaults(command=run_apps)
 
     pages = commands.add_parser(
@@ -94,12 +107,16 @@ def open_platform(config: Config) -> Iterator[Platform]:
 
 
 def run_apps(args: argparse.Namespace, config: Config, streams: Streams) -> int:
-    """Run ``fmc apps add|list``."""
+    """Run ``fmc apps add|list|webhook``."""
     with open_platform(config) as platform:
+        if args.action in ("add", "webhook") and not args.app_id:
+            streams.err.write(
+                f"fmc apps {args.action}: name the app id (fmc apps {args.action} APP_ID)\n"
+            )
+            return int(ExitCode.USAGE)
+        if args.action == "webhook":
+            return _app_webhook(args, platform, streams)
         if args.action == "add":
-            if not args.app_id:
-                streams.err.write("fmc apps add: name the app id (fmc apps add APP_ID)\n")
-                return int(ExitCode.USAGE)
             config.require("app_secret", "verify_token")
             assert config.app_secret is not None
             assert config.verify_token is not None
@@ -114,6 +131,36 @@ def run_apps(args: argparse.Namespace, config: Config, streams: Streams) -> int:
                 f"{app.id}\t{app.name or '-'}\t/webhook/{app.id}\t{pages} Pages\t"
                 f"{len(app.secrets)} secret(s)\n"
             )
+    return int(ExitCode.OK)
+
+
+def _app_webhook(args: argparse.Namespace, platform: Platform, streams: Streams) -> int:
+    """Show, set (``--url``) or remove (``--delete``) an app's webhook on Meta's side."""
+    if args.delete and args.url:
+        streams.err.write("fmc apps webhook: give --url to set it or --delete to remove it\n")
+        return int(ExitCode.USAGE)
+    if args.delete:
+        platform.delete_app_webhook(args.app_id)
+        streams.out.write(f"app {args.app_id}: webhook removed; Meta no longer delivers to it\n")
+        return int(ExitCode.OK)
+    if args.url:
+        fields = DEFAULT_FIELDS if args.fields is None else tuple(args.fields.split(","))
+        found: AppSubscription | None = platform.set_app_webhook(
+            args.app_id, args.url, fields=fields
+        )
+    else:
+        found = platform.app_webhook(args.app_id)
+    if found is None:
+        streams.out.write(
+            f"app {args.app_id}: no Messenger webhook set; set it with "
+            f"fmc apps webhook {args.app_id} --url https://your-host/webhook/{args.app_id}\n"
+        )
+        return int(ExitCode.OK)
+    state = "active" if found.active else "inactive"
+    streams.out.write(
+        f"app {args.app_id} webhook: {found.callback_url} ({state}), "
+        f"fields {', '.join(found.fields)}\n"
+    )
     return int(ExitCode.OK)
 
 

@@ -16,12 +16,14 @@ from fmc.platform.platform import Platform, PlatformStore
 from fmc.platform.records import App, PageRecord, PageStatus
 from fmc.platform.registry import Registry
 from fmc.platform.serving import AppWebhook, make_asgi_app, make_wsgi_app
+from fmc.platform.subscriptions import AppSubscription
 from fmc.platform.webhook import PlatformWebhook
 
 __all__ = [
     "DEFAULT_FIELDS",
     "KEYS_ENV",
     "App",
+    "AppSubscription",
     "AppWebhook",
     "EncryptionKeyError",
     "KeyRing",

@@ -17,6 +17,7 @@ from fmc.platform.keys import KeyRing, KeySource
 from fmc.platform.onboarding import DEFAULT_FIELDS, Onboarding, PageHealth, onboarding_clients
 from fmc.platform.records import App, PageRecord
 from fmc.platform.registry import Registry
+from fmc.platform.subscriptions import AppSubscription, AppSubscriptions
 from fmc.platform.webhook import DEFAULT_PREFIX, PlatformWebhook
 from fmc.policy import MessagingPolicy
 from fmc.store.base import SubscriberStore
@@ -116,11 +117,11 @@ class Platform:
             clock=clock,
         )
         self.webhook = PlatformWebhook(self.registry, self._channels, prefix=webhook_prefix)
-        self._onboarding = Onboarding(
-            self.registry,
-            onboarding_clients(base_url=base_url, api_version=api_version, session=self.session),
-            subscribed_fields=subscribed_fields,
+        clients = onboarding_clients(
+            base_url=base_url, api_version=api_version, session=self.session
         )
+        self._onboarding = Onboarding(self.registry, clients, subscribed_fields=subscribed_fields)
+        self._subscriptions = AppSubscriptions(clients, prefix=self.webhook.prefix)
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -241,6 +242,67 @@ class Platform:
         return broadcast_pages(
             self, message, purpose, pages=pages, idempotency_key=idempotency_key, options=options
         )
+
+    def set_app_webhook(
+        self,
+        app: App | str,
+        callback_url: str,
+        *,
+        fields: Sequence[str] = DEFAULT_FIELDS,
+        check_path: bool = True,
+    ) -> AppSubscription:
+        """Point an app's Messenger webhook at this platform (``POST /{app-id}/subscriptions``).
+
+        Sends ``object=page``, the callback URL, the app's registered verify
+        token and the fields, with the app access token; Meta then checks the
+        URL with the ``hub.challenge`` handshake, so the platform must already
+        answer there. Webhooks arrive only for fields subscribed at both the
+        app and the Page level, so the default is the Pages' fields.
+
+        Args:
+            app: The registered app (or its id).
+            callback_url: The public ``https://`` URL of the app's path,
+                ``https://your-host/webhook/<app-id>``.
+            fields: The webhook fields to subscribe.
+            check_path: Refuse a URL whose path is not this platform's path
+                for the app (turn off behind a proxy that rewrites paths).
+
+        Returns:
+            The subscription as Meta then lists it.
+
+        Raises:
+            fmc.platform.OnboardingError: not an ``https://`` URL, the path of
+                another app, or no fields; the message says what to pass.
+            fmc.platform.UnknownAccountError: the app is not registered.
+            fmc.errors.GraphAPIError: Meta refused (a failed handshake, a bad
+                app secret).
+        """
+        found = self.registry.require_app(app if isinstance(app, str) else app.id)
+        return self._subscriptions.set(found, callback_url, fields=fields, check_path=check_path)
+
+    def app_webhook(self, app: App | str) -> AppSubscription | None:
+        """The app's Messenger webhook as Meta holds it (``GET /{app-id}/subscriptions``).
+
+        Returns:
+            Its callback URL, fields and whether it is active, or ``None`` when
+            the app has no ``page`` subscription.
+
+        Raises:
+            fmc.platform.UnknownAccountError: the app is not registered.
+            fmc.errors.GraphAPIError: Meta refused.
+        """
+        found = self.registry.require_app(app if isinstance(app, str) else app.id)
+        return self._subscriptions.get(found)
+
+    def delete_app_webhook(self, app: App | str) -> None:
+        """Remove the app's Messenger webhook (``DELETE /{app-id}/subscriptions``).
+
+        Raises:
+            fmc.platform.UnknownAccountError: the app is not registered.
+            fmc.errors.GraphAPIError: Meta refused.
+        """
+        found = self.registry.require_app(app if isinstance(app, str) else app.id)
+        self._subscriptions.delete(found)
 
     def rotate_keys(self) -> int:
         """Re-seal every stored secret with the newest key; how many were re-sealed."""

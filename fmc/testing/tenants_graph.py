@@ -9,6 +9,12 @@ then the fake answers, like Meta:
   the token's ``type`` (``PAGE``/``USER``), ``app_id``, ``profile_id``, ``scopes``
   and ``is_valid``;
 * ``GET|POST|DELETE /{page-id}/subscribed_apps`` with that Page's token;
+* ``GET|POST|DELETE /{app-id}/subscriptions`` with that app's token: the app's
+  webhook (``object``, ``callback_url``, ``verify_token``, ``fields``), kept
+  in :attr:`TenantsGraph.app_subscriptions`; with
+  :attr:`TenantsGraph.verify_callback` set, a POST first runs Meta's
+  ``hub.challenge`` handshake against the callback and is refused (2200) when
+  it fails;
 * ``GET /{page-id}`` (or ``/me``) with a Page token: its id and name;
 * 190 (``OAuthException``) on any call made with a revoked token
   (:meth:`TenantsGraph.revoke`), and sends to any known Page's ``/messages``.
@@ -16,6 +22,7 @@ then the fake answers, like Meta:
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -25,9 +32,15 @@ import attrs
 from fmc.testing._rules import Refusal
 from fmc.testing._wire import Answer, dumps
 
-__all__ = ["FakeToken", "TenantsGraph"]
+__all__ = ["CallbackCheck", "FakeToken", "TenantsGraph"]
 
 Route = Callable[[], Answer]
+
+#: Answers Meta's handshake GET: ``(callback_url, query) -> (status, body)``.
+CallbackCheck = Callable[[str, Mapping[str, str]], tuple[int, bytes]]
+
+#: The version the fake reports for subscribed app fields.
+_FIELD_VERSION = "v25.0"
 
 #: The scopes a Page token gets when none are named.
 DEFAULT_SCOPES = ("pages_messaging", "pages_manage_metadata", "pages_show_list")
@@ -54,6 +67,12 @@ class TenantsGraph:
         self.tokens: dict[str, FakeToken] = {}
         #: Page id -> app id -> subscribed fields.
         self.subscriptions: dict[str, dict[str, list[str]]] = {}
+        #: App id -> object -> its webhook: ``callback_url``, ``verify_token``,
+        #: ``fields`` (names), ``active``.
+        self.app_subscriptions: dict[str, dict[str, dict[str, Any]]] = {}
+        #: When set, a POST to ``/{app-id}/subscriptions`` first runs the
+        #: handshake through it, as Meta does (by default none is run).
+        self.verify_callback: CallbackCheck | None = None
 
     def __repr__(self) -> str:
         return f"TenantsGraph(apps={len(self.apps)}, pages={len(self.pages)})"
@@ -115,6 +134,8 @@ class TenantsGraph:
         """The answer for a call this module serves, or ``None`` to let the fake route it."""
         if node == "debug_token" and edge is None and method == "GET":
             return lambda: self._debug(params)
+        if node in self.apps and edge == "subscriptions" and method in ("GET", "POST", "DELETE"):
+            return lambda: self._app_subscriptions(method, node, params)
         token = self.tokens.get(str(params.get("access_token", "")))
         page_id = token.profile_id if node == "me" and token is not None else node
         if page_id not in self.pages:
@@ -172,3 +193,62 @@ class TenantsGraph:
             names = fields if isinstance(fields, list) else str(fields).split(",")
             apps[token.app_id] = [str(n).strip() for n in names]
             return Answer(200, dumps({"success": True}))
+
+    def _app_subscriptions(self, method: str, app_id: str, params: Mapping[str, Any]) -> Answer:
+        if str(params.get("access_token", "")) != f"{app_id}|{self.apps[app_id]}":
+            raise Refusal("(#15) This method must be called with an app access_token.", 15)
+        if method == "GET":
+            with self._lock:
+                found = [
+                    {
+                        "object": item["object"],
+                        "callback_url": item["callback_url"],
+                        "active": item["active"],
+                        "fields": [{"name": n, "version": _FIELD_VERSION} for n in item["fields"]],
+                    }
+                    for item in self.app_subscriptions.get(app_id, {}).values()
+                ]
+            return Answer(200, dumps({"data": found}))
+        if method == "DELETE":
+            target = params.get("object")
+            with self._lock:
+                objects = self.app_subscriptions.get(app_id, {})
+                if target is None:
+                    objects.clear()
+                else:
+                    objects.pop(str(target), None)
+            return Answer(200, dumps({"success": True}))
+        wanted = {k: params.get(k) for k in ("object", "callback_url", "verify_token", "fields")}
+        for key, value in wanted.items():
+            if not isinstance(value, str) or not value:
+                raise Refusal(f"(#100) The parameter {key} is required", 100)
+        self._handshake(str(wanted["callback_url"]), str(wanted["verify_token"]))
+        names = [n.strip() for n in str(wanted["fields"]).split(",") if n.strip()]
+        with self._lock:
+            self.app_subscriptions.setdefault(app_id, {})[str(wanted["object"])] = {
+                "object": wanted["object"],
+                "callback_url": wanted["callback_url"],
+                "verify_token": wanted["verify_token"],
+                "fields": names,
+                "active": True,
+            }
+        return Answer(200, dumps({"success": True}))
+
+    def _handshake(self, callback_url: str, verify_token: str) -> None:
+        check = self.verify_callback
+        if check is None:
+            return
+        challenge = str(secrets.randbelow(10**9))
+        query = {
+            "hub.mode": "subscribe",
+            "hub.challenge": challenge,
+            "hub.verify_token": verify_token,
+        }
+        status, body = check(callback_url, query)
+        if status != 200 or body != challenge.encode():
+            raise Refusal(
+                "(#2200) Callback verification failed with the following errors: "
+                f"HTTP Status Code = {status}; HTTP Message = the response does not match "
+                "the challenge",
+                2200,
+            )

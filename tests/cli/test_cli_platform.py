@@ -136,6 +136,37 @@ def test_a_wrong_key_is_never_echoed(run: Runner) -> None:
     assert KEY not in result.err + result.out
 
 
+def test_apps_webhook_set_show_delete(run: Runner, fake: FakeGraphAPI) -> None:
+    """apps webhook --url sets the app's webhook, bare shows it, --delete removes it."""
+    run("apps", "add", "1001")
+    url = "https://platform.example/webhook/1001"
+    made = run("apps", "webhook", "1001", "--url", url, "--fields", "messages,messaging_postbacks")
+    assert made.code == 0, made.err
+    assert made.out == f"app 1001 webhook: {url} (active), fields messages, messaging_postbacks\n"
+    assert fake.tenants.app_subscriptions["1001"]["page"]["verify_token"] == VERIFY
+    assert run("apps", "webhook", "1001").out == made.out
+    assert run("apps", "webhook", "1001", "--delete").code == 0
+    assert "no Messenger webhook set" in run("apps", "webhook", "1001").out
+    for secret in (APP_SECRET, VERIFY, KEY):
+        assert secret not in made.out + made.err
+
+
+def test_apps_webhook_refuses_a_plain_http_url(run: Runner, fake: FakeGraphAPI) -> None:
+    """apps webhook --url http://...: non-zero, the message asks for https://, nothing set."""
+    run("apps", "add", "1001")
+    result = run("apps", "webhook", "1001", "--url", "http://platform.example/webhook/1001")
+    assert result.code != 0
+    assert "https://" in result.err
+    assert fake.tenants.app_subscriptions == {}
+
+
+def test_apps_webhook_needs_the_app_id(run: Runner) -> None:
+    """apps webhook without an app id is a usage error naming the form."""
+    result = run("apps", "webhook")
+    assert result.code != 0
+    assert "fmc apps webhook APP_ID" in result.err
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
