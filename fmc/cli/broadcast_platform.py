@@ -19,14 +19,20 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
 
     ``--resume KEY`` runs the same broadcast again: every Page's part resumes
     without sending anyone anything twice (a Page reconnected after a dead
-    token gets what it missed).
+    token gets what it missed). ``--dry-run`` sends nothing and journals
+    nothing: it prints, per Page, what its policy would do (counts per rule).
 
     Returns:
-        0 when every Page's broadcast finished, 5 when one paused (a dead
+        0 when every Page's broadcast finished (or after a dry run), 5 when one paused (a dead
         token, a restricted Page, a throttle) or a Page was not sent to.
     """
-    key = args.resume or f"pbc-{uuid.uuid4().hex[:16]}"
     pages = None if args.all_pages else list(args.page)
+    if args.dry_run:
+        with open_platform(config) as platform:
+            plan = platform.plan_broadcast(args.purpose, pages=pages)
+        streams.out.write(plan.summary() + "\n")
+        return int(ExitCode.OK)
+    key = args.resume or f"pbc-{uuid.uuid4().hex[:16]}"
     streams.err.write(
         f"fmc: broadcast {key} ({args.purpose.value}) to "
         f"{'every connected Page' if pages is None else ', '.join(pages)}; "

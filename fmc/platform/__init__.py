@@ -12,6 +12,7 @@ from fmc.platform.broadcasts import PlatformBroadcastReport
 from fmc.platform.errors import EncryptionKeyError, OnboardingError, UnknownAccountError
 from fmc.platform.keys import KEYS_ENV, KeyRing
 from fmc.platform.onboarding import DEFAULT_FIELDS, PageHealth, TokenInfo
+from fmc.platform.plans import PagePlan, PlatformBroadcastPlan, RuleCount
 from fmc.platform.platform import Platform, PlatformStore
 from fmc.platform.records import App, PageRecord, PageStatus
 from fmc.platform.registry import Registry
@@ -29,13 +30,16 @@ __all__ = [
     "KeyRing",
     "OnboardingError",
     "PageHealth",
+    "PagePlan",
     "PageRecord",
     "PageStatus",
     "Platform",
+    "PlatformBroadcastPlan",
     "PlatformBroadcastReport",
     "PlatformStore",
     "PlatformWebhook",
     "Registry",
+    "RuleCount",
     "TokenInfo",
     "UnknownAccountError",
     "make_asgi_app",

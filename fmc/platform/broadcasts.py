@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from fmc.channel import BroadcastReport
-from fmc.platform.records import PageStatus
+from fmc.platform.records import PageRecord, PageStatus
 
 if TYPE_CHECKING:
     from fmc.models import Message
     from fmc.platform.platform import Platform
     from fmc.policy import Purpose
 
-__all__ = ["PlatformBroadcastReport", "broadcast_pages"]
+__all__ = ["PlatformBroadcastReport", "broadcast_pages", "select_pages"]
 
 # A pause whose reason carries Graph's code 190 (a dead token), as the
 # channel's stop reasons write it: "... (190/463)" or "... (190)".
@@ -68,6 +68,36 @@ class PlatformBroadcastReport:
         return "\n".join(lines)
 
 
+def select_pages(
+    platform: Platform, pages: Iterable[str] | None
+) -> tuple[list[PageRecord], dict[str, str]]:
+    """The active Pages to broadcast to, and those not sent to with why.
+
+    Args:
+        platform: The platform.
+        pages: Page ids (duplicates dropped), or ``None`` for every Page not
+            disconnected.
+    """
+    wanted = (
+        [p.id for p in platform.registry.pages() if p.status is not PageStatus.DISCONNECTED]
+        if pages is None
+        else list(dict.fromkeys(pages))
+    )
+    active: list[PageRecord] = []
+    not_sent: dict[str, str] = {}
+    for page_id in wanted:
+        record = platform.registry.page(page_id)
+        if record is None:
+            not_sent[page_id] = "not registered"
+        elif record.status is not PageStatus.ACTIVE:
+            not_sent[page_id] = record.status.value + (
+                f": {record.status_reason}" if record.status_reason else ""
+            )
+        else:
+            active.append(record)
+    return active, not_sent
+
+
 def broadcast_pages(
     platform: Platform,
     message: Message,
@@ -78,23 +108,10 @@ def broadcast_pages(
     options: Mapping[str, Any],
 ) -> PlatformBroadcastReport:
     """Run one broadcast per Page in turn; see :meth:`Platform.broadcast`."""
-    wanted = (
-        [p.id for p in platform.registry.pages() if p.status is not PageStatus.DISCONNECTED]
-        if pages is None
-        else list(dict.fromkeys(pages))
-    )
+    records, not_sent = select_pages(platform, pages)
     reports: dict[str, BroadcastReport] = {}
-    not_sent: dict[str, str] = {}
-    for page_id in wanted:
-        record = platform.registry.page(page_id)
-        if record is None:
-            not_sent[page_id] = "not registered"
-            continue
-        if record.status is not PageStatus.ACTIVE:
-            not_sent[page_id] = record.status.value + (
-                f": {record.status_reason}" if record.status_reason else ""
-            )
-            continue
+    for record in records:
+        page_id = record.id
         key = None if idempotency_key is None else f"{idempotency_key}:{page_id}"
         report = platform.channel(page_id).broadcast(
             message, purpose, idempotency_key=key, **options

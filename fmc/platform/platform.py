@@ -15,6 +15,7 @@ from fmc.platform.channels import ChannelCache, ClientFactory, default_client_fa
 from fmc.platform.errors import UnknownAccountError
 from fmc.platform.keys import KeyRing, KeySource
 from fmc.platform.onboarding import DEFAULT_FIELDS, Onboarding, PageHealth, onboarding_clients
+from fmc.platform.plans import PlatformBroadcastPlan, plan_pages
 from fmc.platform.records import App, PageRecord
 from fmc.platform.registry import Registry
 from fmc.platform.subscriptions import AppSubscription, AppSubscriptions
@@ -242,6 +243,29 @@ class Platform:
         return broadcast_pages(
             self, message, purpose, pages=pages, idempotency_key=idempotency_key, options=options
         )
+
+    def plan_broadcast(
+        self,
+        purpose: Purpose,
+        *,
+        pages: Iterable[str] | None = None,
+        now: datetime | None = None,
+    ) -> PlatformBroadcastPlan:
+        """A dry run of :meth:`broadcast`: what each Page's policy would do.
+
+        Nothing is sent, nothing journaled, no Graph call made.
+
+        Args:
+            purpose: Why it would be sent; each Page's policy decides.
+            pages: The Page ids (every connected Page when ``None``), picked
+                as :meth:`broadcast` picks them.
+            now: When it would run (the platform's clock when ``None``).
+
+        Returns:
+            Each Page's counts per policy rule, and the Pages a real run
+            would not send to, with why.
+        """
+        return plan_pages(self, purpose, pages=pages, now=self._clock() if now is None else now)
 
     def set_app_webhook(
         self,

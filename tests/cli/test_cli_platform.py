@@ -246,6 +246,27 @@ def test_broadcast_all_pages(run: Runner, fake: FakeGraphAPI, tmp_path: Path) ->
     assert "2002" not in one.out
 
 
+def test_broadcast_dry_run_sends_nothing(run: Runner, fake: FakeGraphAPI, tmp_path: Path) -> None:
+    """fmc broadcast --all-pages --dry-run: per-Page counts, exit 0, nothing sent or journaled."""
+    from datetime import datetime, timezone
+
+    from fmc.store import SQLiteStore
+
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    with SQLiteStore(tmp_path / "fmc.db") as store:
+        store.record_event("2001", "2001-p", at=datetime.now(timezone.utc), interaction=True)
+    args = ("broadcast", "--text", "Fresh bread", "--purpose", "response")
+    for pages in (["--all-pages"], ["--page", "2001"]):
+        result = run(*args, *pages, "--dry-run")
+        assert result.code == 0, result.err
+        assert "nothing sent, nothing journaled" in result.out
+        assert "Page 2001: 1 subscribers, 1 would be sent, 0 skipped" in result.out
+    assert fake.deliveries == []
+    real = run(*args, "--all-pages")
+    assert "Page 2001: sent 1" in real.out
+
+
 def test_platform_demo() -> None:
     """fmc demo --platform: under 40 lines, forgery refused, forwarding, a broadcast per Page."""
     import io

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -72,3 +72,47 @@ def test_reconnect_resumes_without_repeats(two_pages: tuple[Platform, FakeGraphA
     assert report.reports["2001"].sent == 2
     assert report.reports["2002"].sent == 0
     assert len(fake.delivered_to("2001-a")) == 1
+
+
+class TestPlan:
+    def test_plan_counts_each_pages_subscribers_and_calls_nothing(
+        self, two_pages: tuple[Platform, FakeGraphAPI], requests_mock: Any
+    ) -> None:
+        """plan_broadcast judges every Page's subscribers with its policy; no Graph call."""
+        platform, fake = two_pages
+        calls = requests_mock.call_count
+        plan = platform.plan_broadcast(Purpose.RESPONSE)
+        assert {p: (x.total, x.would_send) for p, x in plan.plans.items()} == {
+            "2001": (2, 2),
+            "2002": (2, 2),
+        }
+        assert plan.would_send == 4
+        assert requests_mock.call_count == calls
+        assert fake.deliveries == []
+
+    def test_plan_counts_skips_per_rule(self, two_pages: tuple[Platform, FakeGraphAPI]) -> None:
+        """A day later the 24-hour window has closed: every subscriber is skipped by one rule."""
+        platform, _ = two_pages
+        later = datetime.now(timezone.utc) + timedelta(hours=25)
+        plan = platform.plan_broadcast(Purpose.RESPONSE, pages=["2001"], now=later)
+        (rule,) = plan.plans["2001"].rules
+        assert (rule.allowed, rule.count) == (False, 2)
+        assert rule.example
+
+    def test_plan_lists_the_pages_a_run_would_skip(
+        self, two_pages: tuple[Platform, FakeGraphAPI]
+    ) -> None:
+        """A token_invalid Page and an unknown one are listed with why, as broadcast lists them."""
+        platform, _ = two_pages
+        platform.registry.set_status("2002", PageStatus.TOKEN_INVALID, reason="190")
+        plan = platform.plan_broadcast(Purpose.RESPONSE, pages=["2001", "2002", "9999"])
+        assert set(plan.plans) == {"2001"}
+        assert plan.not_sent == {"2002": "token_invalid: 190", "9999": "not registered"}
+
+    def test_plan_summary_names_every_page(self, two_pages: tuple[Platform, FakeGraphAPI]) -> None:
+        """The summary says nothing was sent and gives each Page's line and the total."""
+        platform, _ = two_pages
+        text = platform.plan_broadcast(Purpose.RESPONSE).summary()
+        assert text.startswith("dry run (response, nothing sent, nothing journaled):")
+        assert "Page 2001: 2 subscribers, 2 would be sent, 0 skipped" in text
+        assert text.endswith("all Pages: 4 would be sent")
