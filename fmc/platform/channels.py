@@ -4,13 +4,20 @@ Every Page gets its own client (its token, its app's ``appsecret_proof``, its
 own rate limiter) and its own policy (its granted permissions), while all
 clients share one ``requests.Session`` and so one connection pool. A change
 to a Page in the registry drops its channel; the next lookup builds it anew.
+
+No webhook announces a dead Page token: Graph's code 190 on any call is the
+signal. The default clients watch every answer (:class:`TokenWatch`), so a 190
+on a reply, a ``notify`` or a broadcast send marks the Page ``token_invalid``
+at once.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 import requests
 
@@ -21,13 +28,74 @@ from fmc.platform.records import App, PageRecord, PageStatus
 from fmc.platform.registry import Registry
 from fmc.policy import MessagingPolicy, Permission
 from fmc.store.base import SubscriberStore
-from fmc.transport import Client, RetryPolicy
+from fmc.transport import Client, RetryPolicy, appsecret_proof
+from fmc.transport.core import GraphRequest, RawAnswer, Transport
+from fmc.transport.http import RequestsTransport
+from fmc.transport.redact import Redactor
 from fmc.webhook import Forwarder
 
-__all__ = ["ChannelCache", "ClientFactory"]
+__all__ = ["ChannelCache", "ClientFactory", "DeadToken", "TokenWatch"]
 
 #: Builds a Page's client: ``(page, session) -> Client``.
 ClientFactory = Callable[[Page, requests.Session], Client]
+
+#: Told that Graph answered 190 for a Page's token: ``(page_id, reason)``.
+DeadToken = Callable[[str, str], None]
+
+#: Graph's code for an invalid, expired or revoked access token.
+DEAD_TOKEN_CODE = 190
+
+# The default client's (connect, read) timeouts.
+_TIMEOUT = (3.05, 20.0)
+
+
+def _error_code(content: bytes) -> Any:
+    try:
+        error = json.loads(content).get("error")
+    except (ValueError, AttributeError):
+        return None
+    return error.get("code") if isinstance(error, dict) else None
+
+
+class TokenWatch:
+    """A transport that tells ``on_dead`` when Graph answers 190 for its Page.
+
+    It wraps the transport that moves the bytes and changes nothing in what
+    the client reads; the reason it reports names the call, never the token.
+
+    Args:
+        inner: The transport that moves the bytes.
+        page_id: The Page whose token the calls carry.
+        on_dead: Called with ``(page_id, reason)`` on each 190.
+    """
+
+    def __init__(self, inner: Transport, page_id: str, on_dead: DeadToken) -> None:
+        self._inner = inner
+        self.page_id = page_id
+        self._on_dead = on_dead
+
+    def __repr__(self) -> str:
+        return f"TokenWatch(page_id={self.page_id!r}, inner={self._inner!r})"
+
+    @property
+    def inner(self) -> Transport:
+        """The transport that moves the bytes."""
+        return self._inner
+
+    def send(self, request: GraphRequest) -> RawAnswer:
+        """Send through the inner transport; report a 190 answer before returning it."""
+        answer = self._inner.send(request)
+        if (
+            answer.status >= 400
+            and b"190" in answer.content
+            and _error_code(answer.content) == DEAD_TOKEN_CODE
+        ):
+            self._on_dead(self.page_id, f"Graph answered 190 to {request.what}")
+        return answer
+
+    def close(self) -> None:
+        """Close the inner transport."""
+        self._inner.close()
 
 
 def _utcnow() -> datetime:
@@ -140,10 +208,25 @@ def default_client_factory(
     api_version: str,
     rate_limit: float | None,
     retry: RetryPolicy | None,
+    on_dead_token: DeadToken | None = None,
 ) -> ClientFactory:
-    """A factory of clients on the shared session, each with its own rate limiter."""
+    """A factory of clients on the shared session, each with its own rate limiter.
+
+    With ``on_dead_token``, each client's transport is a :class:`TokenWatch`.
+    """
 
     def make(page: Page, session: requests.Session) -> Client:
+        transport: Transport | None = None
+        if on_dead_token is not None:
+            secret = page.app_secret
+            proof = appsecret_proof(page.access_token, secret) if secret else None
+            inner = RequestsTransport(
+                base_url=base_url,
+                timeout=_TIMEOUT,
+                session=session,
+                redactor=Redactor((page.access_token, secret, proof)),
+            )
+            transport = TokenWatch(inner, page.id, on_dead_token)
         return Client(
             page,
             base_url=base_url,
@@ -151,6 +234,7 @@ def default_client_factory(
             rate_limit=rate_limit,
             retry=retry,
             session=session,
+            transport=transport,
         )
 
     return make

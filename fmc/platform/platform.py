@@ -16,7 +16,7 @@ from fmc.platform.errors import UnknownAccountError
 from fmc.platform.keys import KeyRing, KeySource
 from fmc.platform.onboarding import DEFAULT_FIELDS, Onboarding, PageHealth, onboarding_clients
 from fmc.platform.plans import PlatformBroadcastPlan, plan_pages
-from fmc.platform.records import App, PageRecord
+from fmc.platform.records import App, PageRecord, PageStatus
 from fmc.platform.registry import Registry
 from fmc.platform.subscriptions import AppSubscription, AppSubscriptions
 from fmc.platform.webhook import DEFAULT_PREFIX, PlatformWebhook
@@ -58,7 +58,9 @@ class Platform:
         forwarder: Forwards deliveries to ``redirect_to`` addresses.
         policy: Builds a Page's policy from its record (default: its permissions).
         session: The pooled session every Page's client shares (owned when ``None``).
-        client_factory: Builds a Page's client (overrides the four options above).
+        client_factory: Builds a Page's client (overrides the four options
+            above; wrap its transport in ``fmc.platform.channels.TokenWatch``
+            to keep marking Pages whose token Graph answers 190 for).
         webhook_prefix: The path before each app id.
         refresh_every: Seconds between checks for other processes' registry changes.
         subscribed_fields: The webhook fields each connected Page is subscribed to.
@@ -106,7 +108,11 @@ class Platform:
         self._owns_session = session is None
         self.session = session if session is not None else _pooled_session()
         factory = client_factory or default_client_factory(
-            base_url=base_url, api_version=api_version, rate_limit=rate_limit, retry=retry
+            base_url=base_url,
+            api_version=api_version,
+            rate_limit=rate_limit,
+            retry=retry,
+            on_dead_token=self._token_died,
         )
         self._channels = ChannelCache(
             self.registry,
@@ -143,6 +149,12 @@ class Platform:
         """Close the shared session if the platform made it."""
         if self._owns_session:
             self.session.close()
+
+    def _token_died(self, page_id: str, reason: str) -> None:
+        """Mark an active Page ``token_invalid`` once Graph answered 190 for its token."""
+        record = self.registry.page(page_id)
+        if record is not None and record.status is PageStatus.ACTIVE:
+            self.registry.set_status(page_id, PageStatus.TOKEN_INVALID, reason=reason)
 
     def add_app(self, app: App) -> None:
         """Register an app (or replace its secrets, verify token and name)."""

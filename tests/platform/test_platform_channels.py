@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from fmc.platform import App, PageRecord, PageStatus, Platform, UnknownAccountError
+from fmc.platform.channels import TokenWatch
 from fmc.policy import Permission
 from fmc.transport import Client
+from fmc.transport.http import RequestsTransport
 
 
 def _connect(platform: Platform, page_id: str = "2001", **changes: object) -> None:
@@ -28,9 +30,11 @@ def with_app(platform: Platform) -> Platform:
 
 
 def _session(client: Client) -> object:
-    """The requests session a client sends through (its transport's)."""
-    transport = client._requests_transport
-    assert transport is not None
+    """The requests session a client sends through (its transport's, under a TokenWatch)."""
+    transport = client._transport
+    if isinstance(transport, TokenWatch):
+        transport = transport.inner
+    assert isinstance(transport, RequestsTransport)
     return transport.session
 
 

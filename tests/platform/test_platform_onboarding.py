@@ -111,6 +111,57 @@ class TestHealth:
         with pytest.raises(AuthenticationError):
             apps.channel("2001").client.send(Recipient(id="p1"), Text("hi"))
 
+    def test_a_190_on_any_call_marks_the_page_token_invalid(
+        self, apps: Platform, fake: FakeGraphAPI
+    ) -> None:
+        """A 190 on a plain send (no check, no broadcast) marks that Page only, naming no token."""
+        from fmc.errors import AuthenticationError
+        from fmc.models import Text
+        from fmc.models.recipient import Recipient
+
+        apps.connect_page(BAKERY, "bakery-token")
+        apps.connect_page(BAKERY, "bakery-token-2")
+        fake.tenants.revoke("bakery-token")
+        with pytest.raises(AuthenticationError):
+            apps.channel("2001").client.send(Recipient(id="p1"), Text("hi"))
+        dead, alive = apps.registry.page("2001"), apps.registry.page("2002")
+        assert dead is not None
+        assert alive is not None
+        assert (dead.status, alive.status) == (PageStatus.TOKEN_INVALID, PageStatus.ACTIVE)
+        assert dead.status_reason == "Graph answered 190 to send"
+        assert "bakery-token" not in repr(dead)
+
+    def test_a_dead_page_is_skipped_by_the_next_broadcast(
+        self, apps: Platform, fake: FakeGraphAPI
+    ) -> None:
+        """After a 190 on any call, a broadcast lists the Page as token_invalid, sends nothing."""
+        from fmc.errors import AuthenticationError
+        from fmc.models import Text
+        from fmc.models.recipient import Recipient
+        from fmc.policy import Purpose
+
+        apps.connect_page(BAKERY, "bakery-token")
+        fake.tenants.revoke("bakery-token")
+        with pytest.raises(AuthenticationError):
+            apps.channel("2001").client.send(Recipient(id="p1"), Text("hi"))
+        report = apps.broadcast(Text("hi"), Purpose.RESPONSE, pages=["2001"])
+        assert report.not_sent == {"2001": "token_invalid: Graph answered 190 to send"}
+
+    def test_other_graph_errors_leave_the_page_active(
+        self, apps: Platform, fake: FakeGraphAPI
+    ) -> None:
+        """A refusal that is not 190 (a person Meta says is unavailable) does not mark the Page."""
+        from fmc.errors import RecipientUnavailableError
+        from fmc.models import Text
+        from fmc.models.recipient import Recipient
+        from fmc.testing import Fault
+
+        apps.connect_page(BAKERY, "bakery-token")
+        fake.faults.add(Fault.unavailable(["p1"]))
+        with pytest.raises(RecipientUnavailableError):
+            apps.channel("2001").client.send(Recipient(id="p1"), Text("hi"))
+        assert apps.registry.page("2001").status is PageStatus.ACTIVE  # type: ignore[union-attr]
+
     def test_disconnect_unsubscribes_and_refuses(self, apps: Platform, fake: FakeGraphAPI) -> None:
         """disconnect_page unsubscribes the app and marks the Page disconnected."""
         apps.connect_page(BAKERY, "bakery-token")
