@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import threading
 import uuid
+from datetime import date, datetime, timedelta, timezone
 
-from fmc.cli.broadcast import SIGNAL_EXIT, stop_on_signals
+from fmc.channel import broadcast_id_for
+from fmc.cli.broadcast import SAME_BROADCAST_WINDOW, SIGNAL_EXIT, stop_on_signals
 from fmc.cli.config import Config
 from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.platform import open_platform
+from fmc.platform import Platform
 
 __all__ = ["run_platform_broadcast"]
 
@@ -19,7 +23,9 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
 
     ``--resume KEY`` runs the same broadcast again: every Page's part resumes
     without sending anyone anything twice (a Page reconnected after a dead
-    token gets what it missed). ``--dry-run`` sends nothing and journals
+    token gets what it missed). Without ``--again``, running the same command
+    (same text and purpose) again within a day resumes it the same way.
+    ``--dry-run`` sends nothing and journals
     nothing: it prints, per Page, what its policy would do (counts per rule).
 
     Returns:
@@ -32,14 +38,15 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
             plan = platform.plan_broadcast(args.purpose, pages=pages)
         streams.out.write(plan.summary() + "\n")
         return int(ExitCode.OK)
-    key = args.resume or f"pbc-{uuid.uuid4().hex[:16]}"
-    streams.err.write(
-        f"fmc: broadcast {key} ({args.purpose.value}) to "
-        f"{'every connected Page' if pages is None else ', '.join(pages)}; "
-        f"finish it if interrupted with the same command and --resume {key}\n"
-    )
+
     stop = threading.Event()
     with stop_on_signals(stop, streams) as received, open_platform(config) as platform:
+        key = _key(args, platform, pages, streams)
+        streams.err.write(
+            f"fmc: broadcast {key} ({args.purpose.value}) to "
+            f"{'every connected Page' if pages is None else ', '.join(pages)}; "
+            f"finish it if interrupted with the same command and --resume {key}\n"
+        )
         report = platform.broadcast(
             args.text,
             args.purpose,
@@ -60,3 +67,37 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
             return int(SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED))
         return int(ExitCode.PAUSED)
     return int(ExitCode.OK)
+
+
+def _content_key(args: argparse.Namespace, day: date) -> str:
+    digest = hashlib.sha256(f"{args.purpose.value}\x00{args.text.text}".encode()).hexdigest()
+    return f"pbc-{digest[:16]}-{day:%Y%m%d}"
+
+
+def _key(
+    args: argparse.Namespace, platform: Platform, pages: list[str] | None, streams: Streams
+) -> str:
+    """The broadcast's key: ``--resume``, else the same broadcast begun within a day, else new.
+
+    Without ``--again``, the key is made from the text, the purpose and the
+    day, so the same command run again resumes every Page's part instead of
+    sending it twice (as ``fmc broadcast`` does for one Page).
+    """
+    if args.resume:
+        return str(args.resume)
+    now = datetime.now(timezone.utc)
+    if args.again:
+        return f"pbc-{uuid.uuid4().hex[:16]}"
+    ids = pages if pages is not None else [p.id for p in platform.registry.pages()]
+    for day in (now.date(), now.date() - timedelta(days=1)):
+        key = _content_key(args, day)
+        for page_id in ids:
+            found = platform.store.broadcast_get(broadcast_id_for(page_id, f"{key}:{page_id}"))
+            if found is not None and found.created_at >= now - SAME_BROADCAST_WINDOW:
+                streams.err.write(
+                    f"fmc: the same broadcast ({key}) started at "
+                    f"{found.created_at:%Y-%m-%d %H:%M:%S} UTC; resuming it, so nobody gets "
+                    "it twice (use --again to send it once more)\n"
+                )
+                return key
+    return _content_key(args, now.date())

@@ -267,6 +267,31 @@ def test_broadcast_dry_run_sends_nothing(run: Runner, fake: FakeGraphAPI, tmp_pa
     assert "Page 2001: sent 1" in real.out
 
 
+def test_the_same_broadcast_again_resumes_unless_again(
+    run: Runner, fake: FakeGraphAPI, tmp_path: Path
+) -> None:
+    """Running the same --all-pages command twice sends once; --again sends once more."""
+    from datetime import datetime, timezone
+
+    from fmc.store import SQLiteStore
+
+    run("apps", "add", "1001")
+    run("pages", "connect", "1001")
+    with SQLiteStore(tmp_path / "fmc.db") as store:
+        store.record_event("2001", "2001-p", at=datetime.now(timezone.utc), interaction=True)
+    args = ("broadcast", "--all-pages", "--text", "Fresh bread", "--purpose", "response")
+    first = run(*args)
+    assert "Page 2001: sent 1" in first.out
+    second = run(*args)
+    assert second.code == 0, second.err
+    assert "resuming it, so nobody gets it twice" in second.err
+    assert "Page 2001: sent 0" in second.out
+    assert len(fake.delivered_to("2001-p")) == 1
+    third = run(*args, "--again")
+    assert "Page 2001: sent 1" in third.out
+    assert len(fake.delivered_to("2001-p")) == 2
+
+
 def test_platform_demo() -> None:
     """fmc demo --platform: under 40 lines, forgery refused, forwarding, a broadcast per Page."""
     import io
