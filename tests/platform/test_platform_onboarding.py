@@ -162,6 +162,24 @@ class TestHealth:
             apps.channel("2001").client.send(Recipient(id="p1"), Text("hi"))
         assert apps.registry.page("2001").status is PageStatus.ACTIVE  # type: ignore[union-attr]
 
+    @pytest.mark.parametrize(
+        ("revoked", "status"),
+        [(False, PageStatus.ACTIVE), (True, PageStatus.TOKEN_INVALID)],
+        ids=["working", "revoked"],
+    )
+    def test_without_the_app_token_a_cheap_call_decides(
+        self, apps: Platform, fake: FakeGraphAPI, revoked: bool, status: PageStatus
+    ) -> None:
+        """A Page of an app the platform does not hold: check_pages reads the Page instead."""
+        from fmc.platform import PageRecord
+
+        fake.tenants.add_page("4001", "stray-page-token-01", app_id="7777")
+        apps.registry.put_page(PageRecord("4001", "7777", "stray-page-token-01"))
+        if revoked:
+            fake.tenants.revoke("stray-page-token-01")
+        (health,) = apps.check_pages(app_id="7777")
+        assert (health.page_id, health.status) == ("4001", status)
+
     def test_disconnect_unsubscribes_and_refuses(self, apps: Platform, fake: FakeGraphAPI) -> None:
         """disconnect_page unsubscribes the app and marks the Page disconnected."""
         apps.connect_page(BAKERY, "bakery-token")
