@@ -174,3 +174,47 @@ class TestSecrets:
         found = app.set_app_webhook("1001", URL)
         for secret in SECRETS:
             assert secret not in repr(found)
+
+
+def test_over_loopback_metas_handshake_reaches_the_served_platform() -> None:
+    """Fake Graph on loopback, platform under make_wsgi_app: the handshake goes over HTTP."""
+    import threading
+    import urllib.parse
+    import urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from fmc.platform import KeyRing, make_wsgi_app
+    from fmc.store import MemoryStore
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    fake = FakeGraphAPI()
+    fake.tenants.add_app(BAKERY.id, BAKERY.secret)
+    with fake.serve() as graph:
+        platform = Platform(MemoryStore(), keys=[KeyRing.generate_key()], base_url=graph)
+        platform.add_app(BAKERY)
+        server = make_server("127.0.0.1", 0, make_wsgi_app(platform.webhook), handler_class=Quiet)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        seen: list[str] = []
+
+        def over_http(url: str, query: Mapping[str, str]) -> tuple[int, bytes]:
+            # The TLS proxy's part: https://platform.example/... -> the local server.
+            path = urllib.parse.urlsplit(url).path
+            local = f"http://127.0.0.1:{server.server_port}{path}?{urllib.parse.urlencode(query)}"
+            seen.append(path)
+            with urllib.request.urlopen(local, timeout=5) as answer:
+                return int(answer.status), answer.read()
+
+        fake.tenants.verify_callback = over_http
+        try:
+            found = platform.set_app_webhook("1001", URL)
+        finally:
+            server.shutdown()
+            thread.join()
+            server.server_close()
+            platform.close()
+    assert found.active
+    assert seen == ["/webhook/1001"]
