@@ -7,8 +7,8 @@ import threading
 import uuid
 
 from fmc.cli.broadcast import SIGNAL_EXIT, stop_on_signals
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
-from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.platform import open_platform
 
 __all__ = ["run_platform_broadcast"]
