@@ -33,9 +33,11 @@ _EXPORTS: dict[str, str] = {
     "SendOutcome": "fmc.transport.outcome",
     "UserProfile": "fmc.transport.profile",
     "appsecret_proof": "fmc.transport.redact",
+    "install_log_redaction": "fmc.transport.redact",
     "is_retryable": "fmc.transport.retry",
     "redact_text": "fmc.transport.redact",
     "redact_url": "fmc.transport.redact",
+    "remove_log_redaction": "fmc.transport.redact",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -54,8 +56,10 @@ if TYPE_CHECKING:
     from fmc.transport.profile import UserProfile as UserProfile
     from fmc.transport.ratelimit import RateLimiter as RateLimiter
     from fmc.transport.redact import appsecret_proof as appsecret_proof
+    from fmc.transport.redact import install_log_redaction as install_log_redaction
     from fmc.transport.redact import redact_text as redact_text
     from fmc.transport.redact import redact_url as redact_url
+    from fmc.transport.redact import remove_log_redaction as remove_log_redaction
     from fmc.transport.retry import RetryAttempt as RetryAttempt
     from fmc.transport.retry import RetryPolicy as RetryPolicy
     from fmc.transport.retry import is_retryable as is_retryable

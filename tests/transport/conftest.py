@@ -10,7 +10,7 @@ import pytest
 import requests_mock
 
 from fmc.models import Page
-from fmc.transport import Client, RetryPolicy
+from fmc.transport import Client, RetryPolicy, install_log_redaction, remove_log_redaction
 
 TOKEN = "EAAGpagetoken0123456789"
 SECRET = "appsecret-abcdef"
@@ -39,6 +39,15 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def log_redaction() -> Iterator[None]:
+    """urllib3's request lines masked for the test, as an application opts in."""
+    added = install_log_redaction()
+    yield
+    if added:
+        remove_log_redaction()
 
 
 @pytest.fixture
