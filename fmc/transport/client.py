@@ -32,6 +32,7 @@ from fmc.models import (
 )
 from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
+from fmc.transport.clocks import monotonic_argument, utc_now
 from fmc.transport.core import (
     GraphRequest,
     Transport,
@@ -44,7 +45,7 @@ from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
-from fmc.transport.settings import check_batch_size, check_concurrency, pipeline, utc_now
+from fmc.transport.settings import check_batch_size, check_concurrency, pipeline
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -78,13 +79,16 @@ class Client:
             shared pause while Meta throttles the Page; a longer pause makes
             every call raise :class:`~fmc.errors.PageThrottledError` at once,
             unsent. ``None``: the retry policy's ``timeout``; ``math.inf``: no limit.
-        clock: Monotonic clock in seconds (deadlines, rate limiting, pauses).
+        monotonic: Monotonic time in seconds (deadlines, rate limiting, pauses).
         sleep: Sleeps between retries and for the rate limiter.
         wall_clock: Aware UTC now, for :attr:`PageThrottledError.resume_at
             <fmc.errors.PageThrottledError.resume_at>`.
         transport: Moves the bytes instead of a pooled ``requests`` session
             (e.g. :class:`fmc.testing.FakeTransport`); ``timeout`` and
             ``session`` then do not apply.
+        clock: Deprecated name of ``monotonic`` (one release, with a
+            :class:`DeprecationWarning`): in fmc, ``clock`` means an aware
+            UTC datetime callable.
 
     Raises:
         ConfigurationError: An argument fmc cannot work with.
@@ -102,11 +106,13 @@ class Client:
         session: requests.Session | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         max_pause: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         wall_clock: Callable[[], datetime.datetime] = utc_now,
         transport: Transport | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        monotonic = monotonic_argument("Client", monotonic, clock)
         parts = pipeline(
             page,
             base_url=base_url,
@@ -114,7 +120,7 @@ class Client:
             retry=retry,
             rate_limit=rate_limit,
             max_pause=max_pause,
-            clock=clock,
+            monotonic=monotonic,
             sleep=sleep,
             wall_clock=wall_clock,
         )
@@ -136,7 +142,11 @@ class Client:
             transport = self._requests_transport
         self._transport: Transport = transport
         self._retrier = Retrier(
-            parts.retry, clock=clock, sleep=sleep, gate=parts.gate, max_pause=parts.max_pause
+            parts.retry,
+            monotonic=monotonic,
+            sleep=sleep,
+            gate=parts.gate,
+            max_pause=parts.max_pause,
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause

@@ -244,7 +244,9 @@ class TestErrors:
             client.get_user_profile("42")
         assert not isinstance(raised.value, AmbiguousSendError)
 
-    def test_rate_limit_is_retried_then_succeeds(self, client, graph, messages_url, clock) -> None:
+    def test_rate_limit_is_retried_then_succeeds(
+        self, client, graph, messages_url, monotonic
+    ) -> None:
         """A 613 is retried after Retry-After and the second answer is returned."""
         graph.post(
             messages_url,
@@ -258,7 +260,7 @@ class TestErrors:
             ],
         )
         assert client.send(Recipient("42"), Text("x")) == SendResult("42", "m_1")
-        assert (graph.call_count, clock.sleeps) == (2, [3.0])
+        assert (graph.call_count, monotonic.sleeps) == (2, [3.0])
 
     def test_retries_run_out_with_the_last_error(self, client, graph, messages_url) -> None:
         """Four transient answers raise the last TransientError after four calls."""
@@ -304,7 +306,7 @@ class TestErrors:
 class TestLoopback:
     """Real sockets on 127.0.0.1, to check how real failures are classified."""
 
-    def test_refused_connection_is_retried(self, page, closed_port, clock) -> None:
+    def test_refused_connection_is_retried(self, page, closed_port, monotonic) -> None:
         """A refused connection never reached Meta: retried, then NetworkError."""
         policy = RetryPolicy(attempts=3, wait_jitter=0.0)
         with (
@@ -312,41 +314,45 @@ class TestLoopback:
                 page,
                 base_url=f"http://127.0.0.1:{closed_port}",
                 retry=policy,
-                clock=clock,
-                sleep=clock.sleep,
+                monotonic=monotonic,
+                sleep=monotonic.sleep,
             ) as client,
             pytest.raises(NetworkError),
         ):
             client.send(Recipient("42"), Text("x"))
-        assert len(clock.sleeps) == 2
+        assert len(monotonic.sleeps) == 2
 
-    def test_connection_dropped_after_sending_is_ambiguous(self, page, loopback, clock) -> None:
+    def test_connection_dropped_after_sending_is_ambiguous(self, page, loopback, monotonic) -> None:
         """A connection closed after the request was sent gives SendTimeoutError, sent once."""
         server = loopback("drop")
-        client = Client(page, base_url=server.url, clock=clock, sleep=clock.sleep)
+        client = Client(page, base_url=server.url, monotonic=monotonic, sleep=monotonic.sleep)
         with client, pytest.raises(SendTimeoutError):
             client.send(Recipient("42"), Text("x"))
         assert len(server.requests) == 1
 
-    def test_read_timeout_is_ambiguous(self, page, loopback, clock) -> None:
+    def test_read_timeout_is_ambiguous(self, page, loopback, monotonic) -> None:
         """No answer within the read timeout gives SendTimeoutError, sent once."""
         server = loopback("hang")
         with (
             Client(
-                page, base_url=server.url, timeout=(1.0, 0.2), clock=clock, sleep=clock.sleep
+                page,
+                base_url=server.url,
+                timeout=(1.0, 0.2),
+                monotonic=monotonic,
+                sleep=monotonic.sleep,
             ) as client,
             pytest.raises(SendTimeoutError),
         ):
             client.send(Recipient("42"), Text("x"))
         assert len(server.requests) == 1
 
-    def test_dropped_read_is_retried(self, page, loopback, clock) -> None:
+    def test_dropped_read_is_retried(self, page, loopback, monotonic) -> None:
         """A profile read whose connection drops is safe to repeat, so it is retried."""
         server = loopback("drop")
         policy = RetryPolicy(attempts=3, wait_jitter=0.0)
         with (
             Client(
-                page, base_url=server.url, retry=policy, clock=clock, sleep=clock.sleep
+                page, base_url=server.url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
             ) as client,
             pytest.raises(NetworkError),
         ):
@@ -377,7 +383,7 @@ class TestSecrets:
         assert page.access_token not in text
         assert "access_token=REDACTED" in text
 
-    def test_no_secret_in_real_network_errors(self, page, closed_port, clock) -> None:
+    def test_no_secret_in_real_network_errors(self, page, closed_port, monotonic) -> None:
         """A real refused connection's error text holds neither token nor proof."""
         with (
             Client(
@@ -391,7 +397,7 @@ class TestSecrets:
         assert client._core.appsecret_proof not in text
 
     def test_no_secret_in_any_log_record(
-        self, page, loopback, http_reply, caplog, clock, log_redaction
+        self, page, loopback, http_reply, caplog, monotonic, log_redaction
     ) -> None:
         """With log redaction on, no DEBUG record from fmc, requests or urllib3 holds a secret."""
         caplog.set_level(logging.DEBUG)
@@ -399,7 +405,7 @@ class TestSecrets:
         policy = RetryPolicy(attempts=2, wait_jitter=0.0)
         with (
             Client(
-                page, base_url=server.url, retry=policy, clock=clock, sleep=clock.sleep
+                page, base_url=server.url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
             ) as client,
             pytest.raises(RateLimitError),
         ):
@@ -413,7 +419,7 @@ class TestSecrets:
             assert page.app_secret not in message
 
     def test_fmc_records_hold_no_secret_without_the_opt_in(
-        self, page, loopback, http_reply, caplog, clock
+        self, page, loopback, http_reply, caplog, monotonic
     ) -> None:
         """Without log redaction, fmc's own DEBUG records still hold neither token nor proof."""
         caplog.set_level(logging.DEBUG)
@@ -421,7 +427,7 @@ class TestSecrets:
         policy = RetryPolicy(attempts=2, wait_jitter=0.0)
         with (
             Client(
-                page, base_url=server.url, retry=policy, clock=clock, sleep=clock.sleep
+                page, base_url=server.url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
             ) as client,
             pytest.raises(RateLimitError),
         ):
