@@ -8,7 +8,12 @@ interleaved, at least ten times each; the median wall time is compared:
 * the full public API: ``import fmc`` and touching ``fmc.Channel``,
   ``fmc.Client``, ``fmc.WebhookHandler``, ``fmc.SQLiteStore`` and ``fmc.Text``.
 
-Run: ``python benchmarks/bench_import.py [--quick]``.
+With ``--against PATH`` (another checkout, e.g. the main branch's), the
+two ``fmc`` commands also run against that tree, interleaved with the others,
+and a third row compares the two trees' full-API cost in the same run: a
+before/after that the machine's noise affects equally.
+
+Run: ``python benchmarks/bench_import.py [--quick] [--against PATH]``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,21 @@ COMMANDS = {
 }
 
 
+def _split_against(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Take ``--against PATH`` out of the arguments the shared parser reads."""
+    if "--against" not in argv:
+        return None, argv
+    at = argv.index("--against")
+    if at + 1 >= len(argv):
+        sys.exit("--against needs the path of another checkout")
+    return os.path.abspath(argv[at + 1]), argv[:at] + argv[at + 2 :]
+
+
+def _from_tree(tree: str, code: str) -> str:
+    """``code`` with ``tree`` first on the import path (``sys`` is already loaded)."""
+    return f"import sys; sys.path.insert(0, {tree!r}); {code}"
+
+
 def _once(code: str) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     started = time.perf_counter()
@@ -37,14 +57,21 @@ def _once(code: str) -> float:
 
 def main() -> None:
     """Run target 8."""
-    args = c.parse_args(__doc__ or "")
+    against, argv = _split_against(sys.argv[1:])
+    args = c.parse_args(__doc__ or "", argv)
     report = c.Report("bench_import (target 8)", args)
     runs = 11 if args.quick else 25
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for code in COMMANDS.values():
+    commands = dict(COMMANDS)
+    if against is not None:
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for name in ("fmc", "full"):
+            commands[f"{name}@against"] = _from_tree(against, COMMANDS[name])
+            commands[name] = _from_tree(here, COMMANDS[name])
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for code in commands.values():
         _once(code)  # warm the file cache and the bytecode
     for _ in range(runs):
-        for name, code in COMMANDS.items():
+        for name, code in commands.items():
             times[name].append(_once(code))
     ms = {name: c.median(values) * 1000 for name, values in times.items()}
     over_fmc = ms["fmc"] - ms["deps"]
@@ -78,6 +105,22 @@ def main() -> None:
             aim=True,
         )
     )
+    if against is not None:
+        change = ms["full"] - ms["full@against"]
+        allowed = 0.05 * ms["full@against"]  # about the run-to-run noise of one median here
+        report.add(
+            c.Row(
+                "8c full public API, this tree against --against",
+                f"{ms['full']:.1f} ms",
+                f"{ms['full@against']:.1f} ms ({against})",
+                f"{change:+.1f} ms",
+                f"<= +{allowed:.1f} ms (5%, aim)",
+                change <= allowed,
+                f"'import fmc': {ms['fmc']:.1f} ms here, {ms['fmc@against']:.1f} ms there",
+                ms,
+                aim=True,
+            )
+        )
     c.exit_with(report)
 
 

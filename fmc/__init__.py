@@ -7,6 +7,12 @@ The names a user types are available here (``fmc.Client``, ``fmc.Text``,
 
 The names are loaded on first use (PEP 562), so that ``import fmc`` stays
 cheap for programs that use one layer only, such as a webhook receiver.
+
+:data:`_EXPORTS` is the one list of the public names: ``__all__``, the lazy
+``__getattr__`` and ``__dir__`` are derived from it. Type checkers cannot read
+a lazy table, so the ``TYPE_CHECKING`` block repeats it as imports;
+``tests/test_exports.py`` fails when the two disagree. To export a name, add
+it to both.
 """
 
 from __future__ import annotations
@@ -16,130 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
-if TYPE_CHECKING:
-    from fmc.channel import (
-        AsyncChannel,
-        BroadcastProgress,
-        BroadcastReport,
-        Channel,
-    )
-    from fmc.errors import (
-        AmbiguousSendError,
-        AuthenticationError,
-        ConfigurationError,
-        FMCError,
-        ForwardingRefused,
-        FrequencyCapError,
-        GraphAPIError,
-        InvalidRequestError,
-        NetworkError,
-        OutsideWindowError,
-        PageRestrictedError,
-        PageThrottledError,
-        PayloadError,
-        PayloadTooLargeError,
-        PermissionDeniedError,
-        PolicyRefused,
-        RateLimitError,
-        RecipientUnavailableError,
-        SendTimeoutError,
-        SendWithdrawnError,
-        SignatureError,
-        StoreError,
-        TransientError,
-        UncertainDeliveryError,
-        VerificationError,
-        WebhookError,
-    )
-    from fmc.models import (
-        Attachment,
-        AttachmentType,
-        Button,
-        ButtonTemplate,
-        CallButton,
-        DefaultAction,
-        Element,
-        GenericTemplate,
-        ImageAspectRatio,
-        JournalEntry,
-        JournalState,
-        LimitError,
-        MediaElement,
-        MediaTemplate,
-        MediaType,
-        Message,
-        MessageTag,
-        MessagingType,
-        NotificationToken,
-        NotificationType,
-        Page,
-        PostbackButton,
-        QuickReply,
-        QuickReplyType,
-        ReceiptAddress,
-        ReceiptAdjustment,
-        ReceiptElement,
-        ReceiptSummary,
-        ReceiptTemplate,
-        Recipient,
-        SenderAction,
-        SendRequest,
-        SendResult,
-        Subscriber,
-        SubscriberStatus,
-        Text,
-        TokenKind,
-        TokenStatus,
-        UrlButton,
-        ValidationError,
-        WebviewHeightRatio,
-    )
-    from fmc.policy import (
-        Decision,
-        MessagingPolicy,
-        Permission,
-        Purpose,
-    )
-    from fmc.store import (
-        MemoryStore,
-        PostgresStore,
-        SQLiteStore,
-        SubscriberStore,
-    )
-    from fmc.transport import (
-        AsyncClient,
-        Client,
-        RateLimiter,
-        RetryPolicy,
-        SendOutcome,
-        UserProfile,
-    )
-    from fmc.webhook import (
-        AccountLinkingEvent,
-        DeliveryEvent,
-        EchoEvent,
-        Event,
-        Forwarder,
-        GamePlayEvent,
-        HandoverEvent,
-        MessageEditEvent,
-        MessageEvent,
-        OptinEvent,
-        PolicyEnforcementEvent,
-        PostbackEvent,
-        ReactionEvent,
-        ReadEvent,
-        ReferralEvent,
-        Response,
-        SignatureVerifier,
-        UnknownEvent,
-        WebhookHandler,
-        parse_delivery,
-        sign,
-        verify_signature,
-    )
-
-#: Where each public name lives.
+#: Each public name and the package it is loaded from, on first use.
 _EXPORTS: dict[str, str] = {
     "AccountLinkingEvent": "fmc.webhook",
     "AmbiguousSendError": "fmc.errors",
@@ -190,9 +73,9 @@ _EXPORTS: dict[str, str] = {
     "NotificationType": "fmc.models",
     "OptinEvent": "fmc.webhook",
     "OutsideWindowError": "fmc.errors",
+    "Page": "fmc.models",
     "PageRestrictedError": "fmc.errors",
     "PageThrottledError": "fmc.errors",
-    "Page": "fmc.models",
     "PayloadError": "fmc.errors",
     "PayloadTooLargeError": "fmc.errors",
     "Permission": "fmc.policy",
@@ -250,126 +133,126 @@ _EXPORTS: dict[str, str] = {
     "verify_signature": "fmc.webhook",
 }
 
-__all__ = [
-    "AccountLinkingEvent",
-    "AmbiguousSendError",
-    "AsyncChannel",
-    "AsyncClient",
-    "Attachment",
-    "AttachmentType",
-    "AuthenticationError",
-    "BroadcastProgress",
-    "BroadcastReport",
-    "Button",
-    "ButtonTemplate",
-    "CallButton",
-    "Channel",
-    "Client",
-    "ConfigurationError",
-    "Decision",
-    "DefaultAction",
-    "DeliveryEvent",
-    "EchoEvent",
-    "Element",
-    "Event",
-    "FMCError",
-    "Forwarder",
-    "ForwardingRefused",
-    "FrequencyCapError",
-    "GamePlayEvent",
-    "GenericTemplate",
-    "GraphAPIError",
-    "HandoverEvent",
-    "ImageAspectRatio",
-    "InvalidRequestError",
-    "JournalEntry",
-    "JournalState",
-    "LimitError",
-    "MediaElement",
-    "MediaTemplate",
-    "MediaType",
-    "MemoryStore",
-    "Message",
-    "MessageEditEvent",
-    "MessageEvent",
-    "MessageTag",
-    "MessagingPolicy",
-    "MessagingType",
-    "NetworkError",
-    "NotificationToken",
-    "NotificationType",
-    "OptinEvent",
-    "OutsideWindowError",
-    "Page",
-    "PageRestrictedError",
-    "PageThrottledError",
-    "PayloadError",
-    "PayloadTooLargeError",
-    "Permission",
-    "PermissionDeniedError",
-    "PolicyEnforcementEvent",
-    "PolicyRefused",
-    "PostbackButton",
-    "PostbackEvent",
-    "PostgresStore",
-    "Purpose",
-    "QuickReply",
-    "QuickReplyType",
-    "RateLimitError",
-    "RateLimiter",
-    "ReactionEvent",
-    "ReadEvent",
-    "ReceiptAddress",
-    "ReceiptAdjustment",
-    "ReceiptElement",
-    "ReceiptSummary",
-    "ReceiptTemplate",
-    "Recipient",
-    "RecipientUnavailableError",
-    "ReferralEvent",
-    "Response",
-    "RetryPolicy",
-    "SQLiteStore",
-    "SendOutcome",
-    "SendRequest",
-    "SendResult",
-    "SendTimeoutError",
-    "SendWithdrawnError",
-    "SenderAction",
-    "SignatureError",
-    "SignatureVerifier",
-    "StoreError",
-    "Subscriber",
-    "SubscriberStatus",
-    "SubscriberStore",
-    "Text",
-    "TokenKind",
-    "TokenStatus",
-    "TransientError",
-    "UncertainDeliveryError",
-    "UnknownEvent",
-    "UrlButton",
-    "UserProfile",
-    "ValidationError",
-    "VerificationError",
-    "WebhookError",
-    "WebhookHandler",
-    "WebviewHeightRatio",
-    "__version__",
-    "parse_delivery",
-    "sign",
-    "verify_signature",
-]
+__all__ = sorted(["__version__", *_EXPORTS])
 
+if TYPE_CHECKING:
+    # The same names as _EXPORTS, for type checkers ("X as X" marks a re-export).
+    from fmc.channel import AsyncChannel as AsyncChannel
+    from fmc.channel import BroadcastProgress as BroadcastProgress
+    from fmc.channel import BroadcastReport as BroadcastReport
+    from fmc.channel import Channel as Channel
+    from fmc.errors import AmbiguousSendError as AmbiguousSendError
+    from fmc.errors import AuthenticationError as AuthenticationError
+    from fmc.errors import ConfigurationError as ConfigurationError
+    from fmc.errors import FMCError as FMCError
+    from fmc.errors import ForwardingRefused as ForwardingRefused
+    from fmc.errors import FrequencyCapError as FrequencyCapError
+    from fmc.errors import GraphAPIError as GraphAPIError
+    from fmc.errors import InvalidRequestError as InvalidRequestError
+    from fmc.errors import NetworkError as NetworkError
+    from fmc.errors import OutsideWindowError as OutsideWindowError
+    from fmc.errors import PageRestrictedError as PageRestrictedError
+    from fmc.errors import PageThrottledError as PageThrottledError
+    from fmc.errors import PayloadError as PayloadError
+    from fmc.errors import PayloadTooLargeError as PayloadTooLargeError
+    from fmc.errors import PermissionDeniedError as PermissionDeniedError
+    from fmc.errors import PolicyRefused as PolicyRefused
+    from fmc.errors import RateLimitError as RateLimitError
+    from fmc.errors import RecipientUnavailableError as RecipientUnavailableError
+    from fmc.errors import SendTimeoutError as SendTimeoutError
+    from fmc.errors import SendWithdrawnError as SendWithdrawnError
+    from fmc.errors import SignatureError as SignatureError
+    from fmc.errors import StoreError as StoreError
+    from fmc.errors import TransientError as TransientError
+    from fmc.errors import UncertainDeliveryError as UncertainDeliveryError
+    from fmc.errors import VerificationError as VerificationError
+    from fmc.errors import WebhookError as WebhookError
+    from fmc.models import Attachment as Attachment
+    from fmc.models import AttachmentType as AttachmentType
+    from fmc.models import Button as Button
+    from fmc.models import ButtonTemplate as ButtonTemplate
+    from fmc.models import CallButton as CallButton
+    from fmc.models import DefaultAction as DefaultAction
+    from fmc.models import Element as Element
+    from fmc.models import GenericTemplate as GenericTemplate
+    from fmc.models import ImageAspectRatio as ImageAspectRatio
+    from fmc.models import JournalEntry as JournalEntry
+    from fmc.models import JournalState as JournalState
+    from fmc.models import LimitError as LimitError
+    from fmc.models import MediaElement as MediaElement
+    from fmc.models import MediaTemplate as MediaTemplate
+    from fmc.models import MediaType as MediaType
+    from fmc.models import Message as Message
+    from fmc.models import MessageTag as MessageTag
+    from fmc.models import MessagingType as MessagingType
+    from fmc.models import NotificationToken as NotificationToken
+    from fmc.models import NotificationType as NotificationType
+    from fmc.models import Page as Page
+    from fmc.models import PostbackButton as PostbackButton
+    from fmc.models import QuickReply as QuickReply
+    from fmc.models import QuickReplyType as QuickReplyType
+    from fmc.models import ReceiptAddress as ReceiptAddress
+    from fmc.models import ReceiptAdjustment as ReceiptAdjustment
+    from fmc.models import ReceiptElement as ReceiptElement
+    from fmc.models import ReceiptSummary as ReceiptSummary
+    from fmc.models import ReceiptTemplate as ReceiptTemplate
+    from fmc.models import Recipient as Recipient
+    from fmc.models import SenderAction as SenderAction
+    from fmc.models import SendRequest as SendRequest
+    from fmc.models import SendResult as SendResult
+    from fmc.models import Subscriber as Subscriber
+    from fmc.models import SubscriberStatus as SubscriberStatus
+    from fmc.models import Text as Text
+    from fmc.models import TokenKind as TokenKind
+    from fmc.models import TokenStatus as TokenStatus
+    from fmc.models import UrlButton as UrlButton
+    from fmc.models import ValidationError as ValidationError
+    from fmc.models import WebviewHeightRatio as WebviewHeightRatio
+    from fmc.policy import Decision as Decision
+    from fmc.policy import MessagingPolicy as MessagingPolicy
+    from fmc.policy import Permission as Permission
+    from fmc.policy import Purpose as Purpose
+    from fmc.store import MemoryStore as MemoryStore
+    from fmc.store import PostgresStore as PostgresStore
+    from fmc.store import SQLiteStore as SQLiteStore
+    from fmc.store import SubscriberStore as SubscriberStore
+    from fmc.transport import AsyncClient as AsyncClient
+    from fmc.transport import Client as Client
+    from fmc.transport import RateLimiter as RateLimiter
+    from fmc.transport import RetryPolicy as RetryPolicy
+    from fmc.transport import SendOutcome as SendOutcome
+    from fmc.transport import UserProfile as UserProfile
+    from fmc.webhook import AccountLinkingEvent as AccountLinkingEvent
+    from fmc.webhook import DeliveryEvent as DeliveryEvent
+    from fmc.webhook import EchoEvent as EchoEvent
+    from fmc.webhook import Event as Event
+    from fmc.webhook import Forwarder as Forwarder
+    from fmc.webhook import GamePlayEvent as GamePlayEvent
+    from fmc.webhook import HandoverEvent as HandoverEvent
+    from fmc.webhook import MessageEditEvent as MessageEditEvent
+    from fmc.webhook import MessageEvent as MessageEvent
+    from fmc.webhook import OptinEvent as OptinEvent
+    from fmc.webhook import PolicyEnforcementEvent as PolicyEnforcementEvent
+    from fmc.webhook import PostbackEvent as PostbackEvent
+    from fmc.webhook import ReactionEvent as ReactionEvent
+    from fmc.webhook import ReadEvent as ReadEvent
+    from fmc.webhook import ReferralEvent as ReferralEvent
+    from fmc.webhook import Response as Response
+    from fmc.webhook import SignatureVerifier as SignatureVerifier
+    from fmc.webhook import UnknownEvent as UnknownEvent
+    from fmc.webhook import WebhookHandler as WebhookHandler
+    from fmc.webhook import parse_delivery as parse_delivery
+    from fmc.webhook import sign as sign
+    from fmc.webhook import verify_signature as verify_signature
+else:
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fmc' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'fmc' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

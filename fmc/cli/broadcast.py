@@ -20,9 +20,9 @@ from datetime import timedelta
 from types import FrameType
 
 from fmc.channel import BroadcastReport, Channel
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel
-from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.progress import ProgressPrinter
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 

@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from fmc.channel import broadcast_id_for
 from fmc.cli.broadcast import SAME_BROADCAST_WINDOW, SIGNAL_EXIT, stop_on_signals
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
-from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.platform import open_platform
 from fmc.platform import Platform
 

@@ -29,8 +29,8 @@ from urllib.parse import urlencode
 import attrs
 
 from fmc.channel import BroadcastReport, Channel
+from fmc.cli.command import Streams
 from fmc.cli.config import Config
-from fmc.cli.entry import Streams
 from fmc.cli.server import WebhookServer
 from fmc.errors import FMCError, PolicyRefused
 from fmc.models import JournalState, Page, Subscriber, SubscriberStatus, Text, UtilityTemplate

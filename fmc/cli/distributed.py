@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from fmc.cli.command import Streams
 from fmc.cli.config import Config
-from fmc.cli.entry import Streams
 from fmc.scale import broadcast_status
 from fmc.store import PostgresStore, SubscriberStore
 

@@ -1,21 +1,23 @@
-"""The ``fmc`` command: parsing, configuration, exit codes and error reporting."""
+"""The ``fmc`` command: parsing, configuration, logging and error reporting.
+
+The entry point imports the subcommand modules; they share its streams and
+exit codes through :mod:`fmc.cli.command`, never by importing this module.
+"""
 
 from __future__ import annotations
 
 import argparse
-import enum
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-import attrs
-
 import fmc
-from fmc.cli.config import ENVIRONMENT, SECRET_SETTINGS, Config, load_config
+from fmc.cli.command import Command, ExitCode, Streams
+from fmc.cli.config import ENVIRONMENT, SECRET_SETTINGS, load_config
 from fmc.errors import (
     AmbiguousSendError,
     ConfigurationError,
@@ -28,43 +30,6 @@ from fmc.transport import redact_text
 
 __all__ = ["Command", "ExitCode", "Streams", "build_parser", "main"]
 
-
-class ExitCode(enum.IntEnum):
-    """What the ``fmc`` command's exit status means."""
-
-    #: It worked.
-    OK = 0
-    #: It failed (a store error, an address in use, an unexpected error).
-    FAILURE = 1
-    #: The command line or the configuration is wrong.
-    USAGE = 2
-    #: The messaging policy refused the send.
-    POLICY_REFUSED = 3
-    #: The Graph API refused a call or could not be reached.
-    GRAPH_ERROR = 4
-    #: A broadcast paused on an error about the whole Page (resume it once fixed).
-    PAUSED = 5
-    #: Interrupted (Ctrl-C) before it finished.
-    INTERRUPTED = 130
-    #: Stopped by SIGTERM before it finished.
-    TERMINATED = 143
-
-
-@attrs.frozen
-class Streams:
-    """Where a command writes: results to ``out``, progress and errors to ``err``.
-
-    Attributes:
-        out: Standard output.
-        err: Standard error.
-    """
-
-    out: TextIO
-    err: TextIO
-
-
-#: A command: runs with its parsed arguments, the configuration and the streams.
-Command = Callable[[argparse.Namespace, Config, Streams], int]
 
 _FLAG_SETTINGS = tuple(name for name in ENVIRONMENT if name not in SECRET_SETTINGS)
 

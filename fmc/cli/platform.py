@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
-from fmc.cli.entry import ExitCode, Streams
 from fmc.platform import DEFAULT_FIELDS, App, AppSubscription, KeyRing, PageStatus, Platform
 
 __all__ = ["add_parsers", "keyring", "open_platform", "run_apps", "run_keys", "run_pages"]

@@ -9,9 +9,9 @@ from typing import Any
 
 from fmc.channel import UtilityTemplateRequired
 from fmc.cli.broadcast import run_broadcast
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel, open_store
-from fmc.cli.entry import ExitCode, Streams
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 from fmc.models import Text
 from fmc.policy import Purpose

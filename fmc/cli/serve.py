@@ -12,9 +12,9 @@ from types import FrameType
 from typing import Any
 
 from fmc.channel import Channel
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel
-from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.server import WebhookServer
 from fmc.webhook.commit import DEFAULT_COMMIT_TIMEOUT
 

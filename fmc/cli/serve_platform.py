@@ -13,9 +13,9 @@ import argparse
 import threading
 from wsgiref.simple_server import make_server
 
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
-from fmc.cli.entry import ExitCode, Streams
 from fmc.cli.platform import keyring
 from fmc.cli.server import _RequestHandler, _ThreadingWSGIServer
 from fmc.platform import Platform, make_wsgi_app

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
-from fmc.cli.entry import ExitCode, Streams
 from fmc.models import Subscriber, SubscriberStatus
 from fmc.store import SQLiteStore
 

@@ -18,9 +18,9 @@ from datetime import timedelta
 from typing import Any
 
 from fmc.channel.control import DEFAULT_LEASE
+from fmc.cli.command import Streams
 from fmc.cli.config import Config
 from fmc.cli.distributed import POSTGRES_ENV, add_database_options
-from fmc.cli.entry import Streams
 from fmc.errors import ConfigurationError
 from fmc.models.page import Page
 from fmc.policy import MessagingPolicy

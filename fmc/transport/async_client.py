@@ -45,6 +45,7 @@ from fmc.transport.async_bulk import chunks, items, run_bounded_async
 from fmc.transport.async_retry import AsyncRetrier
 from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import BatchRound
+from fmc.transport.clocks import monotonic_argument, utc_now
 from fmc.transport.core import (
     AsyncTransport,
     GraphRequest,
@@ -57,7 +58,7 @@ from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
-from fmc.transport.settings import check_batch_size, check_concurrency, pipeline, utc_now
+from fmc.transport.settings import check_batch_size, check_concurrency, pipeline
 
 __all__ = ["DEFAULT_IN_FLIGHT", "AsyncClient"]
 
@@ -96,11 +97,13 @@ class AsyncClient:
         session: Any = None,
         concurrency: int = DEFAULT_IN_FLIGHT,
         max_pause: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         wall_clock: Callable[[], datetime.datetime] = utc_now,
         transport: AsyncTransport | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        monotonic = monotonic_argument("AsyncClient", monotonic, clock)
         parts = pipeline(
             page,
             base_url=base_url,
@@ -108,7 +111,7 @@ class AsyncClient:
             retry=retry,
             rate_limit=rate_limit,
             max_pause=max_pause,
-            clock=clock,
+            monotonic=monotonic,
             sleep=time.sleep,  # never called: the async paths await ``sleep``
             wall_clock=wall_clock,
         )
@@ -127,7 +130,11 @@ class AsyncClient:
             )
         self._transport: AsyncTransport = transport
         self._retrier = AsyncRetrier(
-            parts.retry, gate=parts.gate, clock=clock, sleep=sleep, max_pause=parts.max_pause
+            parts.retry,
+            gate=parts.gate,
+            monotonic=monotonic,
+            sleep=sleep,
+            max_pause=parts.max_pause,
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause

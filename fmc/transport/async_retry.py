@@ -33,7 +33,7 @@ class AsyncRetrier(RetryRules):
     Args:
         policy: The retry policy.
         gate: The client's shared pause.
-        clock: Monotonic clock in seconds.
+        monotonic: Monotonic time in seconds.
         sleep: The coroutine that waits (``asyncio.sleep``).
         max_pause: See :class:`~fmc.transport.retry.RetryRules`.
     """
@@ -43,11 +43,11 @@ class AsyncRetrier(RetryRules):
         policy: RetryPolicy,
         *,
         gate: BackoffGate,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         max_pause: float | None = None,
     ) -> None:
-        super().__init__(policy, clock=clock, gate=gate, max_pause=max_pause)
+        super().__init__(policy, monotonic=monotonic, gate=gate, max_pause=max_pause)
         self._sleep = sleep
         # Only the identity of the retrying object is read from a call state.
         self._owner = tenacity.Retrying(stop=self.stop, wait=self.wait, retry=self.retry)

@@ -1,4 +1,4 @@
-"""The sync Graph API client: sends, bulk sends, batches, profiles.
+"""The sync Graph API client: sends, bulk sends and batches (profiles in page_calls).
 
 :class:`Client` is the one object an application keeps per Page: the threaded
 driver of the pipeline in :mod:`fmc.transport.core` (build, shared pause, rate
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -19,7 +19,6 @@ import requests
 
 from fmc.errors import SendWithdrawnError
 from fmc.models import (
-    AttachmentType,
     Message,
     MessageTag,
     MessagingType,
@@ -32,19 +31,18 @@ from fmc.models import (
 )
 from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
+from fmc.transport.clocks import monotonic_argument, utc_now
 from fmc.transport.core import (
     GraphRequest,
     Transport,
     TransportError,
-    attachment_id,
-    expect_success,
 )
 from fmc.transport.http import RequestsTransport, Timeout
 from fmc.transport.outcome import SendOutcome, read_send_result
-from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
+from fmc.transport.page_calls import PageCalls
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
-from fmc.transport.settings import check_batch_size, check_concurrency, pipeline, utc_now
+from fmc.transport.settings import check_batch_size, check_concurrency, pipeline
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -54,7 +52,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 DEFAULT_CONCURRENCY = 48
 
 
-class Client:
+class Client(PageCalls):
     """A Graph API client for one Page (threads; see :class:`fmc.AsyncClient` for asyncio).
 
     Args:
@@ -78,13 +76,16 @@ class Client:
             shared pause while Meta throttles the Page; a longer pause makes
             every call raise :class:`~fmc.errors.PageThrottledError` at once,
             unsent. ``None``: the retry policy's ``timeout``; ``math.inf``: no limit.
-        clock: Monotonic clock in seconds (deadlines, rate limiting, pauses).
+        monotonic: Monotonic time in seconds (deadlines, rate limiting, pauses).
         sleep: Sleeps between retries and for the rate limiter.
         wall_clock: Aware UTC now, for :attr:`PageThrottledError.resume_at
             <fmc.errors.PageThrottledError.resume_at>`.
         transport: Moves the bytes instead of a pooled ``requests`` session
             (e.g. :class:`fmc.testing.FakeTransport`); ``timeout`` and
             ``session`` then do not apply.
+        clock: Deprecated name of ``monotonic`` (one release, with a
+            :class:`DeprecationWarning`): in fmc, ``clock`` means an aware
+            UTC datetime callable.
 
     Raises:
         ConfigurationError: An argument fmc cannot work with.
@@ -102,11 +103,13 @@ class Client:
         session: requests.Session | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         max_pause: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         wall_clock: Callable[[], datetime.datetime] = utc_now,
         transport: Transport | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        monotonic = monotonic_argument("Client", monotonic, clock)
         parts = pipeline(
             page,
             base_url=base_url,
@@ -114,7 +117,7 @@ class Client:
             retry=retry,
             rate_limit=rate_limit,
             max_pause=max_pause,
-            clock=clock,
+            monotonic=monotonic,
             sleep=sleep,
             wall_clock=wall_clock,
         )
@@ -136,7 +139,11 @@ class Client:
             transport = self._requests_transport
         self._transport: Transport = transport
         self._retrier = Retrier(
-            parts.retry, clock=clock, sleep=sleep, gate=parts.gate, max_pause=parts.max_pause
+            parts.retry,
+            monotonic=monotonic,
+            sleep=sleep,
+            gate=parts.gate,
+            max_pause=parts.max_pause,
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause
@@ -405,142 +412,3 @@ class Client:
         if (throttle := worst_throttle(answers)) is not None:
             self._retrier.gate.throttled(throttle)  # calls inside it: the whole client pauses
         return answers
-
-    def get_user_profile(
-        self, psid: str, fields: Iterable[str] = DEFAULT_PROFILE_FIELDS
-    ) -> UserProfile:
-        """Read a person's profile (``GET /{psid}?fields=…``).
-
-        Args:
-            psid: The person's page-scoped id.
-            fields: Profile fields; ``locale``, ``timezone`` and ``gender``
-                need extra approval from Meta.
-
-        Returns:
-            The profile; fields Meta did not return are ``None``.
-
-        Raises:
-            ValueError: The PSID is not a plain id, or no fields are named.
-            GraphAPIError: Meta refused (e.g. 100/2018218 for a phone-created
-                account).
-            NetworkError: Graph could not be reached.
-        """
-        return UserProfile.from_wire(self._run(self._core.user_profile(psid, fields)))
-
-    def upload_attachment(
-        self, type: AttachmentType | str, url: str, *, is_reusable: bool = True
-    ) -> str:
-        """Upload a file by URL for reuse (``POST /{page_id}/message_attachments``).
-
-        Args:
-            type: ``image``, ``audio``, ``video`` or ``file``.
-            url: Where Meta fetches the file.
-            is_reusable: Whether the id may be sent to many people.
-
-        Returns:
-            The ``attachment_id`` to send with ``Attachment(type, attachment_id=…)``.
-
-        Raises:
-            ValueError: An unknown type or a URL that is not http(s).
-            GraphAPIError: Meta refused it, or answered without an id.
-            NetworkError: Graph could not be reached.
-        """
-        request = self._core.upload_attachment(type, url, is_reusable=is_reusable)
-        return attachment_id(self._run(request))
-
-    def get_messenger_profile(self, fields: Iterable[str] | str) -> dict[str, Any]:
-        """Read Messenger profile properties (``GET /{page_id}/messenger_profile``).
-
-        Args:
-            fields: Property names, e.g. ``["greeting", "get_started"]``.
-
-        Returns:
-            The properties that are set, as Graph JSON.
-
-        Raises:
-            ValueError: No field or an invalid name.
-            GraphAPIError: Meta refused.
-            NetworkError: Graph could not be reached.
-        """
-        return first_profile(self._run(self._core.get_messenger_profile(fields)))
-
-    def set_messenger_profile(
-        self,
-        *,
-        get_started: str | Mapping[str, Any] | None = None,
-        greeting: str | Mapping[str, str] | Sequence[Mapping[str, Any]] | None = None,
-        persistent_menu: Sequence[Any] | None = None,
-        ice_breakers: Sequence[Any] | None = None,
-        whitelisted_domains: Sequence[str] | None = None,
-    ) -> None:
-        """Set Messenger profile properties (``POST /{page_id}/messenger_profile``).
-
-        Args:
-            get_started: The Get Started button's postback payload.
-            greeting: A greeting for every locale, or ``{locale: text}``.
-            persistent_menu: Buttons (models) for the default menu, or Graph's
-                per-locale menu objects.
-            ice_breakers: ``(question, payload)`` pairs, or Graph's objects.
-            whitelisted_domains: Domains allowed in webviews.
-
-        Raises:
-            ValueError: No property given.
-            GraphAPIError: Meta refused, or did not answer ``success``.
-            NetworkError: Graph could not be reached.
-        """
-        request = self._core.set_messenger_profile(
-            get_started=get_started,
-            greeting=greeting,
-            persistent_menu=persistent_menu,
-            ice_breakers=ice_breakers,
-            whitelisted_domains=whitelisted_domains,
-        )
-        expect_success(self._run(request))
-
-    def delete_messenger_profile(self, fields: Iterable[str] | str) -> None:
-        """Delete Messenger profile properties (``DELETE /{page_id}/messenger_profile``).
-
-        Args:
-            fields: Property names to delete.
-
-        Raises:
-            ValueError: No field or an invalid name.
-            GraphAPIError: Meta refused, or did not answer ``success``.
-            NetworkError: Graph could not be reached.
-        """
-        expect_success(self._run(self._core.delete_messenger_profile(fields)))
-
-    def call_graph(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Make one Graph call with this client's token, proof, retries and redaction.
-
-        The public path for Graph calls fmc wraps in standalone modules
-        (templates, personas, thread control, marketing messages). It goes
-        through the same pipeline as every other call: the throttling gate,
-        the rate limiter, the retry policy.
-
-        Args:
-            method: ``GET``, ``POST`` or ``DELETE``.
-            path: The path after the version, e.g. ``"1234/personas"``; the
-                Page's own id is ``client.page.id``.
-            what: What the call is, for errors and logs (``"persona create"``).
-            params: Query parameters (the token is added by the client).
-            body: The JSON body.
-
-        Returns:
-            Graph's JSON answer.
-
-        Raises:
-            GraphAPIError: Meta refused.
-            NetworkError: Graph could not be reached.
-        """
-        request = self._core.call(method.upper(), path, what=what, params=params, body=body)
-        data: dict[str, Any] = self._run(request)
-        return data

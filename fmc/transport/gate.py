@@ -16,6 +16,7 @@ from collections.abc import Callable
 import attrs
 
 from fmc.errors import PageThrottledError, RateLimitError
+from fmc.transport.clocks import utc_now
 
 __all__ = ["BackoffGate", "Ticket", "Wait"]
 
@@ -25,16 +26,12 @@ def _default_backoff(throttles: int) -> float:
     return float(min(10.0, 0.1 * 2 ** min(max(0, throttles - 1), 16)))
 
 
-def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 @attrs.frozen
 class Ticket:
     """A call's admission through a :class:`BackoffGate`.
 
     Attributes:
-        sent_at: The gate's clock when the call was let through.
+        sent_at: The gate's monotonic time when the call was let through.
         probe: Whether the call is the one probe sent while Meta throttles.
     """
 
@@ -77,7 +74,7 @@ class BackoffGate:
     threads, and the asyncio driver awaits the same :class:`Wait` values.
 
     Args:
-        clock: Monotonic clock in seconds.
+        monotonic: Monotonic time in seconds.
         sleep: Sleeps for the given seconds.
         backoff: The pause after the n-th throttle in a row without a stated
             wait (the retry policy's :meth:`~fmc.transport.RetryPolicy.backoff`).
@@ -88,13 +85,13 @@ class BackoffGate:
     def __init__(
         self,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         backoff: Callable[[int], float] | None = None,
-        wall_clock: Callable[[], datetime.datetime] = _utc_now,
+        wall_clock: Callable[[], datetime.datetime] = utc_now,
         probe_poll: float = 0.05,
     ) -> None:
-        self._clock = clock
+        self._monotonic = monotonic
         self._sleep = sleep
         self._backoff = backoff if backoff is not None else _default_backoff
         self._wall_clock = wall_clock
@@ -115,12 +112,12 @@ class BackoffGate:
 
     def remaining(self) -> float:
         """Seconds left in the current pause (0.0 when none)."""
-        return max(0.0, self._until - self._clock())
+        return max(0.0, self._until - self._monotonic())
 
     @property
     def is_open(self) -> bool:
         """Whether a call would go at once, without waiting or probing."""
-        return not self._probing and self._until <= self._clock()
+        return not self._probing and self._until <= self._monotonic()
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -141,7 +138,7 @@ class BackoffGate:
     def _extend(self, seconds: float, sent_at: float | None) -> bool:
         if sent_at is not None and sent_at < self._decided_at:
             return False
-        now = self._clock()
+        now = self._monotonic()
         if now + seconds > self._until:
             self._until = now + seconds
             self._decided_at = now
@@ -166,7 +163,7 @@ class BackoffGate:
         Raises:
             PageThrottledError: The pause outlasts ``budget``.
         """
-        now = self._clock()
+        now = self._monotonic()
         if not self._probing and self._until <= now:
             return Ticket(now)
         with self._lock:
@@ -185,7 +182,7 @@ class BackoffGate:
             return Wait(self._probe_poll if budget is None else min(self._probe_poll, budget), True)
 
     def pause_end(self) -> float:
-        """The clock time at which the current pause ends (for ``served``)."""
+        """The monotonic time at which the current pause ends (for ``served``)."""
         return self._until
 
     def throttled(self, error: RateLimitError, ticket: Ticket | None = None) -> float:
@@ -209,7 +206,7 @@ class BackoffGate:
             self._probing = True
             self._cause = error
             self._release(ticket)
-            return max(0.0, self._until - self._clock())
+            return max(0.0, self._until - self._monotonic())
 
     def answered(self, ticket: Ticket) -> None:
         """Record an answer that was not a throttle (a success or another error).
@@ -274,12 +271,12 @@ class BackoffGate:
             if isinstance(step, Ticket):
                 return step, waited
             if step.for_probe:
-                started = self._clock()
+                started = self._monotonic()
                 with self._lock:
                     if self._probe_out:
                         self._probe_done.wait(step.seconds)
-                waited += max(0.0, self._clock() - started)
-                if budget is not None and self._clock() == started:
+                waited += max(0.0, self._monotonic() - started)
+                if budget is not None and self._monotonic() == started:
                     waited += step.seconds  # a fake clock: count the wait anyway
             else:
                 served = self.pause_end()
@@ -295,7 +292,7 @@ class BackoffGate:
         slept = 0.0
         while True:
             until = self._until
-            remaining = until - self._clock()
+            remaining = until - self._monotonic()
             if remaining <= 0:
                 return slept
             self._sleep(remaining)

@@ -41,7 +41,7 @@ from fmc.transport.core import (
     RawAnswer,
     TransportError,
 )
-from fmc.transport.redact import Redactor, install_log_redaction
+from fmc.transport.redact import Redactor
 
 # decode_answer lived here before the core took over reading answers.
 __all__ = ["RequestsTransport", "Timeout", "check_timeout", "decode_answer"]
@@ -111,6 +111,10 @@ class RequestsTransport:
             they are).
         pool_size: Connections to keep per host; at least the concurrency.
         redactor: Masks the Page's secrets in log lines.
+
+    fmc's own log lines are masked; urllib3's DEBUG request lines are masked
+    only after :func:`~fmc.transport.redact.install_log_redaction`, which
+    changes loggers the whole process shares and so is the application's call.
     """
 
     def __init__(
@@ -141,7 +145,6 @@ class RequestsTransport:
             self.session.proxies = dict(self._proxies)
             self.session.verify = self._verify
             self.ensure_pool(pool_size)
-        install_log_redaction()
 
     def __repr__(self) -> str:
         return f"RequestsTransport(pool_size={self._pool_size}, owns_session={self._owns_session})"

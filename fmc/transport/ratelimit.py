@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from itertools import repeat
 
+from fmc.transport.clocks import monotonic_argument
+
 __all__ = ["RateLimiter"]
 
 
@@ -40,8 +42,10 @@ class RateLimiter:
         burst: How many sends may start back to back after an idle spell (the
             bucket's size). The one-second rule holds whatever the burst.
         margin: Fraction by which the window is widened, from 0 to 0.5.
-        clock: Monotonic clock in seconds.
+        monotonic: Monotonic time in seconds.
         sleep: Sleeps for the given seconds.
+        clock: Deprecated name of ``monotonic`` (one release, with a
+            :class:`DeprecationWarning`).
 
     Raises:
         ValueError: A rate that is not a positive finite number, a burst below
@@ -54,9 +58,11 @@ class RateLimiter:
         *,
         burst: int = 1,
         margin: float = 0.02,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        monotonic = monotonic_argument("RateLimiter", monotonic, clock)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)):
             raise ValueError(f"rate must be a number of sends per second, got {rate!r}")
         if not (math.isfinite(rate) and rate > 0):
@@ -73,7 +79,7 @@ class RateLimiter:
         self.window = max(1.0, self.capacity / self.rate) * (1.0 + margin)
         self._interval = self.window / self.capacity
         self._tolerance = (burst - 1) * self._interval
-        self._clock = clock
+        self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
         self._tat = -math.inf
@@ -91,7 +97,7 @@ class RateLimiter:
             tokens: Sends that will start together (a batch of that many).
 
         Returns:
-            The clock time at which the sends may start.
+            The monotonic time at which the sends may start.
 
         Raises:
             ValueError: ``tokens`` is below 1 or above :attr:`capacity`.
@@ -99,7 +105,7 @@ class RateLimiter:
         if not 1 <= tokens <= self.capacity:
             raise ValueError(f"tokens must be from 1 to {self.capacity}, got {tokens!r}")
         with self._lock:
-            start = max(self._clock(), self._last, self._tat - self._tolerance)
+            start = max(self._monotonic(), self._last, self._tat - self._tolerance)
             starts = self._starts
             allowed_before = self.capacity - tokens
             if len(starts) > allowed_before:
@@ -122,7 +128,7 @@ class RateLimiter:
         Raises:
             ValueError: ``tokens`` is below 1 or above :attr:`capacity`.
         """
-        slept = self.reserve(tokens) - self._clock()
+        slept = self.reserve(tokens) - self._monotonic()
         if slept > 0:
             self._sleep(slept)
         else:
@@ -133,7 +139,7 @@ class RateLimiter:
                 return slept
             self._sleep(wait)
             slept += wait
-            if self._clock() == now:
+            if self._monotonic() == now:
                 self.start(tokens, force=True)  # a fake sleep that does not move the clock
                 return slept
 
@@ -159,7 +165,7 @@ class RateLimiter:
             import asyncio
 
             sleep = asyncio.sleep
-        slept = self.reserve(tokens) - self._clock()
+        slept = self.reserve(tokens) - self._monotonic()
         if slept > 0:
             await sleep(slept)
         else:
@@ -170,7 +176,7 @@ class RateLimiter:
                 return slept
             await sleep(wait)
             slept += wait
-            if self._clock() == now:
+            if self._monotonic() == now:
                 self.start(tokens, force=True)
                 return slept
 
@@ -191,7 +197,7 @@ class RateLimiter:
         """
         allowed_before = self.capacity - tokens
         with self._lock:
-            now = self._clock()
+            now = self._monotonic()
             started = self._started
             wait = 0.0
             if not force and len(started) > allowed_before:

@@ -5,8 +5,13 @@ parameters, and Graph sometimes quotes the token back ("Malformed access token
 EAAB…"). Anything that may reach a log line, an exception, a report or a store
 goes through a :class:`Redactor` (or :func:`redact_url` / :func:`redact_text`)
 first: the transport scrubs every answer's body before it is decoded, so no
-error is ever built from text that holds a secret. :func:`install_log_redaction`
-masks the URLs that urllib3 itself logs at DEBUG level.
+error is ever built from text that holds a secret.
+
+urllib3 logs each request line, query string and so the token included, at
+DEBUG level on its own loggers, which fmc does not own. Masking those lines
+means adding a filter to loggers every library in the process shares, so fmc
+does it only when asked: :func:`install_log_redaction` (and
+:func:`remove_log_redaction`).
 
 Secrets are replaced only as *whole values*: where the secret is not part of a
 longer run of letters and digits. A secret shorter than
@@ -31,6 +36,7 @@ __all__ = [
     "install_log_redaction",
     "redact_text",
     "redact_url",
+    "remove_log_redaction",
 ]
 
 #: What a secret value is replaced with.
@@ -192,16 +198,39 @@ class _RedactingFilter(logging.Filter):
 _URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connection")
 
 
-def install_log_redaction() -> None:
-    """Mask token values in the URLs urllib3 logs at DEBUG level.
+def install_log_redaction() -> bool:
+    """Mask token values in the URLs urllib3 logs at DEBUG level, for the whole process.
 
     urllib3 logs every request line, query string included, on its
-    ``urllib3.connectionpool`` logger. This adds one filter to each of
-    urllib3's URL-logging loggers (once; calling it again changes nothing). It
-    changes no level and no handler: records still flow as the application
-    configured them, only with ``access_token=REDACTED``.
+    ``urllib3.connectionpool`` logger, so a program that logs urllib3 at DEBUG
+    would write the Page's access token and ``appsecret_proof``. This adds one
+    filter to each of urllib3's URL-logging loggers (once; calling it again
+    changes nothing). It changes no level and no handler: records still flow
+    as the application configured them, only with ``access_token=REDACTED``.
+
+    fmc never calls it itself: the loggers belong to the whole process, so the
+    application decides, typically once at start-up, next to its logging
+    configuration. fmc's own log lines are masked without it.
+
+    Returns:
+        ``True`` when it added the filters, ``False`` when they were already there.
     """
+    added = False
     for name in _URL_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactingFilter) for f in logger.filters):
             logger.addFilter(_RedactingFilter())
+            added = True
+    return added
+
+
+def remove_log_redaction() -> None:
+    """Take the filters of :func:`install_log_redaction` off urllib3's loggers again.
+
+    Other filters on those loggers are left alone; calling it when nothing is
+    installed changes nothing.
+    """
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        for installed in [f for f in logger.filters if isinstance(f, _RedactingFilter)]:
+            logger.removeFilter(installed)

@@ -247,7 +247,7 @@ class RetryRules:
 
     Args:
         policy: The retry policy.
-        clock: Monotonic clock in seconds, for the deadline.
+        monotonic: Monotonic time in seconds, for the deadline.
         gate: The client's shared pause; a new one when ``None``.
         rng: Source of jitter.
         max_pause: Seconds a call may wait, in total, on the shared pause;
@@ -260,16 +260,16 @@ class RetryRules:
         self,
         policy: RetryPolicy,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         gate: BackoffGate | None = None,
         rng: random.Random | None = None,
         max_pause: float | None = None,
     ) -> None:
         self.policy = policy
-        self._clock = clock
+        self._monotonic = monotonic
         if gate is None:
-            gate = BackoffGate(clock=clock, sleep=sleep, backoff=policy.backoff)
+            gate = BackoffGate(monotonic=monotonic, sleep=sleep, backoff=policy.backoff)
         self.gate = gate
         pause = policy.timeout if max_pause is None else max_pause
         self.max_pause: float | None = None if pause is None or math.isinf(pause) else pause
@@ -288,13 +288,13 @@ class RetryRules:
 
     def start(self, fn: Callable[[], Any], operation: str) -> _Call:
         """The state of a new call of ``fn`` (named ``operation`` in logs)."""
-        return _Call(_Named(fn, operation), self._clock(), self.max_pause)
+        return _Call(_Named(fn, operation), self._monotonic(), self.max_pause)
 
     def time_left(self, call: _Call) -> float | None:
         """Seconds left before the call's deadline (``None``: no deadline)."""
         if self.policy.timeout is None:
             return None
-        return self.policy.timeout - (self._clock() - call.started)
+        return self.policy.timeout - (self._monotonic() - call.started)
 
     def before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
         """Log the retry and tell the policy's ``on_retry`` hook."""
@@ -342,7 +342,7 @@ class Retrier(RetryRules):
 
     Args:
         policy: The retry policy.
-        clock: Monotonic clock in seconds, for the deadline.
+        monotonic: Monotonic time in seconds, for the deadline.
         sleep: Sleeps between attempts (tests inject a fake).
         gate: The client's shared pause; a new one when ``None``.
         rng: Source of jitter.
@@ -353,13 +353,15 @@ class Retrier(RetryRules):
         self,
         policy: RetryPolicy,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         gate: BackoffGate | None = None,
         rng: random.Random | None = None,
         max_pause: float | None = None,
     ) -> None:
-        super().__init__(policy, clock=clock, sleep=sleep, gate=gate, rng=rng, max_pause=max_pause)
+        super().__init__(
+            policy, monotonic=monotonic, sleep=sleep, gate=gate, rng=rng, max_pause=max_pause
+        )
         self._sleep = sleep
         self._retrying = tenacity.Retrying(
             sleep=self._nap,

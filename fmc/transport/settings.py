@@ -20,19 +20,16 @@ import attrs
 from fmc.errors import ConfigurationError
 from fmc.models import Page
 from fmc.transport.batch import MAX_BATCH_SIZE
+from fmc.transport.clocks import utc_now
 from fmc.transport.core import GraphCore
 from fmc.transport.gate import BackoffGate
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
 
+# utc_now lived here before fmc.transport.clocks.
 __all__ = ["Pipeline", "check_batch_size", "check_concurrency", "pipeline", "utc_now"]
 
 _API_VERSION = re.compile(r"v\d+\.\d+")
-
-
-def utc_now() -> datetime.datetime:
-    """The aware UTC time now (the default wall clock)."""
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def check_concurrency(value: object, name: str = "concurrency") -> int:
@@ -87,7 +84,7 @@ def pipeline(
     retry: object,
     rate_limit: object,
     max_pause: object,
-    clock: Callable[[], float],
+    monotonic: Callable[[], float],
     sleep: Callable[[float], object],
     wall_clock: Callable[[], datetime.datetime],
 ) -> Pipeline:
@@ -120,9 +117,11 @@ def pipeline(
         limiter = rate_limit
     else:
         try:
-            limiter = RateLimiter(rate_limit, clock=clock, sleep=sleep)  # type: ignore[arg-type]
+            limiter = RateLimiter(rate_limit, monotonic=monotonic, sleep=sleep)  # type: ignore[arg-type]
         except ValueError as exc:
             raise ConfigurationError(f"rate_limit: {exc}") from None
-    gate = BackoffGate(clock=clock, sleep=sleep, backoff=policy.backoff, wall_clock=wall_clock)
+    gate = BackoffGate(
+        monotonic=monotonic, sleep=sleep, backoff=policy.backoff, wall_clock=wall_clock
+    )
     core = GraphCore(page, base_url=base_url, api_version=api_version)
     return Pipeline(core, policy, gate, limiter, max_pause)

@@ -6,9 +6,10 @@ logs or fails — sends, retries, errors, dropped connections, refused
 connections, batches, profiles, the webhook and its handshake, forwarding,
 registration of notification opt-ins, a broadcast over notification tokens,
 and the ``fmc`` command — with the root logger at DEBUG (urllib3's request
-lines included). Then every record (message, arguments and traceback), every
-exception raised, every report and journal text, and the ``repr``/``str`` of
-every fmc object reachable are searched for the secrets.
+lines included, masked by the documented opt-in ``install_log_redaction``).
+Then every record (message, arguments and traceback), every exception raised,
+every report and journal text, and the ``repr``/``str`` of every fmc object
+reachable are searched for the secrets.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ from fmc.testing import (
     signed_delivery,
     verification_query,
 )
-from fmc.transport.redact import appsecret_proof
+from fmc.transport.redact import (
+    appsecret_proof,
+    install_log_redaction,
+    remove_log_redaction,
+)
 from fmc.webhook.forward import ForwardRetry
 
 NOTIFICATION_TOKEN = "NotifMsgsTokenSecret0123456789abcdef"
@@ -90,8 +95,12 @@ class Caught:
 def caught(caplog: pytest.LogCaptureFixture) -> Iterator[Caught]:
     """Everything logged at DEBUG and every exception kept must be free of secrets."""
     caplog.set_level(logging.DEBUG)
+    # urllib3's request lines too: an application that logs them opts in (sending guide).
+    added = install_log_redaction()
     keeper = Caught()
     yield keeper
+    if added:
+        remove_log_redaction()
     formatter = logging.Formatter()
     records = caplog.get_records("call")
     assert records, "the drill must log something to check"

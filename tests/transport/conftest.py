@@ -10,7 +10,7 @@ import pytest
 import requests_mock
 
 from fmc.models import Page
-from fmc.transport import Client, RetryPolicy
+from fmc.transport import Client, RetryPolicy, install_log_redaction, remove_log_redaction
 
 TOKEN = "EAAGpagetoken0123456789"
 SECRET = "appsecret-abcdef"
@@ -19,7 +19,7 @@ MESSAGES = f"{GRAPH}/1234/messages"
 BATCH = f"{GRAPH}/"
 
 
-class FakeClock:
+class FakeMonotonic:
     """A monotonic clock that only moves when someone sleeps on it."""
 
     def __init__(self, start: float = 1000.0) -> None:
@@ -37,8 +37,17 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def monotonic() -> FakeMonotonic:
+    return FakeMonotonic()
+
+
+@pytest.fixture
+def log_redaction() -> Iterator[None]:
+    """urllib3's request lines masked for the test, as an application opts in."""
+    added = install_log_redaction()
+    yield
+    if added:
+        remove_log_redaction()
 
 
 @pytest.fixture
@@ -68,8 +77,10 @@ def policy() -> RetryPolicy:
 
 
 @pytest.fixture
-def client(page: Page, clock: FakeClock, policy: RetryPolicy) -> Iterator[Client]:
-    with Client(page, retry=policy, clock=clock, sleep=clock.sleep, concurrency=4) as made:
+def client(page: Page, monotonic: FakeMonotonic, policy: RetryPolicy) -> Iterator[Client]:
+    with Client(
+        page, retry=policy, monotonic=monotonic, sleep=monotonic.sleep, concurrency=4
+    ) as made:
         yield made
 
 

@@ -183,7 +183,9 @@ class TestSendManyBatches:
         assert outcomes["e"].result == SendResult("e", "m_e")
         assert graph.call_count == 1
 
-    def test_rate_limited_items_are_retried_alone(self, client, graph, batch_url, clock) -> None:
+    def test_rate_limited_items_are_retried_alone(
+        self, client, graph, batch_url, monotonic
+    ) -> None:
         """A 613 item is resent in a later batch; the items that succeeded are not resent."""
         answers = [
             [_ok("a"), _err(613), _ok("c"), _err(2, status=500)],
@@ -196,7 +198,7 @@ class TestSendManyBatches:
         }
         assert all(o.ok for o in outcomes.values())
         assert [_psid(c) for c in _calls(graph.request_history[1])] == ["b", "d"]
-        assert len(clock.sleeps) == 1
+        assert len(monotonic.sleeps) == 1
 
     def test_item_retries_run_out_with_each_items_own_error(self, client, graph, batch_url) -> None:
         """When retries run out, each still-failing item keeps its own last error."""
@@ -278,7 +280,9 @@ class TestSendManyBatches:
         with pytest.raises(ValueError, match="batch_size"):
             client.send_many([], batch_size=size)
 
-    def test_rate_limiter_charges_one_token_per_item(self, page, graph, batch_url, clock) -> None:
+    def test_rate_limiter_charges_one_token_per_item(
+        self, page, graph, batch_url, monotonic
+    ) -> None:
         """Each batch takes as many tokens as it carries sends, and is capped at the rate."""
         charged: list[int] = []
 
@@ -290,7 +294,7 @@ class TestSendManyBatches:
         from fmc.transport import Client
 
         graph.post(batch_url, json=lambda req, ctx: [_ok(_psid(c)) for c in _calls(req)])
-        with Client(page, rate_limit=Spy(20), clock=clock, sleep=clock.sleep) as client:
+        with Client(page, rate_limit=Spy(20), monotonic=monotonic, sleep=monotonic.sleep) as client:
             outcomes = list(client.send_many((_request(str(i)) for i in range(45)), batch_size=50))
         assert len(outcomes) == 45
         assert sorted(charged) == [5, 20, 20]

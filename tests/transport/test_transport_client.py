@@ -50,6 +50,21 @@ def _query(request: requests_mock.request._RequestObjectProxy) -> dict[str, list
     return parse_qs(urlsplit(request.url).query)
 
 
+def _urllib3_logging() -> dict[str, tuple[object, ...]]:
+    """The filters, handlers, level and propagation of every urllib3 logger."""
+    names = {n for n in logging.root.manager.loggerDict if n.startswith("urllib3")}
+    names |= {"urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"}
+    return {
+        name: (
+            tuple(logging.getLogger(name).filters),
+            tuple(logging.getLogger(name).handlers),
+            logging.getLogger(name).level,
+            logging.getLogger(name).propagate,
+        )
+        for name in sorted(names)
+    }
+
+
 class TestSend:
     def test_posts_json_to_the_page_messages_endpoint(self, client, graph, messages_url) -> None:
         """send() POSTs the Send API body as JSON to /{version}/{page_id}/messages."""
@@ -229,7 +244,9 @@ class TestErrors:
             client.get_user_profile("42")
         assert not isinstance(raised.value, AmbiguousSendError)
 
-    def test_rate_limit_is_retried_then_succeeds(self, client, graph, messages_url, clock) -> None:
+    def test_rate_limit_is_retried_then_succeeds(
+        self, client, graph, messages_url, monotonic
+    ) -> None:
         """A 613 is retried after Retry-After and the second answer is returned."""
         graph.post(
             messages_url,
@@ -243,7 +260,7 @@ class TestErrors:
             ],
         )
         assert client.send(Recipient("42"), Text("x")) == SendResult("42", "m_1")
-        assert (graph.call_count, clock.sleeps) == (2, [3.0])
+        assert (graph.call_count, monotonic.sleeps) == (2, [3.0])
 
     def test_retries_run_out_with_the_last_error(self, client, graph, messages_url) -> None:
         """Four transient answers raise the last TransientError after four calls."""
@@ -289,7 +306,7 @@ class TestErrors:
 class TestLoopback:
     """Real sockets on 127.0.0.1, to check how real failures are classified."""
 
-    def test_refused_connection_is_retried(self, page, closed_port, clock) -> None:
+    def test_refused_connection_is_retried(self, page, closed_port, monotonic) -> None:
         """A refused connection never reached Meta: retried, then NetworkError."""
         policy = RetryPolicy(attempts=3, wait_jitter=0.0)
         with (
@@ -297,41 +314,45 @@ class TestLoopback:
                 page,
                 base_url=f"http://127.0.0.1:{closed_port}",
                 retry=policy,
-                clock=clock,
-                sleep=clock.sleep,
+                monotonic=monotonic,
+                sleep=monotonic.sleep,
             ) as client,
             pytest.raises(NetworkError),
         ):
             client.send(Recipient("42"), Text("x"))
-        assert len(clock.sleeps) == 2
+        assert len(monotonic.sleeps) == 2
 
-    def test_connection_dropped_after_sending_is_ambiguous(self, page, loopback, clock) -> None:
+    def test_connection_dropped_after_sending_is_ambiguous(self, page, loopback, monotonic) -> None:
         """A connection closed after the request was sent gives SendTimeoutError, sent once."""
         server = loopback("drop")
-        client = Client(page, base_url=server.url, clock=clock, sleep=clock.sleep)
+        client = Client(page, base_url=server.url, monotonic=monotonic, sleep=monotonic.sleep)
         with client, pytest.raises(SendTimeoutError):
             client.send(Recipient("42"), Text("x"))
         assert len(server.requests) == 1
 
-    def test_read_timeout_is_ambiguous(self, page, loopback, clock) -> None:
+    def test_read_timeout_is_ambiguous(self, page, loopback, monotonic) -> None:
         """No answer within the read timeout gives SendTimeoutError, sent once."""
         server = loopback("hang")
         with (
             Client(
-                page, base_url=server.url, timeout=(1.0, 0.2), clock=clock, sleep=clock.sleep
+                page,
+                base_url=server.url,
+                timeout=(1.0, 0.2),
+                monotonic=monotonic,
+                sleep=monotonic.sleep,
             ) as client,
             pytest.raises(SendTimeoutError),
         ):
             client.send(Recipient("42"), Text("x"))
         assert len(server.requests) == 1
 
-    def test_dropped_read_is_retried(self, page, loopback, clock) -> None:
+    def test_dropped_read_is_retried(self, page, loopback, monotonic) -> None:
         """A profile read whose connection drops is safe to repeat, so it is retried."""
         server = loopback("drop")
         policy = RetryPolicy(attempts=3, wait_jitter=0.0)
         with (
             Client(
-                page, base_url=server.url, retry=policy, clock=clock, sleep=clock.sleep
+                page, base_url=server.url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
             ) as client,
             pytest.raises(NetworkError),
         ):
@@ -362,7 +383,7 @@ class TestSecrets:
         assert page.access_token not in text
         assert "access_token=REDACTED" in text
 
-    def test_no_secret_in_real_network_errors(self, page, closed_port, clock) -> None:
+    def test_no_secret_in_real_network_errors(self, page, closed_port, monotonic) -> None:
         """A real refused connection's error text holds neither token nor proof."""
         with (
             Client(
@@ -375,14 +396,16 @@ class TestSecrets:
         assert page.access_token not in text
         assert client._core.appsecret_proof not in text
 
-    def test_no_secret_in_any_log_record(self, page, loopback, http_reply, caplog, clock) -> None:
-        """At DEBUG, no record from fmc, requests or urllib3 carries the token or proof."""
+    def test_no_secret_in_any_log_record(
+        self, page, loopback, http_reply, caplog, monotonic, log_redaction
+    ) -> None:
+        """With log redaction on, no DEBUG record from fmc, requests or urllib3 holds a secret."""
         caplog.set_level(logging.DEBUG)
         server = loopback("reply", http_reply(400, b'{"error": {"code": 613, "message": "slow"}}'))
         policy = RetryPolicy(attempts=2, wait_jitter=0.0)
         with (
             Client(
-                page, base_url=server.url, retry=policy, clock=clock, sleep=clock.sleep
+                page, base_url=server.url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
             ) as client,
             pytest.raises(RateLimitError),
         ):
@@ -394,6 +417,27 @@ class TestSecrets:
             assert page.access_token not in message
             assert proof not in message
             assert page.app_secret not in message
+
+    def test_fmc_records_hold_no_secret_without_the_opt_in(
+        self, page, loopback, http_reply, caplog, monotonic
+    ) -> None:
+        """Without log redaction, fmc's own DEBUG records still hold neither token nor proof."""
+        caplog.set_level(logging.DEBUG)
+        server = loopback("reply", http_reply(400, b'{"error": {"code": 613, "message": "slow"}}'))
+        policy = RetryPolicy(attempts=2, wait_jitter=0.0)
+        with (
+            Client(
+                page, base_url=server.url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
+            ) as client,
+            pytest.raises(RateLimitError),
+        ):
+            client.send(Recipient("42"), Text("x"))
+        messages = [r.getMessage() for r in caplog.records if r.name.startswith("fmc")]
+        assert any("REDACTED" in m for m in messages)
+        proof = client._core.appsecret_proof
+        for message in messages:
+            assert page.access_token not in message
+            assert proof not in message
 
     def test_client_repr_has_no_secret(self, client, page) -> None:
         """The client's repr names the page id, never its token."""
@@ -424,6 +468,24 @@ class TestConstruction:
         """The first argument must be a Page."""
         with pytest.raises(ConfigurationError):
             Client("1234")  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("own_session", [True, False], ids=["owned", "injected"])
+    def test_leaves_urllib3_loggers_untouched(self, page, own_session) -> None:
+        """Constructing a client adds no filter, handler or level to urllib3's loggers."""
+        before = _urllib3_logging()
+        session = None if own_session else requests.Session()
+        with Client(page, session=session):
+            assert _urllib3_logging() == before
+        if session is not None:
+            session.close()
+
+    def test_sending_leaves_urllib3_loggers_untouched(self, page, loopback, http_reply) -> None:
+        """A real HTTP exchange leaves urllib3's loggers as they were."""
+        server = loopback("reply", http_reply(200, b'{"recipient_id": "42", "message_id": "m"}'))
+        before = _urllib3_logging()
+        with Client(page, base_url=server.url) as client:
+            client.send(Recipient("42"), Text("x"))
+        assert _urllib3_logging() == before
 
     def test_owned_session_pool_follows_concurrency(self, page) -> None:
         """The owned session's pool holds at least `concurrency` connections, no urllib3 retries."""

@@ -51,25 +51,25 @@ def requests(count: int, start: int = 0) -> list[SendRequest]:
 class Driver:
     """Runs the same calls through either client, synchronously for the test."""
 
-    def __init__(self, kind: str, fake: FakeGraphAPI, clock: Any, **options: Any) -> None:
+    def __init__(self, kind: str, fake: FakeGraphAPI, monotonic: Any, **options: Any) -> None:
         self.kind = kind
         self.fake = fake
         page = Page(fake.page_id, TOKEN, app_secret=SECRET)
         settings: dict[str, Any] = {
             "retry": POLICY,
-            "clock": clock,
+            "monotonic": monotonic,
             "wall_clock": lambda: WALL,
             **options,
         }
         self._loop: asyncio.AbstractEventLoop | None = None
         self.client: Client | AsyncClient
         if kind == "sync":
-            transport = FakeTransport(fake, sleep=clock.sleep)
-            self.client = Client(page, sleep=clock.sleep, transport=transport, **settings)
+            transport = FakeTransport(fake, sleep=monotonic.sleep)
+            self.client = Client(page, sleep=monotonic.sleep, transport=transport, **settings)
         else:
 
             async def sleep(seconds: float) -> None:
-                clock.sleep(seconds)
+                monotonic.sleep(seconds)
                 await asyncio.sleep(0)
 
             self._loop = asyncio.new_event_loop()
@@ -104,13 +104,13 @@ class Driver:
 
 
 @pytest.fixture(params=["sync", "async"])
-def make(request: pytest.FixtureRequest, clock: Any) -> Iterator[Callable[..., Driver]]:
+def make(request: pytest.FixtureRequest, monotonic: Any) -> Iterator[Callable[..., Driver]]:
     made: list[Driver] = []
 
     def build(*faults: Fault, fake: FakeGraphAPI | None = None, **options: Any) -> Driver:
-        fake = fake or FakeGraphAPI(clock=clock, access_token=TOKEN, app_secret=SECRET)
+        fake = fake or FakeGraphAPI(clock=monotonic, access_token=TOKEN, app_secret=SECRET)
         fake.faults.add(*faults)
-        driver = Driver(request.param, fake, clock, **options)
+        driver = Driver(request.param, fake, monotonic, **options)
         made.append(driver)
         return driver
 
@@ -159,11 +159,13 @@ class TestRetryTable:
             driver.send()
         assert driver.fake.http_request_count == requests_made
 
-    def test_recovers_after_transient_errors(self, make: Callable[..., Driver], clock: Any) -> None:
+    def test_recovers_after_transient_errors(
+        self, make: Callable[..., Driver], monotonic: Any
+    ) -> None:
         """Two transient failures then a success return the success, after the backoff."""
         driver = make(Fault.transient(times=2))
         assert driver.send().message_id
-        assert clock.sleeps == [1.0, 2.0]
+        assert monotonic.sleeps == [1.0, 2.0]
 
 
 class TestAmbiguity:
@@ -230,12 +232,12 @@ class TestSharedPause:
         assert driver.fake.http_request_count == 1
 
     def test_pause_within_max_pause_is_waited_out(
-        self, make: Callable[..., Driver], clock: Any
+        self, make: Callable[..., Driver], monotonic: Any
     ) -> None:
         """A pause the caller allows is slept out, then the send goes through."""
         driver = make(Fault.rate_limit(retry_after=120, times=1), max_pause=300.0)
         assert driver.send().message_id
-        assert clock.sleeps == [120.0]
+        assert monotonic.sleeps == [120.0]
 
     def test_throttled_calls_in_a_raw_batch_pause_the_client(
         self, make: Callable[..., Driver]

@@ -25,7 +25,7 @@ def max_in_window(starts: list[tuple[float, int]], window: float = 1.0) -> int:
     return best
 
 
-class FrozenClock:
+class FrozenMonotonic:
     """A clock that moves only when slept on; for single-threaded limiter runs."""
 
     def __init__(self) -> None:
@@ -40,54 +40,58 @@ class FrozenClock:
         self.now += seconds
 
 
-def run(limiter: RateLimiter, clock: FrozenClock, sizes: list[int]) -> list[tuple[float, int]]:
+def run(
+    limiter: RateLimiter, monotonic: FrozenMonotonic, sizes: list[int]
+) -> list[tuple[float, int]]:
     starts = []
     for size in sizes:
         limiter.acquire(size)
-        starts.append((clock(), size))
+        starts.append((monotonic(), size))
     return starts
 
 
 class TestWindow:
     def test_first_send_does_not_wait(self) -> None:
         """An idle limiter lets the first send start at once."""
-        clock = FrozenClock()
-        assert RateLimiter(300, clock=clock, sleep=clock.sleep).acquire() == 0.0
-        assert clock.sleeps == []
+        monotonic = FrozenMonotonic()
+        assert RateLimiter(300, monotonic=monotonic, sleep=monotonic.sleep).acquire() == 0.0
+        assert monotonic.sleeps == []
 
     def test_steady_rate_is_close_to_the_limit(self) -> None:
         """3,000 sends at 300/s run at 95 % or more of 300/s."""
-        clock = FrozenClock()
-        limiter = RateLimiter(300, clock=clock, sleep=clock.sleep)
-        starts = run(limiter, clock, [1] * 3000)
+        monotonic = FrozenMonotonic()
+        limiter = RateLimiter(300, monotonic=monotonic, sleep=monotonic.sleep)
+        starts = run(limiter, monotonic, [1] * 3000)
         elapsed = starts[-1][0] - starts[0][0]
         assert 3000 / elapsed >= 0.95 * 300
 
     def test_no_window_over_rate_for_single_sends(self) -> None:
         """No one-second window holds more than 300 of 3,000 sends."""
-        clock = FrozenClock()
-        starts = run(RateLimiter(300, clock=clock, sleep=clock.sleep), clock, [1] * 3000)
+        monotonic = FrozenMonotonic()
+        starts = run(
+            RateLimiter(300, monotonic=monotonic, sleep=monotonic.sleep), monotonic, [1] * 3000
+        )
         assert max_in_window(starts) <= 300
 
     def test_full_bucket_does_not_double_the_first_second(self) -> None:
         """A large burst allowance still keeps the first second at the rate."""
-        clock = FrozenClock()
-        limiter = RateLimiter(100, burst=100, clock=clock, sleep=clock.sleep)
-        starts = run(limiter, clock, [1] * 400)
+        monotonic = FrozenMonotonic()
+        limiter = RateLimiter(100, burst=100, monotonic=monotonic, sleep=monotonic.sleep)
+        starts = run(limiter, monotonic, [1] * 400)
         assert max_in_window(starts) <= 100
 
     def test_burst_lets_sends_start_back_to_back(self) -> None:
         """With burst=10, ten sends after an idle spell start without waiting."""
-        clock = FrozenClock()
-        limiter = RateLimiter(100, burst=10, clock=clock, sleep=clock.sleep)
-        run(limiter, clock, [1] * 10)
-        assert clock.sleeps == []
+        monotonic = FrozenMonotonic()
+        limiter = RateLimiter(100, burst=10, monotonic=monotonic, sleep=monotonic.sleep)
+        run(limiter, monotonic, [1] * 10)
+        assert monotonic.sleeps == []
 
     def test_mixed_batches_never_exceed_the_rate(self) -> None:
         """A single send followed by big batches cannot crowd one window (token bucket trap)."""
-        clock = FrozenClock()
-        limiter = RateLimiter(300, clock=clock, sleep=clock.sleep)
-        starts = run(limiter, clock, [1, 299, 50, 1, 300, 7, 50, 50, 50, 50, 50, 50, 50])
+        monotonic = FrozenMonotonic()
+        limiter = RateLimiter(300, monotonic=monotonic, sleep=monotonic.sleep)
+        starts = run(limiter, monotonic, [1, 299, 50, 1, 300, 7, 50, 50, 50, 50, 50, 50, 50])
         assert max_in_window(starts) <= 300
 
     @settings(max_examples=60)
@@ -103,36 +107,40 @@ class TestWindow:
         self, rate: int, plan: list[tuple[float, int]]
     ) -> None:
         """Whatever the idle gaps and batch sizes, no one-second window exceeds the rate."""
-        clock = FrozenClock()
-        limiter = RateLimiter(rate, burst=max(1, rate // 3), clock=clock, sleep=clock.sleep)
+        monotonic = FrozenMonotonic()
+        limiter = RateLimiter(
+            rate, burst=max(1, rate // 3), monotonic=monotonic, sleep=monotonic.sleep
+        )
         starts = []
         for gap, size in plan:
-            clock.now += gap
+            monotonic.now += gap
             tokens = min(size, limiter.capacity)
             limiter.acquire(tokens)
-            starts.append((clock(), tokens))
+            starts.append((monotonic(), tokens))
         assert max_in_window(starts) <= rate
 
     def test_fractional_rate_below_one(self) -> None:
         """rate=0.5 lets one send start every two seconds (plus the margin)."""
-        clock = FrozenClock()
-        starts = run(RateLimiter(0.5, clock=clock, sleep=clock.sleep), clock, [1] * 4)
+        monotonic = FrozenMonotonic()
+        starts = run(
+            RateLimiter(0.5, monotonic=monotonic, sleep=monotonic.sleep), monotonic, [1] * 4
+        )
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(starts)]
         assert all(gap == pytest.approx(2.04) for gap in gaps)
         assert max_in_window(starts, 2.0) <= 1
 
     def test_blocked_acquire_sleeps_once(self) -> None:
         """A waiting acquire sleeps one computed interval; it never polls."""
-        clock = FrozenClock()
-        limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
-        run(limiter, clock, [1] * 50)
-        assert len(clock.sleeps) == 49
+        monotonic = FrozenMonotonic()
+        limiter = RateLimiter(10, monotonic=monotonic, sleep=monotonic.sleep)
+        run(limiter, monotonic, [1] * 50)
+        assert len(monotonic.sleeps) == 49
 
 
 class TestThreads:
     def test_concurrent_reservations_keep_the_window(self) -> None:
         """Eight threads reserving at once get slots that respect the rate, none lost."""
-        limiter = RateLimiter(200, clock=lambda: 0.0, sleep=lambda _: None)
+        limiter = RateLimiter(200, monotonic=lambda: 0.0, sleep=lambda _: None)
         slots: list[float] = []
         lock = threading.Lock()
         barrier = threading.Barrier(8)

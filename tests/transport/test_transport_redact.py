@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import string
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import assume, given
@@ -15,7 +16,20 @@ from hypothesis import strategies as st
 
 from fmc.errors import graph_error_from_response
 from fmc.transport import appsecret_proof, redact_text, redact_url
-from fmc.transport.redact import MIN_SECRET_LENGTH, REDACTED, Redactor, install_log_redaction
+from fmc.transport.redact import (
+    MIN_SECRET_LENGTH,
+    REDACTED,
+    Redactor,
+    install_log_redaction,
+    remove_log_redaction,
+)
+
+#: The loggers the opt-in filters.
+URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connection")
+
+
+def _fmc_filters(name: str) -> int:
+    return sum(type(f).__name__ == "_RedactingFilter" for f in logging.getLogger(name).filters)
 
 
 class TestAppsecretProof:
@@ -170,9 +184,10 @@ class TestWholeValueRedaction:
         assert secret not in str(error)
         assert secret not in repr(error)
 
-    def test_urllib3_request_lines_are_redacted(self, caplog: pytest.LogCaptureFixture) -> None:
-        """The filter masks tokens in urllib3's own DEBUG request line."""
-        install_log_redaction()
+    def test_urllib3_request_lines_are_redacted(
+        self, caplog: pytest.LogCaptureFixture, log_redaction: None
+    ) -> None:
+        """The opt-in filter masks tokens in urllib3's own DEBUG request line."""
         caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
         logging.getLogger("urllib3.connectionpool").debug(
             '%s://%s:%s "%s %s %s" %s %s',
@@ -189,9 +204,39 @@ class TestWholeValueRedaction:
         assert "EAAGsecret" not in record.getMessage()
         assert "beef" not in record.getMessage()
 
+
+class TestLogRedactionOptIn:
+    @pytest.fixture(autouse=True)
+    def _restore(self) -> Iterator[None]:
+        # The filters are process-wide: leave them as the test found them.
+        was_installed = _fmc_filters(URL_LOGGERS[0]) > 0
+        yield
+        if was_installed:
+            install_log_redaction()
+        else:
+            remove_log_redaction()
+
+    def test_install_adds_one_filter_to_each_url_logger(self) -> None:
+        """Installing puts exactly one filter on each of urllib3's URL-logging loggers."""
+        remove_log_redaction()
+        assert install_log_redaction() is True
+        assert [_fmc_filters(name) for name in URL_LOGGERS] == [1, 1, 1]
+
     def test_install_is_idempotent(self) -> None:
-        """Installing twice leaves one filter per logger."""
+        """Installing twice leaves one filter per logger, and says the second added nothing."""
         install_log_redaction()
-        install_log_redaction()
-        filters = logging.getLogger("urllib3.connectionpool").filters
-        assert sum(type(f).__name__ == "_RedactingFilter" for f in filters) == 1
+        assert install_log_redaction() is False
+        assert _fmc_filters("urllib3.connectionpool") == 1
+
+    def test_remove_takes_off_only_fmc_filters(self) -> None:
+        """Removing leaves the application's own filters on urllib3's loggers."""
+        logger = logging.getLogger("urllib3.connectionpool")
+        own = logging.Filter("urllib3")
+        logger.addFilter(own)
+        try:
+            install_log_redaction()
+            remove_log_redaction()
+            assert [_fmc_filters(name) for name in URL_LOGGERS] == [0, 0, 0]
+            assert own in logger.filters
+        finally:
+            logger.removeFilter(own)

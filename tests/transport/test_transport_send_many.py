@@ -181,7 +181,7 @@ class TestConcurrency:
         assert all(o.ok for o in outcomes)
         assert 1 < state["peak"] <= 5
 
-    def test_rate_limiter_is_charged_per_send(self, page, graph, messages_url, clock) -> None:
+    def test_rate_limiter_is_charged_per_send(self, page, graph, messages_url, monotonic) -> None:
         """Every HTTP attempt of send_many takes one token from the client's limiter."""
         charged: list[int] = []
 
@@ -191,7 +191,9 @@ class TestConcurrency:
                 return 0.0
 
         graph.post(messages_url, json=_echo)
-        with Client(page, rate_limit=Spy(300), clock=clock, sleep=clock.sleep) as client:
+        with Client(
+            page, rate_limit=Spy(300), monotonic=monotonic, sleep=monotonic.sleep
+        ) as client:
             list(client.send_many([_request(str(i)) for i in range(25)]))
         assert charged == [1] * 25
 
@@ -233,12 +235,12 @@ class TestThrottledRecovery:
         assert naps
 
     def test_retries_exhausted_give_the_rate_limit_error(
-        self, page, graph, messages_url, clock
+        self, page, graph, messages_url, monotonic
     ) -> None:
         """A recipient still throttled after the policy's attempts gets a RateLimitError outcome."""
         graph.post(messages_url, status_code=400, json={"error": {"code": 613}})
         policy = RetryPolicy(attempts=2, wait_jitter=0.0)
-        with Client(page, retry=policy, clock=clock, sleep=clock.sleep) as client:
+        with Client(page, retry=policy, monotonic=monotonic, sleep=monotonic.sleep) as client:
             (outcome,) = client.send_many([_request("1")])
         assert isinstance(outcome.error, RateLimitError)
         assert graph.call_count == 2

@@ -72,9 +72,9 @@ class TestLongPause:
 
 
 class TestPauseWithinMaxPause:
-    def test_a_pause_the_caller_allows_is_waited_out(self, clock: Any) -> None:
+    def test_a_pause_the_caller_allows_is_waited_out(self, monotonic: Any) -> None:
         """A pause within max_pause (beyond the deadline) is waited out; nothing is sent in it."""
-        fake = FakeGraphAPI(clock=clock, faults=[Fault.rate_limit(retry_after=120, times=1)])
+        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(retry_after=120, times=1)])
         with (
             fake.serve() as url,
             _client(
@@ -82,8 +82,8 @@ class TestPauseWithinMaxPause:
                 concurrency=4,
                 retry=RetryPolicy(timeout=45.0),
                 max_pause=600.0,
-                clock=clock,
-                sleep=clock.sleep,
+                monotonic=monotonic,
+                sleep=monotonic.sleep,
             ) as client,
         ):
             outcomes = list(client.send_many(_requests(40)))
@@ -95,42 +95,44 @@ class TestPauseWithinMaxPause:
         assert during == []
         assert max(times) >= throttled_at + 120
 
-    def test_infinite_max_pause_waits_as_long_as_meta_asks(self, clock: Any) -> None:
+    def test_infinite_max_pause_waits_as_long_as_meta_asks(self, monotonic: Any) -> None:
         """max_pause=math.inf waits out even an hour-long pause."""
-        fake = FakeGraphAPI(clock=clock, faults=[Fault.rate_limit(retry_after=3600, times=1)])
+        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(retry_after=3600, times=1)])
         with (
             fake.serve() as url,
-            _client(url, max_pause=math.inf, clock=clock, sleep=clock.sleep) as client,
+            _client(url, max_pause=math.inf, monotonic=monotonic, sleep=monotonic.sleep) as client,
         ):
             client.send(Recipient("24000000000000001"), Text("hello"))
-        assert clock.sleeps == [3600.0]
+        assert monotonic.sleeps == [3600.0]
         assert len(fake.deliveries) == 1
 
 
 class TestThrottleWithoutHeaders:
-    def test_code_4_costs_far_less_than_one_request_per_person(self, clock: Any) -> None:
+    def test_code_4_costs_far_less_than_one_request_per_person(self, monotonic: Any) -> None:
         """Persistent code 4 without headers costs fewer requests than people (was six each)."""
-        fake = FakeGraphAPI(clock=clock, faults=[Fault.rate_limit(code=4)])
+        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(code=4)])
         policy = RetryPolicy(attempts=6, timeout=45.0, wait_initial=0.5, wait_max=10.0)
         with (
             fake.serve() as url,
-            _client(url, concurrency=8, retry=policy, clock=clock, sleep=clock.sleep) as client,
+            _client(
+                url, concurrency=8, retry=policy, monotonic=monotonic, sleep=monotonic.sleep
+            ) as client,
         ):
             outcomes = list(client.send_many(_requests(120)))
         assert all(isinstance(outcome.error, RateLimitError) for outcome in outcomes)
         assert fake.http_request_count < 120
 
-    def test_a_success_after_the_pause_reopens_the_gate(self, clock: Any) -> None:
+    def test_a_success_after_the_pause_reopens_the_gate(self, monotonic: Any) -> None:
         """Once the probe is answered normally, every call goes again at once."""
-        fake = FakeGraphAPI(clock=clock, faults=[Fault.rate_limit(code=4, times=1)])
+        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(code=4, times=1)])
         policy = RetryPolicy(wait_initial=2.0, wait_jitter=0.0)
         with (
             fake.serve() as url,
-            _client(url, retry=policy, clock=clock, sleep=clock.sleep) as client,
+            _client(url, retry=policy, monotonic=monotonic, sleep=monotonic.sleep) as client,
         ):
             client.send(Recipient("24000000000000001"), Text("one"))
             client.send(Recipient("24000000000000002"), Text("two"))
-        assert clock.sleeps == [2.0]
+        assert monotonic.sleeps == [2.0]
         assert fake.http_request_count == 3
 
 
