@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from fmc.testing.fake_graph import FakeGraphAPI
-    from fmc.testing.server import FakeGraphServer
+    from fmc.testing.fake_graph import FakeGraphAPI, FakeGraphServer
     from fmc.transport import Client
 
 __all__ = [
@@ -86,7 +85,7 @@ def fake_graph(request: pytest.FixtureRequest) -> FakeGraphAPI:
 @pytest.fixture
 def fake_graph_server(request: pytest.FixtureRequest) -> Iterator[FakeGraphServer]:
     """A fake Graph API behind a real HTTP server on 127.0.0.1 (``.url``, ``.fake``)."""
-    from fmc.testing.server import FakeGraphServer
+    from fmc.testing.fake_graph import FakeGraphServer
 
     with FakeGraphServer(_new_fake(request)) as server:
         yield server

@@ -107,3 +107,13 @@ def test_lazy_exports() -> None:
     assert set(fmc.testing.__all__) <= set(dir(fmc.testing))
     with pytest.raises(AttributeError):
         fmc.testing.NotAThing  # noqa: B018
+
+
+def test_delivery_is_a_deprecated_alias() -> None:
+    """fmc.testing.Delivery is AcceptedSend, with a DeprecationWarning that names the new name."""
+    import fmc.testing
+
+    with pytest.warns(DeprecationWarning, match=r"use fmc\.testing\.AcceptedSend"):
+        alias = fmc.testing.Delivery
+    assert alias is fmc.testing.AcceptedSend
+    assert "Delivery" not in fmc.testing.__all__
