@@ -9,8 +9,9 @@
   process, truly concurrent).
 - :func:`signed_delivery` and the event builders make webhook deliveries with
   a valid ``X-Hub-Signature-256``.
-- The pytest plugin (installed with fmc) gives the fixtures ``fake_graph``,
-  ``fake_graph_server`` and ``fmc_client``.
+- The pytest plugin :mod:`fmc.testing.pytest_plugin` gives the fixtures
+  ``fake_graph``, ``fake_graph_server`` and ``fmc_client`` to the projects that
+  ask for it (``pytest_plugins = ["fmc.testing.pytest_plugin"]``).
 
 Names are imported on first use, so that loading the pytest plugin, or running
 ``python -m fmc.testing.server``, imports only what it needs. ``Delivery``, the
