@@ -149,7 +149,7 @@ def fmt_rate(value: float, unit: str = "sends/s") -> str:
 @contextlib.contextmanager
 def fake_graph(latency: float, faults: Sequence[str] = ()) -> Iterator[Any]:
     """The fake Graph API in a subprocess (its own GIL), checking token and proof."""
-    from fmc.testing import FakeGraphProcess
+    from _graph_process import FakeGraphProcess
 
     with FakeGraphProcess(
         latency=latency,

@@ -1,4 +1,7 @@
-"""Shared test configuration: hypothesis profiles, the PostgreSQL fixtures, stores per backend.
+"""Shared test configuration: fmc's pytest plugin, hypothesis profiles, PostgreSQL, stores.
+
+fmc's own suite turns its pytest plugin on here, as the testing guide tells an
+app to (installing fmc does not).
 
 PostgreSQL tests use ``FMC_TEST_POSTGRES_DSN`` and a fresh schema per test. Without
 a reachable server they skip, unless ``FMC_REQUIRE_POSTGRES=1`` (CI), where they fail.
@@ -17,6 +20,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from fmc.store import MemoryStore, PostgresStore, SQLiteStore, SubscriberStore
+
+pytest_plugins = ["fmc.testing.pytest_plugin"]
 
 settings.register_profile("default", deadline=None)
 settings.register_profile(

@@ -2,31 +2,40 @@
 
 - :class:`FakeGraphAPI` answers the Send API, batch requests, the user profile,
   attachment upload and the Messenger profile like Meta, records every
-  :class:`Delivery`, and injects :class:`Fault`\\ s on demand. Put it on the wire
-  with :meth:`FakeGraphAPI.mock` (requests-mock) or :meth:`FakeGraphAPI.serve`
-  (a real loopback server, :class:`FakeGraphServer`), run it in a subprocess
-  with :class:`FakeGraphProcess`, or plug it into a client as its transport
-  (:class:`FakeTransport`, :class:`AsyncFakeTransport`: in process, truly
-  concurrent).
+  :class:`AcceptedSend`, and injects :class:`Fault`\\ s on demand. Put it on the
+  wire with :meth:`FakeGraphAPI.mock` (requests-mock) or :meth:`FakeGraphAPI.serve`
+  (a real loopback server, :class:`FakeGraphServer`), or plug it into a client
+  as its transport (:class:`FakeTransport`, :class:`AsyncFakeTransport`: in
+  process, truly concurrent).
 - :func:`signed_delivery` and the event builders make webhook deliveries with
   a valid ``X-Hub-Signature-256``.
-- The pytest plugin (installed with fmc) gives the fixtures ``fake_graph``,
-  ``fake_graph_server`` and ``fmc_client``.
+- The pytest plugin :mod:`fmc.testing.pytest_plugin` gives the fixtures
+  ``fake_graph``, ``fake_graph_server`` and ``fmc_client`` to the projects that
+  ask for it (``pytest_plugins = ["fmc.testing.pytest_plugin"]``).
 
 Names are imported on first use, so that loading the pytest plugin, or running
-``python -m fmc.testing.server``, imports only what it needs.
+``python -m fmc.testing.server``, imports only what it needs. ``Delivery``, the
+former name of :class:`AcceptedSend`, still works for one release, with a
+:class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fmc.testing.deliveries import (
         StandbyEvent,
-        delivery_event,
         delivery_payload,
+        signature_headers,
+        signed_delivery,
+        standby,
+        verification_query,
+    )
+    from fmc.testing.events import (
+        delivery_event,
         echo_event,
         message_event,
         optin_event,
@@ -35,30 +44,30 @@ if TYPE_CHECKING:
         reaction_event,
         read_event,
         referral_event,
-        signature_headers,
-        signed_delivery,
-        standby,
-        verification_query,
     )
-    from fmc.testing.fake_graph import DEFAULT_BASE_URL, DEFAULT_PAGE_ID, FakeGraphAPI
-    from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
-    from fmc.testing.process import FakeGraphProcess
-    from fmc.testing.records import Delivery, RecordedRequest, Reply
-    from fmc.testing.server import FakeGraphServer
+    from fmc.testing.fake_graph import (
+        DEFAULT_BASE_URL,
+        DEFAULT_PAGE_ID,
+        FakeGraphAPI,
+        FakeGraphServer,
+    )
+    from fmc.testing.faults import Fault, FaultKind, FaultWhen, Per
+    from fmc.testing.injector import FaultInjector
+    from fmc.testing.records import AcceptedSend, RecordedRequest, Reply
     from fmc.testing.transport import AsyncFakeTransport, FakeTransport
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PAGE_ID",
+    "AcceptedSend",
     "AsyncFakeTransport",
-    "Delivery",
     "FakeGraphAPI",
-    "FakeGraphProcess",
     "FakeGraphServer",
     "FakeTransport",
     "Fault",
     "FaultInjector",
     "FaultKind",
+    "FaultWhen",
     "Per",
     "RecordedRequest",
     "Reply",
@@ -79,22 +88,48 @@ __all__ = [
     "verification_query",
 ]
 
-_MODULES = {
-    "fmc.testing.fake_graph": ("DEFAULT_BASE_URL", "DEFAULT_PAGE_ID", "FakeGraphAPI"),
-    "fmc.testing.records": ("Delivery", "RecordedRequest", "Reply"),
-    "fmc.testing.faults": ("Fault", "FaultInjector", "FaultKind", "Per"),
-    "fmc.testing.process": ("FakeGraphProcess",),
-    "fmc.testing.server": ("FakeGraphServer",),
-    "fmc.testing.transport": ("AsyncFakeTransport", "FakeTransport"),
+#: The module of each name (the event builders' when not listed).
+_WHERE = {
+    "DEFAULT_BASE_URL": "fmc.testing.fake_graph",
+    "DEFAULT_PAGE_ID": "fmc.testing.fake_graph",
+    "FakeGraphAPI": "fmc.testing.fake_graph",
+    "FakeGraphServer": "fmc.testing.fake_graph",
+    "Fault": "fmc.testing.faults",
+    "FaultKind": "fmc.testing.faults",
+    "FaultWhen": "fmc.testing.faults",
+    "Per": "fmc.testing.faults",
+    "FaultInjector": "fmc.testing.injector",
+    "AcceptedSend": "fmc.testing.records",
+    "RecordedRequest": "fmc.testing.records",
+    "Reply": "fmc.testing.records",
+    "AsyncFakeTransport": "fmc.testing.transport",
+    "FakeTransport": "fmc.testing.transport",
+    "StandbyEvent": "fmc.testing.deliveries",
+    "delivery_payload": "fmc.testing.deliveries",
+    "signature_headers": "fmc.testing.deliveries",
+    "signed_delivery": "fmc.testing.deliveries",
+    "standby": "fmc.testing.deliveries",
+    "verification_query": "fmc.testing.deliveries",
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+#: Former names, kept for one release: name -> (new name, the version that removes it).
+_DEPRECATED = {"Delivery": ("AcceptedSend", "0.2")}
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name, "fmc.testing.deliveries" if name in __all__ else None)
-    if module is None:
+    if name in _DEPRECATED:
+        new, removal = _DEPRECATED[name]
+        warnings.warn(
+            f"fmc.testing.{name} is deprecated and will be removed in fmc {removal}; "
+            f"use fmc.testing.{new} (the same class, renamed for what it is: a send the "
+            "fake Graph API accepted, not a webhook delivery)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return __getattr__(new)
+    if name not in __all__:
         raise AttributeError(f"module 'fmc.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(_WHERE.get(name, "fmc.testing.events")), name)
     globals()[name] = value
     return value
 

@@ -1,16 +1,17 @@
-"""The HTTP side of the fake Graph API: reading bodies and batches, writing Meta's errors."""
+"""The fake Graph API's HTTP side: reading bodies and batches, writing Meta's errors and faults."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
 from fmc.testing import _rules
 from fmc.testing._rules import Refusal
+from fmc.testing.faults import Fault, FaultKind
 from fmc.testing.records import JSON_HEADERS, Reply
 
 MAX_BATCH = 50
@@ -196,3 +197,78 @@ def drop_exception(reply: Reply) -> Exception:
         "read_timeout": requests.exceptions.ReadTimeout,
     }
     return kinds[reply.exception or "connection_error"](text)
+
+
+def fault_answer(fault: Fault, success: Answer | None, trace_id: Callable[[], str]) -> Answer:
+    """The answer of a fault that fires: an HTML 5xx page, a malformed 200 or a Graph error.
+
+    Args:
+        fault: The fault.
+        success: The answer the call would have had, for faults that deliver.
+        trace_id: Makes up an ``fbtrace_id``.
+    """
+    if fault.kind is FaultKind.SERVER_ERROR:
+        status = fault.status or 502
+        title = f"{status} Server Error"
+        page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+        return Answer(status, page.encode(), HTML_HEADERS + fault.headers)
+    if fault.kind is FaultKind.MALFORMED:
+        return _malformed(fault.shape, success, trace_id)
+    code, subcode, message, status, transient = fault.error_fields()
+    refusal = Refusal(message, code, subcode=subcode, type=fault.error_type or "OAuthException")
+    answer = refused(refusal, trace_id(), is_transient=transient, status=status)
+    return Answer(answer.status, answer.body, answer.headers + fault.headers)
+
+
+def _malformed(shape: str | None, success: Answer | None, trace_id: Callable[[], str]) -> Answer:
+    if shape == "html":
+        page = (
+            b"<!DOCTYPE html><html><head><title>Error</title></head>"
+            b"<body>Sorry, something went wrong.</body></html>"
+        )
+        return Answer(200, page, HTML_HEADERS)
+    if shape == "empty":
+        return Answer(200, b"")
+    if shape == "truncated":
+        body = success.body if success is not None else b'{"recipient_id":"0","message_id":"m_0"}'
+        return Answer(200, body[: len(body) // 2])
+    if shape == "wrong_shape":
+        return Answer(200, b'{"success":true}')
+    refusal = Refusal("An unknown error occurred", 1, subcode=99)
+    return Answer(200, refused(refusal, trace_id()).body)
+
+
+def mock_callback(
+    handle: Callable[[str, str, Mapping[str, str], bytes], Reply],
+    base: str,
+    sleep: Callable[[float], None],
+) -> Callable[[Any, Any], bytes]:
+    """The requests-mock callback that answers every request under ``base`` with ``handle``."""
+    base_path = urlsplit(base).path
+
+    def callback(request: Any, context: Any) -> bytes:
+        split = urlsplit(request.url)
+        path = split.path[len(base_path) :] if base_path else split.path
+        target = (path or "/") + ("?" + split.query if split.query else "")
+        body = request.body
+        if body is None:
+            body = b""
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, (bytes, bytearray)):
+            body = b"".join(
+                chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in body
+            )
+        reply = handle(request.method, target, request.headers, bytes(body))
+        if reply.drop is not None:
+            if reply.drop == "after" and reply.delay:
+                sleep(reply.delay)
+            raise drop_exception(reply)
+        if reply.delay:
+            sleep(reply.delay)
+        context.status_code = reply.status
+        for name, value in reply.headers:
+            context.headers[name] = value
+        return reply.body
+
+    return callback

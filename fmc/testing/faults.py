@@ -18,11 +18,7 @@ endpoint (a batch of 50 sends is one request). Dropped connections and latency
 are always per request.
 
 Faults compose: latency faults add up, and of the other faults the first one
-added that fires wins. Every fault whose conditions match draws its random
-number on every call, fired or not, so adding a fault never changes when the
-faults added before it fire. :class:`FaultInjector` counts what it injected in
-``injected``, by kind, so a drill can match e.g. the ambiguous outcomes it saw
-with the connections the fake dropped after delivering.
+added that fires wins (:class:`~fmc.testing.FaultInjector` draws and counts them).
 
 Faults are also written as text, for the command line and the control
 endpoint of the fake server: ``KIND[:key=value,key=value…]``, e.g.
@@ -32,105 +28,30 @@ endpoint of the fake server: ``KIND[:key=value,key=value…]``, e.g.
 
 from __future__ import annotations
 
-import enum
-import random
-import threading
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from fmc.errors import ConfigurationError
+from fmc.testing._fault_kinds import (
+    DEFAULT_CODE,
+    DROP_EXCEPTIONS,
+    ERRORS,
+    MALFORMED_SHAPES,
+    OPTION_TYPES,
+    PER_REQUEST_ONLY,
+    FaultKind,
+    FaultWhen,
+    Per,
+    headers,
+    number_text,
+)
 
-__all__ = [
-    "DROP_EXCEPTIONS",
-    "MALFORMED_SHAPES",
-    "Fault",
-    "FaultInjector",
-    "FaultKind",
-    "Per",
-]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-
-class FaultKind(str, enum.Enum):
-    """What goes wrong."""
-
-    RATE_LIMIT = "rate_limit"
-    TRANSIENT = "transient"
-    SERVER_ERROR = "server_error"
-    UNAVAILABLE = "unavailable"
-    ERROR = "error"
-    MALFORMED = "malformed"
-    DROP_BEFORE = "drop_before"
-    DROP_AFTER = "drop_after"
-    LATENCY = "latency"
-
-
-class Per(str, enum.Enum):
-    """What one call is, for counting and drawing."""
-
-    SEND = "send"
-    REQUEST = "request"
-
-
-#: Malformed reply shapes, and whether the send behind each was delivered by default.
-MALFORMED_SHAPES: Mapping[str, bool] = {
-    "html": False,
-    "empty": False,
-    "truncated": True,
-    "wrong_shape": True,
-    "error_200": False,
-}
-
-#: How a dropped connection reaches a ``requests`` caller in the requests-mock form.
-DROP_EXCEPTIONS = ("connection_error", "connect_timeout", "read_timeout")
-
-_DROPS = (FaultKind.DROP_BEFORE, FaultKind.DROP_AFTER)
-_PER_REQUEST_ONLY = (*_DROPS, FaultKind.LATENCY)
-
-#: Default (code, subcode, message, HTTP status, transient) per error kind and code.
-_ERRORS: Mapping[tuple[FaultKind, int], tuple[int | None, str, int, bool]] = {
-    (FaultKind.RATE_LIMIT, 613): (
-        None,
-        "(#613) Calls to this API have exceeded the rate limit.",
-        400,
-        False,
-    ),
-    (FaultKind.RATE_LIMIT, 4): (None, "(#4) Application request limit reached", 400, False),
-    (FaultKind.RATE_LIMIT, 80006): (
-        None,
-        "(#80006) There have been too many messages sent to this Messenger account. "
-        "Please wait a while before sending more messages.",
-        400,
-        False,
-    ),
-    (FaultKind.TRANSIENT, 2): (
-        None,
-        "An unexpected error has occurred. Please retry your request later.",
-        500,
-        True,
-    ),
-    (FaultKind.TRANSIENT, 1200): (
-        None,
-        "(#1200) Temporary send message failure. Please try again later",
-        400,
-        True,
-    ),
-    (FaultKind.UNAVAILABLE, 551): (
-        1545041,
-        "(#551) This person isn't available right now.",
-        400,
-        False,
-    ),
-}
-
-_DEFAULT_CODE: Mapping[FaultKind, int] = {
-    FaultKind.RATE_LIMIT: 613,
-    FaultKind.TRANSIENT: 2,
-    FaultKind.UNAVAILABLE: 551,
-    FaultKind.ERROR: 100,
-}
+__all__ = ["DROP_EXCEPTIONS", "MALFORMED_SHAPES", "Fault", "FaultKind", "FaultWhen", "Per"]
 
 
 def _ratio(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -149,11 +70,6 @@ def _psids(value: Iterable[str] | str | None) -> frozenset[str] | None:
     if isinstance(value, str):
         return frozenset(part for part in value.split("|") if part)
     return frozenset(str(psid) for psid in value)
-
-
-def _headers(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    items = value.items() if isinstance(value, Mapping) else value
-    return tuple((str(name), str(text)) for name, text in items)
 
 
 @attrs.frozen(kw_only=True)
@@ -194,7 +110,7 @@ class Fault:
     status: int | None = None
     is_transient: bool | None = None
     error_type: str | None = None
-    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_headers)
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=headers)
     shape: str | None = None
     delivered: bool | None = None
     delay: float = attrs.field(default=0.0, validator=_non_negative)
@@ -202,10 +118,10 @@ class Fault:
 
     @per.default
     def _per_default(self) -> Per:
-        return Per.REQUEST if self.kind in _PER_REQUEST_ONLY else Per.SEND
+        return Per.REQUEST if self.kind in PER_REQUEST_ONLY else Per.SEND
 
     def __attrs_post_init__(self) -> None:
-        if self.kind in _PER_REQUEST_ONLY and self.per is not Per.REQUEST:
+        if self.kind in PER_REQUEST_ONLY and self.per is not Per.REQUEST:
             raise ConfigurationError(f"a {self.kind.value} fault applies per HTTP request")
         if self.kind is FaultKind.MALFORMED and self.shape not in MALFORMED_SHAPES:
             raise ConfigurationError(
@@ -217,39 +133,34 @@ class Fault:
             raise ConfigurationError("an unavailable fault needs the psids it applies to")
 
     # -- constructors -------------------------------------------------------------------
+    # Each takes ``**when`` (:class:`FaultWhen`): ``ratio``, ``times``, ``psids``, ``per``.
 
     @classmethod
     def rate_limit(
         cls,
         *,
         code: int = 613,
-        ratio: float | None = None,
-        times: int | None = None,
-        psids: Iterable[str] | None = None,
-        per: Per | str = Per.SEND,
         retry_after: float | None = None,
         usage: bool = False,
+        **when: Unpack[FaultWhen],
     ) -> Fault:
         """Meta throttles: code 613 (or 4, 80006).
 
         Args:
             code: 613 (Send API rate limit), 4 (app limit) or 80006 (Messenger
                 business-use-case limit).
-            ratio: Fire on this fraction of calls.
-            times: Fire on the next this many calls.
-            psids: Only for sends to these recipients.
-            per: ``"send"`` or ``"request"``.
             retry_after: Answer a ``Retry-After`` header with these seconds.
             usage: Answer Meta's usage headers (``X-App-Usage`` at 100 % and
                 ``X-Business-Use-Case-Usage`` with ``estimated_time_to_regain_access``
                 of ``retry_after`` in minutes, rounded up, at least 1).
+            **when: When it fires (:class:`FaultWhen`).
 
         Returns:
             The fault.
         """
         headers: list[tuple[str, str]] = []
         if retry_after is not None:
-            headers.append(("Retry-After", _number(retry_after)))
+            headers.append(("Retry-After", number_text(retry_after)))
         if usage:
             minutes = max(1, -(-int(retry_after or 0) // 60))
             headers.append(("X-App-Usage", '{"call_count":100,"total_cputime":35,"total_time":42}'))
@@ -260,72 +171,33 @@ class Fault:
                     f'"total_time":40,"estimated_time_to_regain_access":{minutes}}}]}}',
                 )
             )
-        return cls(
-            kind=FaultKind.RATE_LIMIT,
-            code=code,
-            ratio=ratio,
-            times=times,
-            psids=psids,
-            per=per,
-            headers=headers,
-        )
+        return cls(kind=FaultKind.RATE_LIMIT, code=code, headers=headers, **when)
 
     @classmethod
-    def transient(
-        cls,
-        *,
-        code: int = 2,
-        ratio: float | None = None,
-        times: int | None = None,
-        psids: Iterable[str] | None = None,
-        per: Per | str = Per.SEND,
-    ) -> Fault:
+    def transient(cls, *, code: int = 2, **when: Unpack[FaultWhen]) -> Fault:
         """A temporary failure Meta flags ``is_transient``: code 2 (HTTP 500) or 1200 (HTTP 400).
 
         Args:
             code: 2 or 1200.
-            ratio: Fire on this fraction of calls.
-            times: Fire on the next this many calls.
-            psids: Only for sends to these recipients.
-            per: ``"send"`` or ``"request"``.
+            **when: When it fires (:class:`FaultWhen`).
 
         Returns:
             The fault.
         """
-        return cls(
-            kind=FaultKind.TRANSIENT, code=code, ratio=ratio, times=times, psids=psids, per=per
-        )
+        return cls(kind=FaultKind.TRANSIENT, code=code, **when)
 
     @classmethod
-    def server_error(
-        cls,
-        *,
-        status: int = 502,
-        ratio: float | None = None,
-        times: int | None = None,
-        psids: Iterable[str] | None = None,
-        per: Per | str = Per.SEND,
-    ) -> Fault:
+    def server_error(cls, *, status: int = 502, **when: Unpack[FaultWhen]) -> Fault:
         """An HTTP 5xx answered with an HTML page, as a proxy in front of Meta would.
 
         Args:
             status: The HTTP status (500–599).
-            ratio: Fire on this fraction of calls.
-            times: Fire on the next this many calls.
-            psids: Only for sends to these recipients.
-            per: ``"send"`` or ``"request"``.
+            **when: When it fires (:class:`FaultWhen`).
 
         Returns:
             The fault.
         """
-        return cls(
-            kind=FaultKind.SERVER_ERROR,
-            status=status,
-            ratio=ratio,
-            times=times,
-            psids=psids,
-            per=per,
-        )
+        return cls(kind=FaultKind.SERVER_ERROR, status=status, **when)
 
     @classmethod
     def unavailable(cls, psids: Iterable[str]) -> Fault:
@@ -349,10 +221,7 @@ class Fault:
         status: int = 400,
         type: str = "OAuthException",
         is_transient: bool | None = None,
-        ratio: float | None = None,
-        times: int | None = None,
-        psids: Iterable[str] | None = None,
-        per: Per | str = Per.SEND,
+        **when: Unpack[FaultWhen],
     ) -> Fault:
         """Any other Graph error, e.g. 10/2018278 (outside the window) for chosen PSIDs.
 
@@ -363,10 +232,7 @@ class Fault:
             status: The HTTP status.
             type: Meta's ``error.type``.
             is_transient: Meta's ``error.is_transient``, when it should be present.
-            ratio: Fire on this fraction of calls.
-            times: Fire on the next this many calls.
-            psids: Only for sends to these recipients.
-            per: ``"send"`` or ``"request"``.
+            **when: When it fires (:class:`FaultWhen`).
 
         Returns:
             The fault.
@@ -379,22 +245,12 @@ class Fault:
             status=status,
             is_transient=is_transient,
             error_type=type,
-            ratio=ratio,
-            times=times,
-            psids=psids,
-            per=per,
+            **when,
         )
 
     @classmethod
     def malformed(
-        cls,
-        shape: str,
-        *,
-        delivered: bool | None = None,
-        ratio: float | None = None,
-        times: int | None = None,
-        psids: Iterable[str] | None = None,
-        per: Per | str = Per.SEND,
+        cls, shape: str, *, delivered: bool | None = None, **when: Unpack[FaultWhen]
     ) -> Fault:
         """A reply fmc cannot read, with HTTP 200.
 
@@ -405,23 +261,12 @@ class Fault:
             delivered: Whether the send behind the reply is delivered; by default
                 as :data:`MALFORMED_SHAPES` says (a truncated or wrong-shaped
                 success was delivered, the others were not).
-            ratio: Fire on this fraction of calls.
-            times: Fire on the next this many calls.
-            psids: Only for sends to these recipients.
-            per: ``"send"`` or ``"request"``.
+            **when: When it fires (:class:`FaultWhen`).
 
         Returns:
             The fault.
         """
-        return cls(
-            kind=FaultKind.MALFORMED,
-            shape=shape,
-            delivered=delivered,
-            ratio=ratio,
-            times=times,
-            psids=psids,
-            per=per,
-        )
+        return cls(kind=FaultKind.MALFORMED, shape=shape, delivered=delivered, **when)
 
     @classmethod
     def drop(
@@ -433,7 +278,7 @@ class Fault:
         psids: Iterable[str] | None = None,
         exception: str | None = None,
     ) -> Fault:
-        """Close the connection without an answer.
+        """Close the connection without an answer (always per HTTP request).
 
         Args:
             after: ``False``: before the request is processed (nothing is
@@ -449,13 +294,8 @@ class Fault:
         Returns:
             The fault.
         """
-        return cls(
-            kind=FaultKind.DROP_AFTER if after else FaultKind.DROP_BEFORE,
-            ratio=ratio,
-            times=times,
-            psids=psids,
-            exception=exception,
-        )
+        kind = FaultKind.DROP_AFTER if after else FaultKind.DROP_BEFORE
+        return cls(kind=kind, ratio=ratio, times=times, psids=psids, exception=exception)
 
     @classmethod
     def latency(
@@ -525,11 +365,11 @@ class Fault:
         except ValueError:
             kinds = ", ".join(k.value for k in FaultKind)
             raise ConfigurationError(f"fault kind must be one of {kinds}") from None
-        unknown = set(data) - _OPTION_TYPES.keys()
+        unknown = set(data) - OPTION_TYPES.keys()
         if unknown:
             raise ConfigurationError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
         try:
-            options = {key: _OPTION_TYPES[key](value) for key, value in data.items()}
+            options = {key: OPTION_TYPES[key](value) for key, value in data.items()}
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"bad fault option: {exc}") from None
         if kind is FaultKind.RATE_LIMIT and ("retry_after" in options or "usage" in options):
@@ -541,8 +381,8 @@ class Fault:
             return attrs.evolve(built, **options)
         options.pop("retry_after", None)
         options.pop("usage", None)
-        if kind in _DEFAULT_CODE and "code" not in options:
-            options["code"] = _DEFAULT_CODE[kind]
+        if kind in DEFAULT_CODE and "code" not in options:
+            options["code"] = DEFAULT_CODE[kind]
         return cls(kind=kind, **options)
 
     def to_dict(self) -> dict[str, Any]:
@@ -563,8 +403,8 @@ class Fault:
 
     def error_fields(self) -> tuple[int, int | None, str, int, bool | None]:
         """``(code, subcode, message, HTTP status, is_transient)`` of an error fault."""
-        code = self.code if self.code is not None else _DEFAULT_CODE.get(self.kind, 1)
-        subcode, message, status, transient = _ERRORS.get(
+        code = self.code if self.code is not None else DEFAULT_CODE.get(self.kind, 1)
+        subcode, message, status, transient = ERRORS.get(
             (self.kind, code),
             (None, f"(#{code}) An error injected by the fake Graph API", 400, None),
         )
@@ -586,199 +426,3 @@ class Fault:
                 self.delivered if self.delivered is not None else MALFORMED_SHAPES[self.shape or ""]
             )
         return False
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _bool(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{value!r} is not a boolean")
-
-
-def _psid_option(value: object) -> frozenset[str]:
-    if isinstance(value, str):
-        return frozenset(filter(None, value.split("|")))
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return frozenset(str(item) for item in value)
-    raise ValueError(f"psids must be a list or a |-separated string, not {value!r}")
-
-
-def _header_option(value: object) -> tuple[tuple[str, str], ...]:
-    if isinstance(value, Mapping):
-        return _headers(value)
-    raise ValueError("headers must be an object")
-
-
-_OPTION_TYPES: Mapping[str, Any] = {
-    "ratio": float,
-    "times": int,
-    "psids": _psid_option,
-    "per": Per,
-    "code": int,
-    "subcode": int,
-    "message": str,
-    "status": int,
-    "is_transient": _bool,
-    "error_type": str,
-    "headers": _header_option,
-    "shape": str,
-    "delivered": _bool,
-    "delay": float,
-    "exception": str,
-    "retry_after": float,
-    "usage": _bool,
-}
-
-
-@attrs.define
-class _Armed:
-    fault: Fault
-    rng: random.Random
-    remaining: int | None
-
-
-class FaultInjector:
-    """The faults a fake Graph API is injecting, and the count of what it injected.
-
-    Thread-safe. Each fault added gets its own random generator, seeded from the
-    injector's seed and the fault's position, so its draws do not depend on the
-    faults around it.
-
-    Attributes:
-        injected: How many faults of each kind (:class:`FaultKind` value) fired.
-    """
-
-    def __init__(
-        self, seed: int = 0, faults: Iterable[Fault | str | Mapping[str, Any]] = ()
-    ) -> None:
-        """Create an injector.
-
-        Args:
-            seed: Seeds the draws of ``ratio`` faults.
-            faults: Faults to start with.
-        """
-        self._seed = seed
-        self._lock = threading.Lock()
-        self._armed: list[_Armed] = []
-        self._added = 0
-        self.injected: Counter[str] = Counter()
-        self.add(*faults)
-
-    def add(self, *faults: Fault | str | Mapping[str, Any]) -> None:
-        """Start injecting these faults (after those already added).
-
-        Args:
-            faults: :class:`Fault` objects, their text form, or their JSON form.
-        """
-        built = [_coerce(fault) for fault in faults]
-        with self._lock:
-            for fault in built:
-                rng = random.Random(f"{self._seed}:{self._added}:{fault.kind.value}")
-                self._armed.append(_Armed(fault, rng, fault.times))
-                self._added += 1
-
-    def replace(self, faults: Iterable[Fault | str | Mapping[str, Any]]) -> None:
-        """Stop every fault and start injecting ``faults`` instead (``injected`` is kept).
-
-        Args:
-            faults: The new faults.
-        """
-        built = [_coerce(fault) for fault in faults]
-        with self._lock:
-            self._armed.clear()
-            self._added = 0
-        self.add(*built)
-
-    def clear(self) -> None:
-        """Stop every fault and forget what was injected."""
-        with self._lock:
-            self._armed.clear()
-            self._added = 0
-            self.injected.clear()
-
-    @property
-    def active(self) -> tuple[Fault, ...]:
-        """The faults that may still fire, in the order they were added."""
-        with self._lock:
-            return tuple(a.fault for a in self._armed if a.remaining is None or a.remaining > 0)
-
-    def __bool__(self) -> bool:
-        return bool(self._armed)
-
-    def pick(self, per: Per, psids: Sequence[str]) -> Fault | None:
-        """Draw for one call and return the fault that fires on it, if any (counted).
-
-        Latency faults are not considered; see :meth:`delay`.
-
-        Args:
-            per: Whether the call is one send or one HTTP request.
-            psids: The recipients of the call (none for calls without one).
-
-        Returns:
-            The first fault, in the order added, that fires; ``None`` for none.
-        """
-        if not self._armed:
-            return None
-        chosen: _Armed | None = None
-        with self._lock:
-            for armed in self._armed:
-                fault = armed.fault
-                if fault.kind is FaultKind.LATENCY or fault.per is not per:
-                    continue
-                if _fires(armed, psids) and chosen is None:
-                    chosen = armed
-            if chosen is None:
-                return None
-            if chosen.remaining is not None:
-                chosen.remaining -= 1
-            self.injected[chosen.fault.kind.value] += 1
-            return chosen.fault
-
-    def delay(self, psids: Sequence[str]) -> float:
-        """Draw the latency faults for one HTTP request; the seconds they add (counted).
-
-        Args:
-            psids: The recipients of the request's sends.
-
-        Returns:
-            The sum of the delays of the latency faults that fire.
-        """
-        if not self._armed:
-            return 0.0
-        total = 0.0
-        with self._lock:
-            for armed in self._armed:
-                if armed.fault.kind is FaultKind.LATENCY and _fires(armed, psids):
-                    if armed.remaining is not None:
-                        armed.remaining -= 1
-                    self.injected[FaultKind.LATENCY.value] += 1
-                    total += armed.fault.delay
-        return total
-
-
-def _fires(armed: _Armed, psids: Sequence[str]) -> bool:
-    """Whether a fault applies to a call; draws its random number whenever it might."""
-    fault = armed.fault
-    if fault.psids is not None and not any(psid in fault.psids for psid in psids):
-        return False
-    if armed.remaining is not None and armed.remaining <= 0:
-        return False
-    if fault.ratio is not None:
-        return armed.rng.random() < fault.ratio
-    return True
-
-
-def _coerce(fault: Fault | str | Mapping[str, Any]) -> Fault:
-    if isinstance(fault, Fault):
-        return fault
-    if isinstance(fault, str):
-        return Fault.parse(fault)
-    return Fault.from_dict(fault)

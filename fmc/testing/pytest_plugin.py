@@ -1,4 +1,11 @@
-"""pytest fixtures for testing apps built on fmc (installed as the ``fmc`` pytest plugin).
+"""pytest fixtures for testing apps built on fmc: a plugin your project turns on.
+
+Installing fmc does not load it. Ask for it in your top-level ``conftest.py``::
+
+    pytest_plugins = ["fmc.testing.pytest_plugin"]
+
+or on the command line (``pytest -p fmc.testing.pytest_plugin``, or in
+``addopts``). It gives:
 
 - ``fake_graph``: a :class:`~fmc.testing.FakeGraphAPI` installed on requests-mock
   for ``https://graph.facebook.com`` (it shares the ``requests_mock`` fixture's
@@ -14,8 +21,8 @@ arguments go to :class:`~fmc.testing.FakeGraphAPI`::
     @pytest.mark.fake_graph(latency=0.01, faults=["rate_limit:times=1"])
     def test_retries_once(fmc_client, fake_graph): ...
 
-The plugin imports nothing heavy until a fixture is used, so projects that do
-not use it pay nothing at pytest start-up.
+The plugin imports nothing heavy until a fixture is used, so loading it costs
+next to nothing at pytest start-up.
 """
 
 from __future__ import annotations
@@ -26,8 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from fmc.testing.fake_graph import FakeGraphAPI
-    from fmc.testing.server import FakeGraphServer
+    from fmc.testing.fake_graph import FakeGraphAPI, FakeGraphServer
     from fmc.transport import Client
 
 __all__ = [
@@ -86,7 +92,7 @@ def fake_graph(request: pytest.FixtureRequest) -> FakeGraphAPI:
 @pytest.fixture
 def fake_graph_server(request: pytest.FixtureRequest) -> Iterator[FakeGraphServer]:
     """A fake Graph API behind a real HTTP server on 127.0.0.1 (``.url``, ``.fake``)."""
-    from fmc.testing.server import FakeGraphServer
+    from fmc.testing.fake_graph import FakeGraphServer
 
     with FakeGraphServer(_new_fake(request)) as server:
         yield server

@@ -35,16 +35,20 @@ def _target(url: str, base_path: str) -> str:
     return (path or "/") + ("?" + split.query if split.query else "")
 
 
+def _handle(fake: FakeGraphAPI, base_path: str, request: GraphRequest) -> Reply:
+    target = _target(request.url, base_path)
+    return fake.handle(request.method, target, request.headers, request.body or b"")
+
+
 def _answer(reply: Reply) -> RawAnswer:
+    """The reply as a transport's answer, or what a transport raises for a dropped connection."""
+    if reply.drop == "before":
+        raise NotConnectedError("fake Graph API dropped the connection before the request")
+    if reply.drop is not None:
+        raise NoAnswerError("fake Graph API dropped the connection after processing the request")
     return RawAnswer(
         reply.status, {name.lower(): value for name, value in reply.headers}, reply.body
     )
-
-
-def _dropped(reply: Reply) -> Exception:
-    if reply.drop == "before":
-        return NotConnectedError("fake Graph API dropped the connection before the request")
-    return NoAnswerError("fake Graph API dropped the connection after processing the request")
 
 
 class FakeTransport:
@@ -72,16 +76,9 @@ class FakeTransport:
 
     def send(self, request: GraphRequest) -> RawAnswer:
         """Answer one request from the fake (see :class:`~fmc.transport.core.Transport`)."""
-        reply = self.fake.handle(
-            request.method,
-            _target(request.url, self._base_path),
-            request.headers,
-            request.body or b"",
-        )
+        reply = _handle(self.fake, self._base_path, request)
         if reply.delay:
             self._sleep(reply.delay)
-        if reply.drop is not None:
-            raise _dropped(reply)
         return _answer(reply)
 
     def close(self) -> None:
@@ -113,16 +110,9 @@ class AsyncFakeTransport:
 
     async def send(self, request: GraphRequest) -> RawAnswer:
         """Answer one request from the fake (see :class:`~fmc.transport.core.AsyncTransport`)."""
-        reply = self.fake.handle(
-            request.method,
-            _target(request.url, self._base_path),
-            request.headers,
-            request.body or b"",
-        )
+        reply = _handle(self.fake, self._base_path, request)
         if reply.delay:
             await self._sleep(reply.delay)
-        if reply.drop is not None:
-            raise _dropped(reply)
         return _answer(reply)
 
     async def close(self) -> None:

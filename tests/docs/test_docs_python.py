@@ -285,8 +285,9 @@ def confirm_order(client, *, psid, order):
 
 
 def test_the_testing_guides_tests_pass(tmp_path: Path) -> None:
-    """The testing guide's example tests pass under pytest with fmc's plugin."""
-    (block,) = python_blocks("docs/guides/testing.rst")
+    """The testing guide's example tests pass under pytest with the guide's conftest.py."""
+    conftest, block = python_blocks("docs/guides/testing.rst")
+    (tmp_path / "conftest.py").write_text(conftest.code, encoding="utf-8")
     (tmp_path / "my_app.py").write_text(MY_APP, encoding="utf-8")
     (tmp_path / "test_from_the_guide.py").write_text(
         "import my_app\n" + block.code, encoding="utf-8"

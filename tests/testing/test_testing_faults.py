@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc.errors import ConfigurationError
-from fmc.testing.faults import Fault, FaultInjector, FaultKind, Per
+from fmc.testing import Fault, FaultInjector, FaultKind, Per
 
 
 class TestFault:

@@ -1,9 +1,11 @@
-"""Tests for the fmc pytest plugin's fixtures (loaded through the pytest11 entry point)."""
+"""Tests for the fmc pytest plugin: opt-in, and its fixtures (fmc's suite opts in, in conftest)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,3 +109,50 @@ def test_lazy_exports() -> None:
     assert set(fmc.testing.__all__) <= set(dir(fmc.testing))
     with pytest.raises(AttributeError):
         fmc.testing.NotAThing  # noqa: B018
+
+
+def test_delivery_is_a_deprecated_alias() -> None:
+    """fmc.testing.Delivery is AcceptedSend, with a DeprecationWarning that names the new name."""
+    import fmc.testing
+
+    with pytest.warns(DeprecationWarning, match=r"use fmc\.testing\.AcceptedSend"):
+        alias = fmc.testing.Delivery
+    assert alias is fmc.testing.AcceptedSend
+    assert "Delivery" not in fmc.testing.__all__
+
+
+def test_installing_fmc_registers_no_pytest_plugin() -> None:
+    """fmc declares no pytest11 entry point: pytest loads the plugin only where asked."""
+    plugins = importlib.metadata.entry_points(group="pytest11")
+    assert [ep.value for ep in plugins if ep.value.startswith("fmc")] == []
+
+
+FIXTURE_TEST = """
+def test_uses_the_fixture(fake_graph):
+    assert fake_graph.page_id
+"""
+
+
+@pytest.mark.parametrize(
+    ("conftest", "outcome"),
+    [
+        ("", "fixture 'fake_graph' not found"),
+        ('pytest_plugins = ["fmc.testing.pytest_plugin"]\n', "1 passed"),
+    ],
+    ids=["without-opt-in", "with-opt-in"],
+)
+def test_the_fixtures_come_only_with_the_opt_in(
+    tmp_path: Path, conftest: str, outcome: str
+) -> None:
+    """A project gets fmc's fixtures only once its conftest.py asks for the plugin."""
+    (tmp_path / "conftest.py").write_text(conftest, encoding="utf-8")
+    (tmp_path / "test_project.py").write_text(FIXTURE_TEST, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_project.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert outcome in result.stdout

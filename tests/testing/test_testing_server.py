@@ -1,4 +1,4 @@
-"""Tests for the loopback server form of the fake and its subprocess command line."""
+"""Tests for the loopback server form of the fake and its command line."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from fmc.testing import FakeGraphAPI, FakeGraphProcess, FakeGraphServer, Fault
+from fmc.testing import FakeGraphAPI, FakeGraphServer, Fault
 from fmc.testing.server import main
 
 JSON = {"Content-Type": "application/json"}
@@ -312,40 +312,7 @@ class TestControlEndpoints:
 
 
 class TestSubprocess:
-    """python -m fmc.testing.server and FakeGraphProcess."""
-
-    def test_process_round_trip(self) -> None:
-        """The subprocess serves sends, reports state, takes faults and exits cleanly."""
-        process = FakeGraphProcess(
-            latency=0.0, faults=[Fault.unavailable(["9"]), "rate_limit:times=1"], access_token="tok"
-        )
-        with process:
-            url = process.url
-            send = f"{url}/v25.0/me/messages?access_token=tok"
-            assert (
-                requests.post(send, data=SEND, headers=JSON, timeout=5).json()["error"]["code"]
-                == 613
-            )
-            assert requests.post(send, data=SEND, headers=JSON, timeout=5).status_code == 200
-            assert (
-                requests.post(
-                    f"{url}/v25.0/me/messages?access_token=bad", data=SEND, headers=JSON, timeout=5
-                ).json()["error"]["code"]
-                == 190
-            )
-            state = process.state()
-            assert state["delivery_count"] == 1
-            assert state["faults_injected"] == {"rate_limit": 1}
-            assert process.deliveries()[0]["recipient"] == {"id": "1"}
-            process.set_faults([Fault.transient()])
-            assert requests.post(send, data=SEND, headers=JSON, timeout=5).status_code == 500
-            process.reset()
-            assert process.state()["http_requests"] == 0
-            process.add_users({"3": {"first_name": "Di"}})
-            assert requests.get(f"{url}/v25.0/3?access_token=tok", timeout=5).json()["id"] == "3"
-        assert process.stop() is None
-        with pytest.raises(requests.ConnectionError):
-            requests.get(url, timeout=5)
+    """python -m fmc.testing.server in a subprocess."""
 
     def test_cli_exits_on_sigterm(self) -> None:
         """The command prints its URL first and exits 0 on SIGTERM."""

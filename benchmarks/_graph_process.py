@@ -1,8 +1,10 @@
 """The fake Graph server in a subprocess, so a benchmark's client does not share its GIL.
 
-:class:`FakeGraphProcess` runs ``python -m fmc.testing.server`` (see
-:mod:`fmc.testing.server`), waits for the URL it prints, and reads and changes
-the fake's state over the server's ``/_fake/`` control endpoints.
+:class:`FakeGraphProcess` runs ``python -m fmc.testing.server``, waits for the
+URL it prints, and reads and changes the fake's state over the server's
+``/_fake/`` control endpoints. It is the benchmarks' harness, not part of
+:mod:`fmc.testing`: an app's tests want the fake in process
+(``FakeGraphAPI.mock``, ``serve`` or ``FakeTransport``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import IO, Any
 
-from fmc.testing.fake_graph import DEFAULT_PAGE_ID
-from fmc.testing.faults import Fault
+from fmc.testing import DEFAULT_PAGE_ID, Fault
 
 __all__ = ["FakeGraphProcess"]
 
@@ -143,7 +144,7 @@ class FakeGraphProcess:
 
     def _call(self, method: str, path: str, data: Any = None) -> Any:
         body = None if data is None else json.dumps(data).encode()
-        request = urllib.request.Request(  # noqa: S310 - our own loopback URL
+        request = urllib.request.Request(
             self.url + path,
             data=body,
             method=method,
@@ -165,7 +166,7 @@ class FakeGraphProcess:
         return result
 
     def deliveries(self, *, since: int = 0) -> list[dict[str, Any]]:
-        """The deliveries, as JSON objects (see :meth:`Delivery.to_dict`).
+        """The accepted sends, as JSON objects (``AcceptedSend.to_dict``).
 
         Args:
             since: Leave out the first ``since`` deliveries.
