@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,7 +28,9 @@ from fmc.errors import ConfigurationError
 from fmc.store.delivery import NO_EFFECTS, DeliveryResult, DeliveryWrite, EventEffects
 from fmc.webhook.dedup import DedupStore, dedup_key
 from fmc.webhook.events import Event
-from fmc.webhook.forward import Forwarder
+
+if TYPE_CHECKING:  # the forwarder (requests, tenacity) loads only when used
+    from fmc.webhook.forward import Forwarder
 
 __all__ = ["DEFAULT_COMMIT_TIMEOUT", "Committed", "Committer", "EffectsOf", "ForwardTarget"]
 

@@ -16,11 +16,10 @@ from typing import Any, ClassVar
 
 import attrs
 
-from fmc.webhook.parts import Attachment, Coordinates, Referral
+from fmc.webhook.parts import Coordinates, ReceivedAttachment, Referral
 
 __all__ = [
     "AccountLinkingEvent",
-    "Attachment",
     "Coordinates",
     "DeliveryEvent",
     "EchoEvent",
@@ -35,6 +34,7 @@ __all__ = [
     "PostbackEvent",
     "ReactionEvent",
     "ReadEvent",
+    "ReceivedAttachment",
     "Referral",
     "ReferralEvent",
     "UnknownEvent",
@@ -109,7 +109,7 @@ class MessageEvent(MessagingEvent):
     mid: str
     text: str | None = None
     quick_reply_payload: str | None = None
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[ReceivedAttachment, ...] = ()
     reply_to_mid: str | None = None
     metadata: str | None = None
     referral: Referral | None = None
@@ -142,7 +142,7 @@ class EchoEvent(MessagingEvent):
     mid: str
     app_id: str | None = None
     text: str | None = None
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[ReceivedAttachment, ...] = ()
     metadata: str | None = None
     quick_reply_payload: str | None = None
 

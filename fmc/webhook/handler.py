@@ -37,7 +37,7 @@ import hmac
 import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import attrs
 
@@ -52,11 +52,13 @@ from fmc.webhook.commit import (
 )
 from fmc.webhook.dedup import DedupStore, MemoryDedup
 from fmc.webhook.events import Event
-from fmc.webhook.forward import Forwarder
 from fmc.webhook.invalid import InvalidEvent, isolate
 from fmc.webhook.parse import DEFAULT_OBJECTS, decode_body, parse_data
 from fmc.webhook.request import AMBIGUOUS, Headers, Query, query_value, signature_headers
 from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1, SignatureVerifier
+
+if TYPE_CHECKING:  # the forwarder (requests, tenacity) loads only when used
+    from fmc.webhook.forward import Forwarder
 
 __all__ = [
     "BAD_REQUEST_LENGTH",

@@ -23,6 +23,7 @@ What is refused and what is kept:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "make_event_converter",
     "parse_data",
     "parse_delivery",
+    "parse_events",
     "parse_item",
 ]
 
@@ -167,7 +169,7 @@ def _entry_events(entry: dict[str, Any], events: list[Event]) -> None:
 
 
 def parse_data(data: Any, *, objects: Collection[str] = DEFAULT_OBJECTS) -> list[Event]:
-    """Parse an already decoded body; see :func:`parse_delivery`.
+    """Parse an already decoded body; see :func:`parse_events`.
 
     Raises:
         PayloadError: the body is not a delivery (see the module docstring).
@@ -200,12 +202,13 @@ def decode_body(body: bytes | str) -> Any:
         raise PayloadError("body is not valid JSON") from None
 
 
-def parse_delivery(
+def parse_events(
     body: bytes | str | Mapping[str, Any], *, objects: Collection[str] = DEFAULT_OBJECTS
 ) -> list[Event]:
-    """Parse a webhook body (raw bytes, text or decoded dict) into events, in order.
+    """Parse a webhook body (raw bytes, text or decoded dict) into its events, in order.
 
     This does not check the signature; :meth:`~fmc.webhook.handler.WebhookHandler.handle` does both.
+    (For the body as one value, ``make_event_converter().structure(data, Delivery)``.)
 
     Args:
         body: The body as received, or the dict it decodes to.
@@ -219,6 +222,25 @@ def parse_delivery(
     """
     data = decode_body(body) if isinstance(body, (bytes, str)) else dict(body)
     return parse_data(data, objects=objects)
+
+
+def parse_delivery(
+    body: bytes | str | Mapping[str, Any], *, objects: Collection[str] = DEFAULT_OBJECTS
+) -> list[Event]:
+    """Deprecated name of :func:`parse_events` (removed in the next release).
+
+    It was renamed because it returns a list of events, not a :class:`Delivery`.
+
+    Warns:
+        DeprecationWarning: on every call.
+    """
+    warnings.warn(
+        "fmc.webhook.parse_delivery is deprecated and will be removed in the next release; "
+        "use fmc.webhook.parse_events (same arguments, same list of events)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return parse_events(body, objects=objects)
 
 
 def make_event_converter() -> cattrs.Converter:
