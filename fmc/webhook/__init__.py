@@ -46,7 +46,7 @@ _EXPORTS: dict[str, str] = {
     "ReceivedAttachment": "fmc.webhook.parts",
     "Referral": "fmc.webhook.parts",
     "ReferralEvent": "fmc.webhook.events",
-    "Response": "fmc.webhook.handler",
+    "Response": "fmc.webhook.response",
     "ResponseFeedbackEvent": "fmc.webhook.feedback",
     "SignatureVerifier": "fmc.webhook.signature",
     "UnknownEvent": "fmc.webhook.events",
@@ -118,7 +118,6 @@ if TYPE_CHECKING:
     from fmc.webhook.feedback import ResponseFeedbackEvent as ResponseFeedbackEvent
     from fmc.webhook.forward import Forwarder as Forwarder
     from fmc.webhook.forward_retry import ForwardRetry as ForwardRetry
-    from fmc.webhook.handler import Response as Response
     from fmc.webhook.handler import WebhookHandler as WebhookHandler
     from fmc.webhook.invalid import InvalidEvent as InvalidEvent
     from fmc.webhook.outbox import MemoryOutbox as MemoryOutbox
@@ -130,6 +129,7 @@ if TYPE_CHECKING:
     from fmc.webhook.parts import Coordinates as Coordinates
     from fmc.webhook.parts import ReceivedAttachment as ReceivedAttachment
     from fmc.webhook.parts import Referral as Referral
+    from fmc.webhook.response import Response as Response
     from fmc.webhook.signature import SignatureVerifier as SignatureVerifier
     from fmc.webhook.signature import sign as sign
     from fmc.webhook.signature import verify_signature as verify_signature

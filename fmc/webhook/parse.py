@@ -35,6 +35,7 @@ from fmc.convert import make_converter
 from fmc.errors import PayloadError
 from fmc.webhook.events import Event, UnknownEvent
 from fmc.webhook.kinds import BUILDERS, KNOWN_KEYS, ShapeError, millis, party
+from fmc.webhook.shape import need_sender
 
 __all__ = [
     "DEFAULT_OBJECTS",
@@ -105,25 +106,32 @@ def parse_item(
     Returns:
         The typed event, or an :class:`~fmc.webhook.events.UnknownEvent` naming what was wrong.
     """
-    for key, builder in BUILDERS:  # noqa: B007 - the loop finds the builder
-        if key in item:
+    for kind in BUILDERS:
+        if kind.key in item:
             break
     else:
         return _unknown(item, page_id, standby, "unknown event kind")
+    key = kind.key
     try:
+        # The envelope first, the same for every kind; then the kind's own fields.
         if page_id is None:
             raise ShapeError("the entry has no id")
         recipient = party(item, "recipient")
         if recipient is None:
             raise ShapeError("recipient.id is missing")
-        return builder(
-            item,
-            item[key],
-            page_id,
-            party(item, "sender"),
-            recipient,
-            millis(item.get("timestamp", entry_time), "timestamp"),
-            standby,
+        sender = party(item, "sender")
+        timestamp = millis(item.get("timestamp", entry_time), "timestamp")
+        if kind.needs_sender:
+            need_sender(sender)
+        cls, fields = kind.build(item, item[key])
+        return cls(
+            raw=item,
+            standby=standby,
+            page_id=page_id,
+            sender_id=sender,
+            recipient_id=recipient,
+            timestamp=timestamp,
+            **fields,
         )
     except ShapeError as exc:
         return _unknown(item, page_id, standby, f"broken {key!r} event: {exc}")
