@@ -33,17 +33,12 @@ from urllib.parse import parse_qs
 from fmc.errors import SignatureError
 from fmc.platform.channels import ChannelCache
 from fmc.platform.errors import UnknownAccountError
-from fmc.platform.records import App, PageStatus
+from fmc.platform.records import App, PageRecord, PageStatus
 from fmc.platform.registry import Registry
 from fmc.platform.serving import AppWebhook
-from fmc.webhook.handler import (
-    DEFAULT_MAX_BODY_BYTES,
-    PAYLOAD_TOO_LARGE,
-    Headers,
-    Query,
-    Response,
-    WebhookHandler,
-)
+from fmc.webhook.handler import DEFAULT_MAX_BODY_BYTES, WebhookHandler
+from fmc.webhook.request import Headers, Query
+from fmc.webhook.response import OK, PAYLOAD_TOO_LARGE, Response, text_response
 from fmc.webhook.signature import SIGNATURE_HEADER
 
 __all__ = ["DEFAULT_PREFIX", "PlatformWebhook"]
@@ -51,14 +46,12 @@ __all__ = ["DEFAULT_PREFIX", "PlatformWebhook"]
 #: The path under which each app's webhook lives: ``/webhook/<app-id>``.
 DEFAULT_PREFIX = "/webhook/"
 
-_TEXT = (("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff"))
-_NOT_FOUND = Response(404, _TEXT, b"not found: no app is registered at this path")
-_OK = Response(200, _TEXT, b"EVENT_RECEIVED")
+_NOT_FOUND = text_response(404, "not found: no app is registered at this path")
 _SIG = SIGNATURE_HEADER.lower()
 
 
 def _forbidden(reason: str) -> Response:
-    return Response(403, _TEXT, f"forbidden: {reason}".encode())
+    return text_response(403, f"forbidden: {reason}")
 
 
 def _signature(headers: Headers) -> str | None:
@@ -72,6 +65,26 @@ def _signature(headers: Headers) -> str | None:
     if len(found) > 1:
         raise SignatureError("repeated signature header")
     return found[0] if found else None
+
+
+def _by_page(entries: list[Any]) -> dict[str, list[Any]]:
+    """The entries grouped by Page id (``entry[].id``), in order."""
+    if len(entries) == 1:  # the usual delivery
+        entry = entries[0]
+        return {str(entry["id"]): entries}
+    groups: dict[str, list[Any]] = {}
+    for entry in entries:
+        groups.setdefault(str(entry["id"]), []).append(entry)
+    return groups
+
+
+def _accepts(app: App, record: PageRecord | None) -> bool:
+    """Whether a Page's entries may be delivered on ``app``'s webhook."""
+    return (
+        record is not None
+        and record.app_id == app.id
+        and record.status is not PageStatus.DISCONNECTED
+    )
 
 
 def _with_redirect(query: Query, redirect_to: str | None) -> Query:
@@ -167,7 +180,8 @@ class PlatformWebhook:
     def _front(self, app: App) -> WebhookHandler:
         """A handler holding the app's secrets and verify token (handshake and checks)."""
         known = self._fronts.get(app.id)
-        if known is not None and known[0] == app:
+        # The registry hands out the same App until it changes: identity first, it is cheaper.
+        if known is not None and (known[0] is app or known[0] == app):
             return known[1]
         front = WebhookHandler(app.secrets, app.verify_token, max_body_bytes=self.max_body_bytes)
         with self._lock:
@@ -182,24 +196,23 @@ class PlatformWebhook:
         if app is None:
             return _NOT_FOUND
         front = self._front(app)
-        if not (isinstance(method, str) and method.upper() == "POST"):
+        if method != "POST" and not (isinstance(method, str) and method.upper() == "POST"):
             return front.respond(method, query, headers, body)
         body = body if type(body) is bytes else bytes(body or b"")
         if len(body) > self.max_body_bytes:
             return PAYLOAD_TOO_LARGE
         try:
             data = json.loads(body)
-            entries = data["entry"]
-            groups: dict[str, list[Any]] = {}
-            for entry in entries:
-                groups.setdefault(str(entry["id"]), []).append(entry)
+            groups = _by_page(data["entry"])
         except Exception:
             # Not a routable delivery: the app's own handler verifies, then refuses it.
             return front.respond(method, query, headers, body)
         if len(groups) == 1 and len(app.secrets) == 1:
+            # One Page, one secret: its own handler verifies the original bytes.
             page_id = next(iter(groups))
-            if self._accepts(app, page_id):
-                return self._deliver(page_id, query, headers, body)
+            record = self._registry.page(page_id)
+            if _accepts(app, record):
+                return self._deliver(page_id, record, query, headers, body, data)
         try:
             front.verify_signature(body, _signature(headers))
         except SignatureError as exc:
@@ -207,31 +220,34 @@ class PlatformWebhook:
             return _forbidden(str(exc))
         return self._split(app, data, groups, query)
 
-    def _accepts(self, app: App, page_id: str) -> bool:
-        record = self._registry.page(page_id)
-        return (
-            record is not None
-            and record.app_id == app.id
-            and record.status is not PageStatus.DISCONNECTED
-        )
-
-    def _deliver(self, page_id: str, query: Query, headers: Headers, body: bytes) -> Response:
-        record = self._registry.page(page_id)
+    def _deliver(
+        self,
+        page_id: str,
+        record: PageRecord | None,
+        query: Query,
+        headers: Headers,
+        body: bytes,
+        data: Any,
+    ) -> Response:
+        """Hand a Page its part; ``data`` is ``body`` decoded, so it is not decoded again."""
         try:
             channel = self._channels.get(page_id)
         except UnknownAccountError:
             self._log.warning("delivery for Page %s refused: it is not connected", page_id)
-            return _OK
+            return OK
         redirect = None if record is None else record.redirect_to
-        return channel.webhook.respond("POST", _with_redirect(query, redirect), headers, body)
+        # The handler still checks the signature over the bytes; only the JSON is shared.
+        return channel.webhook._respond_decoded(
+            _with_redirect(query, redirect), headers, body, data
+        )
 
     def _split(
         self, app: App, data: Mapping[str, Any], groups: dict[str, list[Any]], query: Query
     ) -> Response:
-        worst = _OK
+        worst = OK
         for page_id, entries in groups.items():
-            if not self._accepts(app, page_id):
-                record = self._registry.page(page_id)
+            record = self._registry.page(page_id)
+            if not _accepts(app, record):
                 why = (
                     "it is not registered"
                     if record is None
@@ -246,10 +262,11 @@ class PlatformWebhook:
                     len(entries), page_id, app.id, why,
                 )  # fmt: skip
                 continue
-            part = json.dumps({"object": data.get("object"), "entry": entries}).encode()
+            decoded = {"object": data.get("object"), "entry": entries}
+            part = json.dumps(decoded).encode()
             signed = self._front(app).sign(part)
             headers = [(SIGNATURE_HEADER, signed), ("Content-Type", "application/json")]
-            answer = self._deliver(page_id, query, headers, part)
+            answer = self._deliver(page_id, record, query, headers, part, decoded)
             if answer.status != 200 and (worst.status == 200 or answer.status == 503):
                 worst = answer
         return worst
