@@ -158,22 +158,22 @@ class Forwarder:
         )
         self._lanes = Lanes(workers, queue_size)
         self._drain = OutboxDrain(
-            self.outbox,
-            self._sender,
-            self._lanes,
+            outbox=self.outbox,
+            sender=self._sender,
+            lanes=self._lanes,
             retry=self.retry,
             clock=clock,
             batch=drain_batch,
-            logger=self._log,
+            log=self._log,
         )
         self._worker = Worker(
-            self.outbox,
-            self._sender,
-            self._lanes,
+            outbox=self.outbox,
+            sender=self._sender,
+            lanes=self._lanes,
             retry=self.retry,
             clock=clock,
             sleep=sleep,
-            logger=self._log,
+            log=self._log,
         )
         self._threads: list[threading.Thread] = []
         self._state = threading.Lock()

@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+import attrs
+
 from fmc.errors import ForwardingRefused
 from fmc.models.outbox import OutboxItem
 from fmc.webhook.addresses import strip_url_to_path
@@ -34,38 +36,28 @@ class Outcome(enum.Enum):
     DEFERRED = "deferred"
 
 
+@attrs.frozen(kw_only=True)
 class OutboxDrain:
     """Retries the outbox's due items (one drain at a time).
 
-    Args:
+    Attributes:
         outbox: Where the items wait.
         sender: Sends one item.
         lanes: The forwarder's queues (items in flight, keys to release).
         retry: When to try again and when to give up.
         clock: Returns the current aware UTC time.
         batch: Items fetched per pass.
-        logger: Where give-ups and refusals are logged.
+        log: Where give-ups and refusals are logged.
     """
 
-    def __init__(
-        self,
-        outbox: OutboxStore,
-        sender: PinnedSender,
-        lanes: Lanes,
-        *,
-        retry: ForwardRetry,
-        clock: Callable[[], datetime],
-        batch: int,
-        logger: logging.Logger,
-    ) -> None:
-        self._outbox = outbox
-        self._sender = sender
-        self._lanes = lanes
-        self._retry = retry
-        self._clock = clock
-        self._batch = batch
-        self._log = logger
-        self._lock = threading.Lock()
+    outbox: OutboxStore
+    sender: PinnedSender
+    lanes: Lanes
+    retry: ForwardRetry
+    clock: Callable[[], datetime]
+    batch: int
+    log: logging.Logger
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
     def drain(self) -> int:
         """Retry the due items, in order per key, until none is left due.
@@ -77,17 +69,17 @@ class OutboxDrain:
         with self._lock:
             while True:
                 progressed = False
-                for item in self._outbox.outbox_due(self._clock(), self._batch):
+                for item in self.outbox.outbox_due(self.clock(), self.batch):
                     assert item.id is not None
-                    if self._lanes.claimed(item.id):
+                    if self.lanes.claimed(item.id):
                         continue
                     outcome = self._retry_item(item)
                     delivered += outcome is Outcome.DELIVERED
                     progressed = progressed or outcome is not Outcome.DEFERRED
                 if not progressed:
                     break
-            if self._outbox.outbox_count() == 0:
-                self._lanes.outbox_emptied()
+            if self.outbox.outbox_count() == 0:
+                self.lanes.outbox_emptied()
         return delivered
 
     def _retry_item(self, item: OutboxItem) -> Outcome:
@@ -95,23 +87,23 @@ class OutboxDrain:
         url = strip_url_to_path(item.url)
         outcome = Outcome.DROPPED
         try:
-            self._sender.send(item.url, item.body, item.headers)
+            self.sender.send(item.url, item.body, item.headers)
         except ForwardingRefused as exc:
-            self._log.warning("outbox forward to %s refused, dropped: %s", url, exc.reason)
+            self.log.warning("outbox forward to %s refused, dropped: %s", url, exc.reason)
         except PermanentError as exc:
-            self._log.error("outbox forward to %s given up: %s", url, exc)
+            self.log.error("outbox forward to %s given up: %s", url, exc)
         except RetryableError as exc:
             attempts = item.attempts + 1
-            now = self._clock()
-            if now - item.created_at < self._retry.give_up_after:
-                self._outbox.outbox_defer(
+            now = self.clock()
+            if now - item.created_at < self.retry.give_up_after:
+                self.outbox.outbox_defer(
                     item.id,
-                    next_attempt_at=now + self._retry.outbox_wait(attempts),
+                    next_attempt_at=now + self.retry.outbox_wait(attempts),
                     attempts=attempts,
                     last_error=str(exc),
                 )
                 return Outcome.DEFERRED
-            self._log.error(
+            self.log.error(
                 "outbox forward to %s given up after %d attempts over %s: %s",
                 url,
                 attempts,
@@ -120,6 +112,6 @@ class OutboxDrain:
             )
         else:
             outcome = Outcome.DELIVERED
-        self._outbox.outbox_ack(item.id)
-        self._lanes.release(item.order_key)
+        self.outbox.outbox_ack(item.id)
+        self.lanes.release(item.order_key)
         return outcome

@@ -30,37 +30,27 @@ from fmc.webhook.outbox import OutboxStore
 __all__ = ["Worker"]
 
 
+@attrs.frozen(kw_only=True)
 class Worker:
     """Sends or parks jobs; shared by a forwarder's worker threads and its drain thread.
 
-    Args:
+    Attributes:
         outbox: Where parked jobs wait.
         sender: Sends one job.
         lanes: The queues and the per-key order.
         retry: Immediate attempts and outbox waits.
         clock: Returns the current aware UTC time.
         sleep: Sleeps between immediate attempts.
-        logger: Where refusals, give-ups and retries are logged.
+        log: Where refusals, give-ups and retries are logged.
     """
 
-    def __init__(
-        self,
-        outbox: OutboxStore,
-        sender: PinnedSender,
-        lanes: Lanes,
-        *,
-        retry: ForwardRetry,
-        clock: Callable[[], datetime],
-        sleep: Callable[[float], None],
-        logger: logging.Logger,
-    ) -> None:
-        self._outbox = outbox
-        self._sender = sender
-        self._lanes = lanes
-        self._retry = retry
-        self._clock = clock
-        self._sleep = sleep
-        self._log = logger
+    outbox: OutboxStore
+    sender: PinnedSender
+    lanes: Lanes
+    retry: ForwardRetry
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    log: logging.Logger
 
     def park(
         self,
@@ -75,12 +65,12 @@ class Worker:
 
         The key is held first, under the lanes' lock; the store is written after, outside it.
         """
-        next_at = self._clock() + wait
-        self._lanes.park(job, held=held)
+        next_at = self.clock() + wait
+        self.lanes.park(job, held=held)
         if job.item_id is None:
-            self._outbox.outbox_put(job.item(attempts=attempts, error=error, due=next_at))
+            self.outbox.outbox_put(job.item(attempts=attempts, error=error, due=next_at))
         else:
-            self._outbox.outbox_defer(
+            self.outbox.outbox_defer(
                 job.item_id,
                 next_attempt_at=next_at,
                 attempts=attempts,
@@ -89,21 +79,21 @@ class Worker:
 
     def park_overflow(self) -> None:
         """Write the deliveries the full queues could not take to the outbox, in order."""
-        while (job := self._lanes.pop_overflow()) is not None:
+        while (job := self.lanes.pop_overflow()) is not None:
             try:
                 self.park(job, attempts=0, error="queue full", wait=timedelta(0), held=True)
             except Exception:
-                self._log.exception(
+                self.log.exception(
                     "forward to %s could not be kept in the outbox", strip_url_to_path(job.url)
                 )
             finally:
-                self._lanes.done()
+                self.lanes.done()
 
     def _settle(self, job: Job) -> None:
         """A job is finished for good (delivered, refused or abandoned)."""
         if job.item_id is not None:
-            self._outbox.outbox_ack(job.item_id)
-            self._lanes.unclaim(job.item_id)
+            self.outbox.outbox_ack(job.item_id)
+            self.lanes.unclaim(job.item_id)
 
     # -- workers ------------------------------------------------------------
 
@@ -120,35 +110,35 @@ class Worker:
                 else:
                     self._process(self._persisted(job))
             except Exception:
-                self._log.exception("forward to %s failed unexpectedly", strip_url_to_path(job.url))
+                self.log.exception("forward to %s failed unexpectedly", strip_url_to_path(job.url))
             finally:
-                self._lanes.done()
+                self.lanes.done()
 
     def _persisted(self, job: Job) -> Job:
         """With ``persist_first``, a job not stored yet is stored before its first attempt."""
         if not job.persist or job.item_id is not None:
             return job
-        item_id = self._outbox.outbox_put(
+        item_id = self.outbox.outbox_put(
             job.item(attempts=0, error=None, due=job.created_at + LEASE)
         )
-        self._lanes.claim(item_id)
+        self.lanes.claim(item_id)
         return attrs.evolve(job, item_id=item_id)
 
     def _process(self, job: Job) -> None:
-        if self._lanes.blocked(job.order_key):
+        if self.lanes.blocked(job.order_key):
             self.park(job, attempts=0, error=None, wait=timedelta(0))
             return
         url = strip_url_to_path(job.url)
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self._retry.attempts),
+            stop=tenacity.stop_after_attempt(self.retry.attempts),
             wait=tenacity.wait_exponential(
-                multiplier=self._retry.wait_initial, max=self._retry.wait_max
+                multiplier=self.retry.wait_initial, max=self.retry.wait_max
             )
-            + tenacity.wait_random(0, self._retry.wait_jitter),
+            + tenacity.wait_random(0, self.retry.wait_jitter),
             retry=tenacity.retry_if_exception_type(RetryableError),
-            sleep=self._sleep,
+            sleep=self.sleep,
             reraise=True,
-            before_sleep=lambda state: self._log.info(
+            before_sleep=lambda state: self.log.info(
                 "forward to %s failed (attempt %d), retrying: %s",
                 url,
                 state.attempt_number,
@@ -156,23 +146,21 @@ class Worker:
             ),
         )
         try:
-            retrying(self._sender.send, job.url, job.body, job.headers)
+            retrying(self.sender.send, job.url, job.body, job.headers)
         except ForwardingRefused as exc:
-            self._log.warning("forward to %s refused: %s", url, exc.reason)
+            self.log.warning("forward to %s refused: %s", url, exc.reason)
             self._settle(job)
         except PermanentError as exc:
-            self._log.error("forward to %s given up: %s", url, exc)
+            self.log.error("forward to %s given up: %s", url, exc)
             self._settle(job)
         except RetryableError as exc:
-            self._log.warning(
+            self.log.warning(
                 "forward to %s failed %d times, kept in the outbox: %s",
                 url,
-                self._retry.attempts,
+                self.retry.attempts,
                 exc,
             )
-            attempts = self._retry.attempts
-            self.park(
-                job, attempts=attempts, error=str(exc), wait=self._retry.outbox_wait(attempts)
-            )
+            attempts = self.retry.attempts
+            self.park(job, attempts=attempts, error=str(exc), wait=self.retry.outbox_wait(attempts))
         else:
             self._settle(job)
