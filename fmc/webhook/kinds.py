@@ -73,37 +73,37 @@ class Kind(NamedTuple):
 
 
 def _message(item: dict[str, Any], value: Any) -> Fields:
+    # The hot path: only fields present in the item are passed (the others keep
+    # their defaults), because every keyword costs in the event's __init__.
     if type(value) is not dict:
         raise ShapeError("message must be an object")
     mid = value.get("mid")
     if type(mid) is not str:
         raise ShapeError("mid must be a string")
+    fields: dict[str, Any] = {"mid": mid}
     text = value.get("text")
-    if text is not None and type(text) is not str:
-        raise ShapeError("text must be a string")
+    if text is not None:
+        if type(text) is not str:
+            raise ShapeError("text must be a string")
+        fields["text"] = text
+    if "attachments" in value:
+        fields["attachments"] = read_attachments(value)
+    if "quick_reply" in value:
+        fields["quick_reply_payload"] = read_quick_reply_payload(value)
+    if "metadata" in value:
+        fields["metadata"] = opt_str(value, "metadata")
     if value.get("is_echo") is True:
-        return EchoEvent, {
-            "mid": mid,
-            "app_id": opt_id(value, "app_id"),
-            "text": text,
-            "attachments": read_attachments(value),
-            "metadata": opt_str(value, "metadata"),
-            "quick_reply_payload": read_quick_reply_payload(value),
-        }
+        if "app_id" in value:
+            fields["app_id"] = opt_id(value, "app_id")
+        return EchoEvent, fields
     reply_to = value.get("reply_to")
+    if reply_to is not None:
+        fields["reply_to_mid"] = opt_str(obj(reply_to, "reply_to"), "mid")
     # An ad's referral rides inside the message, or beside it in the item.
     referral = value.get("referral", item.get("referral"))
-    return MessageEvent, {
-        "mid": mid,
-        "text": text,
-        "quick_reply_payload": None
-        if "quick_reply" not in value
-        else read_quick_reply_payload(value),
-        "attachments": () if "attachments" not in value else read_attachments(value),
-        "reply_to_mid": None if reply_to is None else opt_str(obj(reply_to, "reply_to"), "mid"),
-        "metadata": None if "metadata" not in value else opt_str(value, "metadata"),
-        "referral": None if referral is None else read_referral(referral),
-    }
+    if referral is not None:
+        fields["referral"] = read_referral(referral)
+    return MessageEvent, fields
 
 
 def _delivery(item: dict[str, Any], value: Any) -> Fields:
@@ -126,13 +126,13 @@ def _read(item: dict[str, Any], value: Any) -> Fields:
 
 def _postback(item: dict[str, Any], value: Any) -> Fields:
     data = obj(value, "postback")
-    referral = data.get("referral")
-    return PostbackEvent, {
-        "payload": opt_str(data, "payload"),
-        "title": opt_str(data, "title"),
-        "mid": opt_str(data, "mid"),
-        "referral": None if referral is None else read_referral(referral),
+    fields: dict[str, Any] = {
+        key: opt_str(data, key) for key in ("payload", "title", "mid") if key in data
     }
+    referral = data.get("referral")
+    if referral is not None:
+        fields["referral"] = read_referral(referral)
+    return PostbackEvent, fields
 
 
 #: Optin field -> its wire key, in the order they are read.

@@ -35,7 +35,6 @@ from fmc.convert import make_converter
 from fmc.errors import PayloadError
 from fmc.webhook.events import Event, UnknownEvent
 from fmc.webhook.kinds import BUILDERS, KNOWN_KEYS, ShapeError, millis, party
-from fmc.webhook.shape import need_sender
 
 __all__ = [
     "DEFAULT_OBJECTS",
@@ -106,12 +105,11 @@ def parse_item(
     Returns:
         The typed event, or an :class:`~fmc.webhook.events.UnknownEvent` naming what was wrong.
     """
-    for kind in BUILDERS:
-        if kind.key in item:
+    for key, build, needs_sender in BUILDERS:  # noqa: B007 - the loop finds the kind
+        if key in item:
             break
     else:
         return _unknown(item, page_id, standby, "unknown event kind")
-    key = kind.key
     try:
         # The envelope first, the same for every kind; then the kind's own fields.
         if page_id is None:
@@ -121,9 +119,9 @@ def parse_item(
             raise ShapeError("recipient.id is missing")
         sender = party(item, "sender")
         timestamp = millis(item.get("timestamp", entry_time), "timestamp")
-        if kind.needs_sender:
-            need_sender(sender)
-        cls, fields = kind.build(item, item[key])
+        if needs_sender and sender is None:
+            raise ShapeError("sender.id is missing")
+        cls, fields = build(item, item[key])
         return cls(
             raw=item,
             standby=standby,

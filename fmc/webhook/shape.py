@@ -20,7 +20,6 @@ __all__ = [
     "Fields",
     "ShapeError",
     "millis",
-    "need_sender",
     "obj",
     "opt_id",
     "opt_millis",
@@ -143,10 +142,3 @@ def party(item: dict[str, Any], key: str) -> str | None:
     if type(party) is not dict:
         raise ShapeError(f"{key} must be an object")
     return opt_id(party, "id")
-
-
-def need_sender(sender: str | None) -> str:
-    """The sender id, which this kind of event must have."""
-    if sender is None:
-        raise ShapeError("sender.id is missing")
-    return sender
