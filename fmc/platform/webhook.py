@@ -87,6 +87,20 @@ def _accepts(app: App, record: PageRecord | None) -> bool:
     )
 
 
+def _hand_over(
+    handler: WebhookHandler,
+    record: PageRecord | None,
+    query: Query,
+    headers: Headers,
+    body: bytes,
+    data: Any,
+) -> Response:
+    """The Page's handler answers; it still checks the signature over the bytes."""
+    if record is not None and record.redirect_to is not None:
+        query = _with_redirect(query, record.redirect_to)
+    return handler._respond_decoded(query, headers, body, data)
+
+
 def _with_redirect(query: Query, redirect_to: str | None) -> Query:
     """``query`` with the Page's default ``redirect_to`` when it names none."""
     if redirect_to is None:
@@ -129,9 +143,20 @@ class PlatformWebhook:
         self._lock = threading.Lock()
         self._fronts: dict[str, tuple[App, WebhookHandler]] = {}
         self._endpoints: dict[str, tuple[App, AppWebhook]] = {}
+        # Page id -> (app, record, the Page's handler), valid while the registry
+        # hands out these very app and record objects (it replaces them on change).
+        self._routes: dict[str, tuple[App, PageRecord, WebhookHandler]] = {}
+        registry.on_change(self._forget_route)
 
     def __repr__(self) -> str:
         return f"PlatformWebhook(prefix={self.prefix!r})"
+
+    def _forget_route(self, page_id: str | None) -> None:
+        with self._lock:
+            if page_id is None:
+                self._routes = {}
+            else:
+                self._routes.pop(page_id, None)
 
     def app_id_of(self, path: str) -> str | None:
         """The app id a request path names, or ``None`` when it names none."""
@@ -195,9 +220,8 @@ class PlatformWebhook:
         app = self._registry.app(app_id)
         if app is None:
             return _NOT_FOUND
-        front = self._front(app)
         if method != "POST" and not (isinstance(method, str) and method.upper() == "POST"):
-            return front.respond(method, query, headers, body)
+            return self._front(app).respond(method, query, headers, body)
         body = body if type(body) is bytes else bytes(body or b"")
         if len(body) > self.max_body_bytes:
             return PAYLOAD_TOO_LARGE
@@ -206,15 +230,18 @@ class PlatformWebhook:
             groups = _by_page(data["entry"])
         except Exception:
             # Not a routable delivery: the app's own handler verifies, then refuses it.
-            return front.respond(method, query, headers, body)
+            return self._front(app).respond(method, query, headers, body)
         if len(groups) == 1 and len(app.secrets) == 1:
             # One Page, one secret: its own handler verifies the original bytes.
             page_id = next(iter(groups))
             record = self._registry.page(page_id)
-            if _accepts(app, record):
-                return self._deliver(page_id, record, query, headers, body, data)
+            if record is not None and _accepts(app, record):
+                route = self._routes.get(page_id)
+                if route is not None and route[0] is app and route[1] is record:
+                    return _hand_over(route[2], record, query, headers, body, data)
+                return self._deliver(page_id, record, query, headers, body, data, app)
         try:
-            front.verify_signature(body, _signature(headers))
+            self._front(app).verify_signature(body, _signature(headers))
         except SignatureError as exc:
             self._log.info("platform delivery for app %s refused (403): %s", app.id, exc)
             return _forbidden(str(exc))
@@ -228,18 +255,21 @@ class PlatformWebhook:
         headers: Headers,
         body: bytes,
         data: Any,
+        app: App | None = None,
     ) -> Response:
-        """Hand a Page its part; ``data`` is ``body`` decoded, so it is not decoded again."""
+        """Hand a Page its part; ``data`` is ``body`` decoded, so it is not decoded again.
+
+        With ``app``, the Page's handler is remembered for the next delivery.
+        """
         try:
             channel = self._channels.get(page_id)
         except UnknownAccountError:
             self._log.warning("delivery for Page %s refused: it is not connected", page_id)
             return OK
-        redirect = None if record is None else record.redirect_to
-        # The handler still checks the signature over the bytes; only the JSON is shared.
-        return channel.webhook._respond_decoded(
-            _with_redirect(query, redirect), headers, body, data
-        )
+        handler = channel.webhook
+        if app is not None and record is not None:
+            self._routes[page_id] = (app, record, handler)
+        return _hand_over(handler, record, query, headers, body, data)
 
     def _split(
         self, app: App, data: Mapping[str, Any], groups: dict[str, list[Any]], query: Query
