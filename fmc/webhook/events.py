@@ -11,6 +11,7 @@ type, with the reason, so nothing Meta sends is ever dropped.
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -435,3 +436,16 @@ class UnknownEvent(Event):
     sender_id: str | None = None
     recipient_id: str | None = None
     timestamp: datetime | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # The deprecated name, also where this module re-exported it (next release: gone).
+    if name == "Attachment":
+        warnings.warn(
+            "fmc.webhook.events.Attachment is deprecated and will be removed in the next "
+            "release; use fmc.webhook.ReceivedAttachment",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ReceivedAttachment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ import pytest
 from webhook_support import fixture_bytes
 
 import fmc.webhook
-from fmc.webhook import addresses, parse, parts
+from fmc.webhook import addresses, events, parse, parts
 
 INIT = Path(fmc.webhook.__file__)
 
@@ -93,12 +93,15 @@ class TestOneTable:
 RENAMED_CLASSES = [
     (fmc.webhook, "Attachment", "ReceivedAttachment"),
     (parts, "Attachment", "ReceivedAttachment"),
+    (events, "Attachment", "ReceivedAttachment"),
 ]
 
 
 class TestRenamedClasses:
     @pytest.mark.parametrize(
-        ("module", "old", "new"), RENAMED_CLASSES, ids=["fmc.webhook", "fmc.webhook.parts"]
+        ("module", "old", "new"),
+        RENAMED_CLASSES,
+        ids=["fmc.webhook", "fmc.webhook.parts", "fmc.webhook.events"],
     )
     def test_old_name_warns_and_is_the_new_class(self, module: Any, old: str, new: str) -> None:
         """The deprecated class name warns, names its successor, and is that very class."""
