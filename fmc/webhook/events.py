@@ -439,8 +439,7 @@ class UnknownEvent(Event):
 
 
 def __getattr__(name: str) -> Any:
-    # The deprecated name, also where this module re-exported it (next release: gone).
-    if name == "Attachment":
+    if name == "Attachment":  # re-exported here before the rename
         warnings.warn(
             "fmc.webhook.events.Attachment is deprecated and will be removed in the next "
             "release; use fmc.webhook.ReceivedAttachment",
