@@ -33,17 +33,12 @@ from urllib.parse import parse_qs
 from fmc.errors import SignatureError
 from fmc.platform.channels import ChannelCache
 from fmc.platform.errors import UnknownAccountError
-from fmc.platform.records import App, PageStatus
+from fmc.platform.records import App, PageRecord, PageStatus
 from fmc.platform.registry import Registry
 from fmc.platform.serving import AppWebhook
-from fmc.webhook.handler import (
-    DEFAULT_MAX_BODY_BYTES,
-    PAYLOAD_TOO_LARGE,
-    Headers,
-    Query,
-    Response,
-    WebhookHandler,
-)
+from fmc.webhook.handler import DEFAULT_MAX_BODY_BYTES, WebhookHandler
+from fmc.webhook.request import Headers, Query
+from fmc.webhook.response import OK, PAYLOAD_TOO_LARGE, Response, text_response
 from fmc.webhook.signature import SIGNATURE_HEADER
 
 __all__ = ["DEFAULT_PREFIX", "PlatformWebhook"]
@@ -51,14 +46,12 @@ __all__ = ["DEFAULT_PREFIX", "PlatformWebhook"]
 #: The path under which each app's webhook lives: ``/webhook/<app-id>``.
 DEFAULT_PREFIX = "/webhook/"
 
-_TEXT = (("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff"))
-_NOT_FOUND = Response(404, _TEXT, b"not found: no app is registered at this path")
-_OK = Response(200, _TEXT, b"EVENT_RECEIVED")
+_NOT_FOUND = text_response(404, "not found: no app is registered at this path")
 _SIG = SIGNATURE_HEADER.lower()
 
 
 def _forbidden(reason: str) -> Response:
-    return Response(403, _TEXT, f"forbidden: {reason}".encode())
+    return text_response(403, f"forbidden: {reason}")
 
 
 def _signature(headers: Headers) -> str | None:
@@ -72,6 +65,40 @@ def _signature(headers: Headers) -> str | None:
     if len(found) > 1:
         raise SignatureError("repeated signature header")
     return found[0] if found else None
+
+
+def _by_page(entries: list[Any]) -> dict[str, list[Any]]:
+    """The entries grouped by Page id (``entry[].id``), in order."""
+    if len(entries) == 1:  # the usual delivery
+        entry = entries[0]
+        return {str(entry["id"]): entries}
+    groups: dict[str, list[Any]] = {}
+    for entry in entries:
+        groups.setdefault(str(entry["id"]), []).append(entry)
+    return groups
+
+
+def _accepts(app: App, record: PageRecord | None) -> bool:
+    """Whether a Page's entries may be delivered on ``app``'s webhook."""
+    return (
+        record is not None
+        and record.app_id == app.id
+        and record.status is not PageStatus.DISCONNECTED
+    )
+
+
+def _hand_over(
+    handler: WebhookHandler,
+    record: PageRecord | None,
+    query: Query,
+    headers: Headers,
+    body: bytes,
+    data: Any,
+) -> Response:
+    """The Page's handler answers; it still checks the signature over the bytes."""
+    if record is not None and record.redirect_to is not None:
+        query = _with_redirect(query, record.redirect_to)
+    return handler._respond_decoded(query, headers, body, data)
 
 
 def _with_redirect(query: Query, redirect_to: str | None) -> Query:
@@ -116,9 +143,20 @@ class PlatformWebhook:
         self._lock = threading.Lock()
         self._fronts: dict[str, tuple[App, WebhookHandler]] = {}
         self._endpoints: dict[str, tuple[App, AppWebhook]] = {}
+        # Page id -> (app, record, the Page's handler), valid while the registry
+        # hands out these very app and record objects (it replaces them on change).
+        self._routes: dict[str, tuple[App, PageRecord, WebhookHandler]] = {}
+        registry.on_change(self._forget_route)
 
     def __repr__(self) -> str:
         return f"PlatformWebhook(prefix={self.prefix!r})"
+
+    def _forget_route(self, page_id: str | None) -> None:
+        with self._lock:
+            if page_id is None:
+                self._routes = {}
+            else:
+                self._routes.pop(page_id, None)
 
     def app_id_of(self, path: str) -> str | None:
         """The app id a request path names, or ``None`` when it names none."""
@@ -167,7 +205,8 @@ class PlatformWebhook:
     def _front(self, app: App) -> WebhookHandler:
         """A handler holding the app's secrets and verify token (handshake and checks)."""
         known = self._fronts.get(app.id)
-        if known is not None and known[0] == app:
+        # The registry hands out the same App until it changes: identity first, it is cheaper.
+        if known is not None and (known[0] is app or known[0] == app):
             return known[1]
         front = WebhookHandler(app.secrets, app.verify_token, max_body_bytes=self.max_body_bytes)
         with self._lock:
@@ -181,57 +220,64 @@ class PlatformWebhook:
         app = self._registry.app(app_id)
         if app is None:
             return _NOT_FOUND
-        front = self._front(app)
-        if not (isinstance(method, str) and method.upper() == "POST"):
-            return front.respond(method, query, headers, body)
+        if method != "POST" and not (isinstance(method, str) and method.upper() == "POST"):
+            return self._front(app).respond(method, query, headers, body)
         body = body if type(body) is bytes else bytes(body or b"")
         if len(body) > self.max_body_bytes:
             return PAYLOAD_TOO_LARGE
         try:
             data = json.loads(body)
-            entries = data["entry"]
-            groups: dict[str, list[Any]] = {}
-            for entry in entries:
-                groups.setdefault(str(entry["id"]), []).append(entry)
+            groups = _by_page(data["entry"])
         except Exception:
             # Not a routable delivery: the app's own handler verifies, then refuses it.
-            return front.respond(method, query, headers, body)
+            return self._front(app).respond(method, query, headers, body)
         if len(groups) == 1 and len(app.secrets) == 1:
+            # One Page, one secret: its own handler verifies the original bytes.
             page_id = next(iter(groups))
-            if self._accepts(app, page_id):
-                return self._deliver(page_id, query, headers, body)
+            record = self._registry.page(page_id)
+            if record is not None and _accepts(app, record):
+                route = self._routes.get(page_id)
+                if route is not None and route[0] is app and route[1] is record:
+                    return _hand_over(route[2], record, query, headers, body, data)
+                return self._deliver(page_id, record, query, headers, body, data, app)
         try:
-            front.verify_signature(body, _signature(headers))
+            self._front(app).verify_signature(body, _signature(headers))
         except SignatureError as exc:
             self._log.info("platform delivery for app %s refused (403): %s", app.id, exc)
             return _forbidden(str(exc))
         return self._split(app, data, groups, query)
 
-    def _accepts(self, app: App, page_id: str) -> bool:
-        record = self._registry.page(page_id)
-        return (
-            record is not None
-            and record.app_id == app.id
-            and record.status is not PageStatus.DISCONNECTED
-        )
+    def _deliver(
+        self,
+        page_id: str,
+        record: PageRecord | None,
+        query: Query,
+        headers: Headers,
+        body: bytes,
+        data: Any,
+        app: App | None = None,
+    ) -> Response:
+        """Hand a Page its part; ``data`` is ``body`` decoded, so it is not decoded again.
 
-    def _deliver(self, page_id: str, query: Query, headers: Headers, body: bytes) -> Response:
-        record = self._registry.page(page_id)
+        With ``app``, the Page's handler is remembered for the next delivery.
+        """
         try:
             channel = self._channels.get(page_id)
         except UnknownAccountError:
             self._log.warning("delivery for Page %s refused: it is not connected", page_id)
-            return _OK
-        redirect = None if record is None else record.redirect_to
-        return channel.webhook.respond("POST", _with_redirect(query, redirect), headers, body)
+            return OK
+        handler = channel.webhook
+        if app is not None and record is not None:
+            self._routes[page_id] = (app, record, handler)
+        return _hand_over(handler, record, query, headers, body, data)
 
     def _split(
         self, app: App, data: Mapping[str, Any], groups: dict[str, list[Any]], query: Query
     ) -> Response:
-        worst = _OK
+        worst = OK
         for page_id, entries in groups.items():
-            if not self._accepts(app, page_id):
-                record = self._registry.page(page_id)
+            record = self._registry.page(page_id)
+            if not _accepts(app, record):
                 why = (
                     "it is not registered"
                     if record is None
@@ -246,10 +292,11 @@ class PlatformWebhook:
                     len(entries), page_id, app.id, why,
                 )  # fmt: skip
                 continue
-            part = json.dumps({"object": data.get("object"), "entry": entries}).encode()
+            decoded = {"object": data.get("object"), "entry": entries}
+            part = json.dumps(decoded).encode()
             signed = self._front(app).sign(part)
             headers = [(SIGNATURE_HEADER, signed), ("Content-Type", "application/json")]
-            answer = self._deliver(page_id, query, headers, part)
+            answer = self._deliver(page_id, record, query, headers, part, decoded)
             if answer.status != 200 and (worst.status == 200 or answer.status == 503):
                 worst = answer
         return worst

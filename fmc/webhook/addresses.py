@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ __all__ = [
     "host_allowed",
     "redact_url",
     "resolve",
+    "strip_url_to_path",
     "system_resolver",
 ]
 
@@ -76,14 +78,19 @@ class Target:
     ip: str | None = None
 
 
-def redact_url(url: object) -> str:
-    """A URL safe to log: scheme, host, port and path; no credentials, query or fragment.
+def strip_url_to_path(url: object) -> str:
+    """A URL cut down to what is safe to log: scheme, host, port and path.
+
+    Credentials, the query and the fragment are dropped whole (a receiver's
+    ``redirect_to`` may carry its own secrets anywhere in them), unlike
+    :func:`fmc.transport.redact_url`, which keeps a Graph URL whole and masks
+    only the values of known secret parameters.
 
     Args:
         url: Anything; non-strings are described, not shown.
 
     Returns:
-        The redacted URL.
+        ``scheme://host[:port]/path`` (the path cut at 200 characters).
     """
     if not isinstance(url, str):
         return f"<{type(url).__name__}>"
@@ -95,6 +102,24 @@ def redact_url(url: object) -> str:
         return "<unparseable URL>"
     path = parts.path[:200]
     return f"{parts.scheme}://{host}{port}{path}".encode("ascii", "backslashreplace").decode()
+
+
+def redact_url(url: object) -> str:
+    """Deprecated name of :func:`strip_url_to_path` (removed in the next release).
+
+    It was renamed because :func:`fmc.transport.redact_url` does something
+    else under the same name.
+
+    Warns:
+        DeprecationWarning: on every call.
+    """
+    warnings.warn(
+        "fmc.webhook.redact_url is deprecated and will be removed in the next release; "
+        "use fmc.webhook.strip_url_to_path (same behaviour)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return strip_url_to_path(url)
 
 
 def _literal_ip(host: str) -> _IP | None:

@@ -20,9 +20,11 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from fmc.webhook.callbacks import log_delivery_failure, log_event_failure
 from fmc.webhook.events import Event
-from fmc.webhook.handler import Response, WebhookHandler, _ok_response, _unavailable_response
+from fmc.webhook.handler import WebhookHandler
 from fmc.webhook.request import Headers, Query
+from fmc.webhook.response import OK, UNAVAILABLE, Response
 
 __all__ = ["RunBlocking", "has_coroutine_callbacks", "respond_async"]
 
@@ -38,11 +40,9 @@ def has_coroutine_callbacks(handler: WebhookHandler) -> bool:
     An object whose ``__call__`` is ``async def`` counts too; so does a
     :func:`functools.partial` of a coroutine function.
     """
-    registered = [func for _cls, func in handler._callbacks]
-    registered.extend(handler._delivery_callbacks)
     return any(
         inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
-        for func in registered
+        for func in handler._callbacks.functions()
     )
 
 
@@ -80,38 +80,26 @@ async def respond_async(
             return fresh
         if fresh:
             await _dispatch(handler, fresh)
-        return _ok_response()
+        return OK
     except Exception:
         handler._log.exception("webhook request failed unexpectedly")
-        return _unavailable_response()
+        return UNAVAILABLE
 
 
 async def _dispatch(handler: WebhookHandler, events: list[Event]) -> None:
     """The sync dispatch's order and failure rules, awaiting what returns an awaitable."""
-    log = handler._log
-    for on_delivery in handler._delivery_callbacks:
+    log, callbacks = handler._log, handler._callbacks
+    for on_delivery in callbacks.delivery:
         try:
             await _call(on_delivery, events)
         except Exception:
-            log.exception(
-                "webhook delivery callback %s failed on %d events",
-                getattr(on_delivery, "__qualname__", repr(on_delivery)),
-                len(events),
-            )
+            log_delivery_failure(log, on_delivery, events)
     for event in events:
-        callbacks = handler._table.get(type(event))
-        if callbacks is None:
-            callbacks = handler._callbacks_for(type(event))
-        for callback in callbacks:
+        for callback in callbacks.for_event(type(event)):
             try:
                 await _call(callback, event)
             except Exception:
-                log.exception(
-                    "webhook callback %s failed on a %s event (mid=%s)",
-                    getattr(callback, "__qualname__", repr(callback)),
-                    event.kind,
-                    getattr(event, "mid", None),
-                )
+                log_event_failure(log, callback, event)
 
 
 async def _call(callback: Callable[[T], object], argument: T) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,9 +28,20 @@ from fmc.errors import ConfigurationError
 from fmc.store.delivery import NO_EFFECTS, DeliveryResult, DeliveryWrite, EventEffects
 from fmc.webhook.dedup import DedupStore, dedup_key
 from fmc.webhook.events import Event
-from fmc.webhook.forward import Forwarder
+from fmc.webhook.request import AMBIGUOUS, Query, query_value
+from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1
 
-__all__ = ["DEFAULT_COMMIT_TIMEOUT", "Committed", "Committer", "EffectsOf", "ForwardTarget"]
+if TYPE_CHECKING:  # the forwarder (requests, tenacity) loads only when used
+    from fmc.webhook.forward import Forwarder
+
+__all__ = [
+    "DEFAULT_COMMIT_TIMEOUT",
+    "Committed",
+    "Committer",
+    "EffectsOf",
+    "ForwardTarget",
+    "forward_target",
+]
 
 #: Seconds a delivery's commit may take before the handler answers 503 (Meta
 #: waits about 20 s for an answer; well below that, so Meta's retry is what happens).
@@ -57,6 +68,37 @@ class ForwardTarget:
     url: str
     headers: tuple[tuple[str, str], ...]
     order_key: str
+
+
+def forward_target(
+    query: Query,
+    signature: str | None,
+    sha1: str | None,
+    content_type: str | None,
+    events: list[Event],
+    log: logging.Logger,
+) -> ForwardTarget | None:
+    """Where a delivery goes: the query's single ``redirect_to``, with its own headers.
+
+    The signature headers and content type travel as received; the order key
+    is the first event's sender (or Page) and the address. A ``redirect_to``
+    given twice is ambiguous: nothing is forwarded, and that is logged.
+    """
+    url = query_value(query, "redirect_to")
+    if url is None:
+        return None
+    if url is AMBIGUOUS:
+        log.warning("delivery not forwarded: redirect_to is repeated")
+        return None
+    headers = []
+    if signature is not None:
+        headers.append((SIGNATURE_HEADER, signature))
+    if sha1 is not None:
+        headers.append((SIGNATURE_HEADER_SHA1, sha1))
+    headers.append(("Content-Type", content_type or "application/json"))
+    first = events[0] if events else None
+    who = getattr(first, "sender_id", None) or getattr(first, "page_id", None) or ""
+    return ForwardTarget(url, tuple(headers), f"{who}|{url}")
 
 
 @attrs.frozen

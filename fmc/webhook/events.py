@@ -11,16 +11,16 @@ type, with the reason, so nothing Meta sends is ever dropped.
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import Any, ClassVar
 
 import attrs
 
-from fmc.webhook.parts import Attachment, Coordinates, Referral
+from fmc.webhook.parts import Coordinates, ReceivedAttachment, Referral
 
 __all__ = [
     "AccountLinkingEvent",
-    "Attachment",
     "Coordinates",
     "DeliveryEvent",
     "EchoEvent",
@@ -35,6 +35,7 @@ __all__ = [
     "PostbackEvent",
     "ReactionEvent",
     "ReadEvent",
+    "ReceivedAttachment",
     "Referral",
     "ReferralEvent",
     "UnknownEvent",
@@ -109,7 +110,7 @@ class MessageEvent(MessagingEvent):
     mid: str
     text: str | None = None
     quick_reply_payload: str | None = None
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[ReceivedAttachment, ...] = ()
     reply_to_mid: str | None = None
     metadata: str | None = None
     referral: Referral | None = None
@@ -142,7 +143,7 @@ class EchoEvent(MessagingEvent):
     mid: str
     app_id: str | None = None
     text: str | None = None
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[ReceivedAttachment, ...] = ()
     metadata: str | None = None
     quick_reply_payload: str | None = None
 
@@ -435,3 +436,15 @@ class UnknownEvent(Event):
     sender_id: str | None = None
     recipient_id: str | None = None
     timestamp: datetime | None = None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Attachment":  # re-exported here before the rename
+        warnings.warn(
+            "fmc.webhook.events.Attachment is deprecated and will be removed in the next "
+            "release; use fmc.webhook.ReceivedAttachment",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ReceivedAttachment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,13 +8,12 @@ one message (response_feedback reference, updated 8 Oct 2024).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 import attrs
 
-from fmc.webhook.events import Event, MessagingEvent
-from fmc.webhook.shape import ShapeError, need_sender, obj, opt_str, req_str
+from fmc.webhook.events import MessagingEvent
+from fmc.webhook.shape import Fields, ShapeError, obj, opt_str, req_str
 
 __all__ = [
     "FeedbackAnswer",
@@ -107,45 +106,17 @@ def _feedback_answers(data: dict[str, Any]) -> tuple[FeedbackAnswer, ...]:
     return tuple(answers)
 
 
-def messaging_feedback(
-    item: dict[str, Any],
-    value: Any,
-    page_id: str,
-    sender: str | None,
-    recipient: str,
-    ts: datetime,
-    standby: bool,
-) -> Event:
-    """Build a :class:`MessagingFeedbackEvent` (a builder of :data:`fmc.webhook.kinds.BUILDERS`)."""
-    return MessagingFeedbackEvent(
-        raw=item,
-        standby=standby,
-        page_id=page_id,
-        sender_id=need_sender(sender),
-        recipient_id=recipient,
-        timestamp=ts,
-        answers=_feedback_answers(obj(value, "messaging_feedback")),
-    )
+def messaging_feedback(item: dict[str, Any], value: Any) -> Fields:
+    """A :class:`MessagingFeedbackEvent`'s own fields (a builder in :mod:`fmc.webhook.kinds`)."""
+    return MessagingFeedbackEvent, {
+        "answers": _feedback_answers(obj(value, "messaging_feedback")),
+    }
 
 
-def response_feedback(
-    item: dict[str, Any],
-    value: Any,
-    page_id: str,
-    sender: str | None,
-    recipient: str,
-    ts: datetime,
-    standby: bool,
-) -> Event:
-    """Build a :class:`ResponseFeedbackEvent` (a builder of :data:`fmc.webhook.kinds.BUILDERS`)."""
+def response_feedback(item: dict[str, Any], value: Any) -> Fields:
+    """A :class:`ResponseFeedbackEvent`'s own fields (a builder in :mod:`fmc.webhook.kinds`)."""
     data = obj(value, "response_feedback")
-    return ResponseFeedbackEvent(
-        raw=item,
-        standby=standby,
-        page_id=page_id,
-        sender_id=need_sender(sender),
-        recipient_id=recipient,
-        timestamp=ts,
-        feedback=req_str(data, "feedback"),
-        mid=opt_str(data, "mid"),
-    )
+    return ResponseFeedbackEvent, {
+        "feedback": req_str(data, "feedback"),
+        "mid": opt_str(data, "mid"),
+    }

@@ -11,6 +11,13 @@ in the outbox, newer ones for it queue behind them. Refused addresses and
 permanent failures (other 4xx, redirects, deliveries past ``give_up_after``)
 are logged and dropped: nothing is lost silently.
 
+The threads (``workers`` senders and one outbox drain, all daemon threads
+named ``fmc-forward-*``) start when the forwarder is started: :meth:`Forwarder.start`
+or ``with Forwarder(...) as forwarder:``. The pieces live beside this module:
+the pinned-DNS sender in :mod:`fmc.webhook.forward_http`, the per-key queues
+and ordering in :mod:`fmc.webhook.forward_queue`, the outbox drain in
+:mod:`fmc.webhook.forward_drain`.
+
 Delivery is at least once: a read timeout after the receiver got the body
 looks like a failure and is retried, so receivers should deduplicate by ``mid``.
 """
@@ -18,69 +25,38 @@ looks like a failure and is retried, so receivers should deduplicate by ``mid``.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections import deque
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
-import attrs
 import requests
-import tenacity
 
 from fmc.errors import ConfigurationError, ForwardingRefused
 from fmc.models.outbox import OutboxItem
-from fmc.webhook.addresses import (
-    Resolver,
-    Target,
-    check_url,
-    redact_url,
-    resolve,
-    system_resolver,
-)
-from fmc.webhook.forward_http import PermanentError, PinnedAdapter, RetryableError, post_once
+from fmc.webhook.addresses import Resolver, Target, strip_url_to_path, system_resolver
+from fmc.webhook.forward_drain import OutboxDrain
+from fmc.webhook.forward_http import PinnedSender, normalise_hosts
+from fmc.webhook.forward_queue import LEASE, WAITING_KEYS_LIMIT, Job, Lanes
 from fmc.webhook.forward_retry import ForwardRetry
+from fmc.webhook.forward_worker import Worker
 from fmc.webhook.outbox import MemoryOutbox, OutboxStore
 
 __all__ = ["ForwardRetry", "Forwarder", "MemoryOutbox", "OutboxStore"]
 
 _LOG = logging.getLogger("fmc.webhook.forward")
-_UNKNOWN = -1
-#: A delivery stored before its first attempt (persist_first) is hidden from the
-#: drain this long, so the drain never sends it while a worker is sending it; after
-#: a crash it becomes due when the lease ends.
-_LEASE = timedelta(minutes=5)
-_STOP = object()
-
-
-@attrs.frozen
-class _Job:
-    url: str
-    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
-    headers: tuple[tuple[str, str], ...]
-    order_key: str
-    created_at: datetime
-    item_id: int | None = None
-    persist: bool = False
+#: How far ahead the outbox is read to learn every key still waiting (all of them).
+_EVERYTHING_AHEAD = timedelta(days=36500)
+_NOT_STARTED = (
+    "Forwarder.submit() on a forwarder that was not started: its threads start now. "
+    "Starting them on first submit is deprecated and ends in the next release; "
+    "call forwarder.start() (or use 'with Forwarder(...) as forwarder:') first"
+)
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _normalise_hosts(allow_hosts: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(allow_hosts, str):
-        allow_hosts = [allow_hosts]
-    hosts = []
-    for host in allow_hosts:
-        pattern = host.strip().lower().rstrip(".")
-        bare = pattern[2:] if pattern.startswith("*.") else pattern
-        if not bare or "*" in bare or "/" in bare or "@" in bare:
-            raise ConfigurationError(f"allow_hosts entry {host!r} is not a host or *.domain")
-        hosts.append(pattern.strip("[]"))
-    return tuple(hosts)
 
 
 class Forwarder:
@@ -119,6 +95,12 @@ class Forwarder:
             before its first attempt, never by the caller's thread.
         logger: Where refusals, give-ups and retries are logged.
 
+    Start it before the first delivery: ``forwarder.start()`` (and
+    ``forwarder.close()`` at shutdown), or ``with Forwarder(...) as forwarder:``.
+    Constructing one starts nothing; a forwarder that was never started still
+    starts its threads on the first :meth:`submit`, with a
+    :class:`DeprecationWarning` (that fallback ends in the next release).
+
     Raises:
         ConfigurationError: a bad allowlist entry or sizes.
     """
@@ -149,51 +131,62 @@ class Forwarder:
             raise ConfigurationError(
                 "workers, queue_size, drain_batch and max_body must be positive"
             )
-        self.allow_hosts = _normalise_hosts(allow_hosts)
+        if verify is False:
+            raise ConfigurationError("TLS verification cannot be turned off for forwarding")
+        self.allow_hosts = normalise_hosts(allow_hosts)
         self.allow_private = allow_private
         self.outbox: OutboxStore = MemoryOutbox() if outbox is None else outbox
         self.timeout = timeout
-        if verify is False:
-            raise ConfigurationError("TLS verification cannot be turned off for forwarding")
         self.verify = verify
         self.max_body = max_body
         self.max_response_bytes = max_response_bytes
         self.retry = ForwardRetry() if retry is None else retry
         self.persist_first = persist_first
-        self._resolver = resolver
         self._clock = clock
         self._sleep = sleep
         self._drain_interval = drain_interval
-        self._drain_batch = drain_batch
         self._log = _LOG if logger is None else logger
-        self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            session.trust_env = False
-            adapter = PinnedAdapter(pool_connections=4, pool_maxsize=max(workers, 4))
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self._session = session
-        self._queues: list[queue.Queue[Any]] = [queue.Queue(queue_size) for _ in range(workers)]
+        self._sender = PinnedSender(
+            allow_hosts=self.allow_hosts,
+            allow_private=allow_private,
+            resolver=resolver,
+            session=session,
+            timeout=timeout,
+            verify=verify,
+            max_response_bytes=max_response_bytes,
+            pool_size=max(workers, 4),
+        )
+        self._lanes = Lanes(workers, queue_size)
+        self._drain = OutboxDrain(
+            outbox=self.outbox,
+            sender=self._sender,
+            lanes=self._lanes,
+            retry=self.retry,
+            clock=clock,
+            batch=drain_batch,
+            log=self._log,
+        )
+        self._worker = Worker(
+            outbox=self.outbox,
+            sender=self._sender,
+            lanes=self._lanes,
+            retry=self.retry,
+            clock=clock,
+            sleep=sleep,
+            log=self._log,
+        )
         self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._unfinished = 0
-        self._pending: dict[str, int] = {}
-        self._inflight: set[int] = set()
-        self._route_all = False
+        self._state = threading.Lock()
         self._started = False
         self._closing = False
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._ready = threading.Event()
-        self._overflow: deque[_Job] = deque()
-        self._drain_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
             f"Forwarder(allow_hosts={list(self.allow_hosts)!r}, allow_private={self.allow_private},"
-            f" workers={len(self._queues)})"
+            f" workers={len(self._lanes.queues)})"
         )
 
     def __enter__(self) -> Forwarder:
@@ -217,10 +210,7 @@ class Forwarder:
         Raises:
             ForwardingRefused: the URL is not allowed.
         """
-        try:
-            return check_url(url, allow_hosts=self.allow_hosts, allow_private=self.allow_private)
-        except ForwardingRefused as exc:
-            raise ForwardingRefused(exc.reason, url=redact_url(url)) from None
+        return self._sender.check(url)
 
     def validate(self, url: object) -> None:
         """Check a URL exactly as a forward would, resolving its host.
@@ -232,32 +222,25 @@ class Forwarder:
             ForwardingRefused: the URL is not allowed, or its host does not resolve;
                 ``reason`` says why.
         """
-        self._resolve(self.check(url), url, transient=ForwardingRefused)
-
-    def _resolve(self, target: Target, url: object, *, transient: type[Exception]) -> str:
-        try:
-            return resolve(target, resolver=self._resolver, allow_private=self.allow_private)
-        except ForwardingRefused as exc:
-            raise ForwardingRefused(exc.reason, url=redact_url(url)) from None
-        except (OSError, UnicodeError) as exc:
-            reason = f"host {target.host!r} does not resolve ({type(exc).__name__})"
-            if transient is ForwardingRefused:
-                raise ForwardingRefused(reason, url=redact_url(url)) from None
-            raise transient(reason) from None
+        self._sender.resolve(self.check(url), url, transient=ForwardingRefused)
 
     # -- lifecycle ----------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the worker and drain threads (done on the first :meth:`submit` anyway).
+    @property
+    def started(self) -> bool:
+        """Whether the threads were started (and the forwarder not closed since)."""
+        return self._started and not self._closing
 
-        Reads which order keys already wait in the outbox (after a restart) before
-        returning; when :meth:`submit` starts the threads, the drain thread reads
-        them instead and the workers wait for it, so ``submit`` never waits on the store.
+    def start(self) -> None:
+        """Start the worker and drain threads; call it once before the first delivery.
+
+        Reads which order keys already wait in the outbox (after a restart)
+        before returning. Starting a started forwarder does nothing.
         """
         self._start(learn_now=True)
 
     def _start(self, *, learn_now: bool) -> None:
-        with self._lock:
+        with self._state:
             if self._started or self._closing:
                 return
             self._started = True
@@ -266,9 +249,12 @@ class Forwarder:
                 self._learn_waiting_keys()
             finally:
                 self._ready.set()
-        for index, work in enumerate(self._queues):
+        for index, work in enumerate(self._lanes.queues):
             thread = threading.Thread(
-                target=self._work, args=(work,), name=f"fmc-forward-{index}", daemon=True
+                target=self._worker.run,
+                args=(work, self._ready, self._stop),
+                name=f"fmc-forward-{index}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
@@ -280,13 +266,9 @@ class Forwarder:
 
     def _learn_waiting_keys(self) -> None:
         """Keys with deliveries already in a durable outbox keep their order after a restart."""
-        horizon = self._clock() + timedelta(days=36500)
-        heads = self.outbox.outbox_due(horizon, 10_000)
-        with self._lock:
-            for item in heads:
-                if item.id not in self._inflight:
-                    self._pending.setdefault(item.order_key, _UNKNOWN)
-            self._route_all = len(heads) >= 10_000
+        self._lanes.learn(
+            self.outbox.outbox_due(self._clock() + _EVERYTHING_AHEAD, WAITING_KEYS_LIMIT)
+        )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every submitted delivery was forwarded or put in the outbox.
@@ -297,8 +279,7 @@ class Forwarder:
         Returns:
             True when everything submitted has been handled.
         """
-        with self._idle:
-            return self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+        return self._lanes.wait_idle(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the threads; deliveries not yet attempted go to the outbox.
@@ -306,19 +287,17 @@ class Forwarder:
         Args:
             timeout: Seconds to wait for each thread.
         """
-        with self._lock:
+        with self._state:
             if self._closing:
                 return
             self._closing = True
         self._stop.set()
         self._kick.set()
         self._ready.set()
-        for work in self._queues:
-            work.put(_STOP)
+        self._lanes.stop()
         for thread in self._threads:
             thread.join(timeout)
-        if self._owns_session:
-            self._session.close()
+        self._sender.close()
 
     # -- intake -------------------------------------------------------------
 
@@ -352,23 +331,21 @@ class Forwarder:
         if self._refused(url, body):
             return None
         created = self._clock() if now is None else now
-        job = _Job(url, bytes(body), tuple(headers), order_key, created)
-        return attrs.evolve(
-            self._item(job, attempts=0, error=None), next_attempt_at=created + _LEASE
-        )
+        job = Job(url, bytes(body), tuple(headers), order_key, created)
+        return job.item(attempts=0, error=None, due=created + LEASE)
 
     def _refused(self, url: str, body: bytes) -> bool:
         if len(body) > self.max_body:
             self._log.error(
                 "forward to %s refused: body of %d bytes is over max_body",
-                redact_url(url),
+                strip_url_to_path(url),
                 len(body),
             )
             return True
         try:
             self.check(url)
         except ForwardingRefused as exc:
-            self._log.warning("forward to %s refused: %s", redact_url(url), exc.reason)
+            self._log.warning("forward to %s refused: %s", strip_url_to_path(url), exc.reason)
             return True
         return False
 
@@ -383,6 +360,9 @@ class Forwarder:
     ) -> None:
         """Queue a delivery for forwarding; returns at once, never raises, never waits on the store.
 
+        On a forwarder that was never started, this starts its threads (and
+        warns: see the class description).
+
         Args:
             url: The ``redirect_to`` value (checked in the background).
             body: The raw body as received.
@@ -391,10 +371,12 @@ class Forwarder:
             item_id: The id of its :meth:`outbox_item`, already stored; it is
                 acknowledged once delivered.
         """
+        if not self._started:
+            warnings.warn(_NOT_STARTED, DeprecationWarning, stacklevel=2)
         try:
             self._submit(url, body, tuple(headers), order_key, item_id)
         except Exception:
-            self._log.exception("forward to %s could not be queued", redact_url(url))
+            self._log.exception("forward to %s could not be queued", strip_url_to_path(url))
 
     def _submit(
         self,
@@ -407,203 +389,28 @@ class Forwarder:
         if item_id is None and len(body) > self.max_body:
             self._refused(url, body)
             return
-        job = _Job(url, body, headers, key, self._clock(), item_id, self.persist_first)
+        job = Job(url, body, headers, key, self._clock(), item_id, self.persist_first)
         if not self._started:
             if item_id is not None:
-                # Registered first, so the drain thread does not mistake it for an
+                # Claimed first, so the drain thread does not mistake it for an
                 # item left by an earlier process when it learns the waiting keys.
-                with self._lock:
-                    self._inflight.add(item_id)
+                self._lanes.claim(item_id)
+            # The drain thread learns the waiting keys, so submit never waits on the store.
             self._start(learn_now=False)
         if self._closing:
             if item_id is None:
                 # Shutting down: the caller's thread writes it, there is no worker left.
-                self.outbox.outbox_put(self._item(job, attempts=0, error=None))
+                self.outbox.outbox_put(job.item(attempts=0, error=None))
             self._log.warning(
-                "forwarder closed; delivery for %s kept in the outbox", redact_url(url)
+                "forwarder closed; delivery for %s kept in the outbox", strip_url_to_path(url)
             )
             return
-        with self._lock:
-            if job.item_id is not None:
-                self._inflight.add(job.item_id)
-            self._unfinished += 1
-            try:
-                self._queues[hash(key) % len(self._queues)].put_nowait(job)
-                return
-            except queue.Full:
-                # The drain thread writes it to the outbox; its key waits behind it.
-                self._overflow.append(job)
-                self._hold(key)
+        if self._lanes.put(job):
+            return
+        # The drain thread writes it to the outbox; its key waits behind it.
         self._kick.set()
-        self._log.warning("forward queue full; delivery for %s kept in the outbox", redact_url(url))
-
-    def _item(self, job: _Job, *, attempts: int, error: str | None) -> OutboxItem:
-        return OutboxItem(
-            url=job.url,
-            body=job.body,
-            headers=job.headers,
-            order_key=job.order_key,
-            created_at=job.created_at,
-            attempts=attempts,
-            next_attempt_at=job.created_at,
-            last_error=error,
-        )
-
-    def _done(self) -> None:
-        with self._idle:
-            self._unfinished -= 1
-            if self._unfinished == 0:
-                self._idle.notify_all()
-
-    def _hold(self, key: str) -> None:
-        """Make later deliveries of ``key`` wait behind one in the outbox (lock held)."""
-        count = self._pending.get(key, 0)
-        if count != _UNKNOWN:
-            self._pending[key] = count + 1
-
-    def _park(
-        self,
-        job: _Job,
-        *,
-        attempts: int,
-        error: str | None,
-        wait: timedelta,
-        held: bool = False,
-    ) -> None:
-        """Keep a job in the outbox and hold its key until the outbox delivers it.
-
-        The key is held first, under the lock; the store is written after, outside it.
-        """
-        next_at = self._clock() + wait
-        with self._lock:
-            if job.item_id is not None:
-                self._inflight.discard(job.item_id)
-            if not held:
-                self._hold(job.order_key)
-        if job.item_id is None:
-            item = attrs.evolve(
-                self._item(job, attempts=attempts, error=error), next_attempt_at=next_at
-            )
-            self.outbox.outbox_put(item)
-        else:
-            self.outbox.outbox_defer(
-                job.item_id,
-                next_attempt_at=next_at,
-                attempts=attempts,
-                last_error=error or "waiting behind an earlier delivery",
-            )
-
-    def _park_overflow(self) -> None:
-        """Write the deliveries the full queues could not take to the outbox, in order."""
-        while True:
-            with self._lock:
-                if not self._overflow:
-                    return
-                job = self._overflow.popleft()
-            try:
-                self._park(job, attempts=0, error="queue full", wait=timedelta(0), held=True)
-            except Exception:
-                self._log.exception(
-                    "forward to %s could not be kept in the outbox", redact_url(job.url)
-                )
-            finally:
-                self._done()
-
-    def _settle(self, job: _Job) -> None:
-        """A job is finished for good (delivered, refused or abandoned)."""
-        if job.item_id is not None:
-            self.outbox.outbox_ack(job.item_id)
-            with self._lock:
-                self._inflight.discard(job.item_id)
-
-    # -- workers ------------------------------------------------------------
-
-    def _work(self, work: queue.Queue[Any]) -> None:
-        self._ready.wait()
-        while True:
-            job = work.get()
-            if job is _STOP:
-                return
-            try:
-                if self._closing:
-                    self._park(job, attempts=0, error=None, wait=timedelta(0))
-                else:
-                    self._process(self._persisted(job))
-            except Exception:
-                self._log.exception("forward to %s failed unexpectedly", redact_url(job.url))
-            finally:
-                self._done()
-
-    def _persisted(self, job: _Job) -> _Job:
-        """With ``persist_first``, a job not stored yet is stored before its first attempt."""
-        if not job.persist or job.item_id is not None:
-            return job
-        item = attrs.evolve(
-            self._item(job, attempts=0, error=None), next_attempt_at=job.created_at + _LEASE
-        )
-        item_id = self.outbox.outbox_put(item)
-        with self._lock:
-            self._inflight.add(item_id)
-        return attrs.evolve(job, item_id=item_id)
-
-    def _process(self, job: _Job) -> None:
-        with self._lock:
-            blocked = self._route_all or job.order_key in self._pending
-        if blocked:
-            self._park(job, attempts=0, error=None, wait=timedelta(0))
-            return
-        url = redact_url(job.url)
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.retry.attempts),
-            wait=tenacity.wait_exponential(
-                multiplier=self.retry.wait_initial, max=self.retry.wait_max
-            )
-            + tenacity.wait_random(0, self.retry.wait_jitter),
-            retry=tenacity.retry_if_exception_type(RetryableError),
-            sleep=self._sleep,
-            reraise=True,
-            before_sleep=lambda state: self._log.info(
-                "forward to %s failed (attempt %d), retrying: %s",
-                url,
-                state.attempt_number,
-                state.outcome.exception() if state.outcome else None,
-            ),
-        )
-        try:
-            retrying(self._send, job.url, job.body, job.headers)
-        except ForwardingRefused as exc:
-            self._log.warning("forward to %s refused: %s", url, exc.reason)
-            self._settle(job)
-        except PermanentError as exc:
-            self._log.error("forward to %s given up: %s", url, exc)
-            self._settle(job)
-        except RetryableError as exc:
-            self._log.warning(
-                "forward to %s failed %d times, kept in the outbox: %s",
-                url,
-                self.retry.attempts,
-                exc,
-            )
-            attempts = self.retry.attempts
-            self._park(
-                job, attempts=attempts, error=str(exc), wait=self.retry.outbox_wait(attempts)
-            )
-        else:
-            self._settle(job)
-
-    def _send(self, url: str, body: bytes, headers: tuple[tuple[str, str], ...]) -> int:
-        """POST once; return the status, or raise a retryable / permanent / refused error."""
-        target = self.check(url)
-        address = self._resolve(target, url, transient=RetryableError)
-        return post_once(
-            self._session,
-            target,
-            address,
-            body,
-            headers,
-            timeout=self.timeout,
-            verify=self.verify,
-            max_response_bytes=self.max_response_bytes,
+        self._log.warning(
+            "forward queue full; delivery for %s kept in the outbox", strip_url_to_path(url)
         )
 
     # -- outbox -------------------------------------------------------------
@@ -620,7 +427,7 @@ class Forwarder:
         while True:
             self._kick.wait(max(next_drain - time.monotonic(), 0.0))
             self._kick.clear()
-            self._park_overflow()
+            self._worker.park_overflow()
             if self._stop.is_set():
                 return
             if time.monotonic() < next_drain:
@@ -640,65 +447,4 @@ class Forwarder:
         Returns:
             How many items were delivered.
         """
-        delivered = 0
-        with self._drain_lock:
-            while True:
-                progressed = False
-                for item in self.outbox.outbox_due(self._clock(), self._drain_batch):
-                    with self._lock:
-                        if item.id in self._inflight:
-                            continue
-                    outcome = self._retry_item(item)
-                    delivered += outcome == "delivered"
-                    progressed = progressed or outcome != "deferred"
-                if not progressed:
-                    break
-            if self.outbox.outbox_count() == 0:
-                with self._lock:
-                    self._pending.clear()
-                    self._route_all = False
-        return delivered
-
-    def _retry_item(self, item: OutboxItem) -> str:
-        assert item.id is not None
-        url = redact_url(item.url)
-        try:
-            self._send(item.url, item.body, item.headers)
-        except ForwardingRefused as exc:
-            self._log.warning("outbox forward to %s refused, dropped: %s", url, exc.reason)
-        except PermanentError as exc:
-            self._log.error("outbox forward to %s given up: %s", url, exc)
-        except RetryableError as exc:
-            attempts = item.attempts + 1
-            now = self._clock()
-            if now - item.created_at < self.retry.give_up_after:
-                self.outbox.outbox_defer(
-                    item.id,
-                    next_attempt_at=now + self.retry.outbox_wait(attempts),
-                    attempts=attempts,
-                    last_error=str(exc),
-                )
-                return "deferred"
-            self._log.error(
-                "outbox forward to %s given up after %d attempts over %s: %s",
-                url,
-                attempts,
-                now - item.created_at,
-                exc,
-            )
-        else:
-            self._release(item)
-            return "delivered"
-        self._release(item)
-        return "dropped"
-
-    def _release(self, item: OutboxItem) -> None:
-        assert item.id is not None
-        self.outbox.outbox_ack(item.id)
-        with self._lock:
-            count = self._pending.get(item.order_key)
-            if count is not None and count != _UNKNOWN:
-                if count <= 1:
-                    del self._pending[item.order_key]
-                else:
-                    self._pending[item.order_key] = count - 1
+        return self._drain.drain()

@@ -1,21 +1,36 @@
-"""One POST of a delivery to its receiver: pinned to the checked address, answers classified.
+"""The pinned-DNS sender of the forwarder: one POST of a delivery, its answer classified.
 
-The :class:`~fmc.webhook.Forwarder` checks and resolves the address; this
-module sends the body once, with no redirects followed, a timeout, and at most
-a small part of the answer read, and says whether a failure is worth retrying.
+:class:`PinnedSender` checks a ``redirect_to`` address against the allowlist,
+resolves its host (refusing private and metadata addresses), and sends the body
+once to the address it checked (:class:`PinnedAdapter`, so DNS cannot change
+between the check and the connection), with no redirects followed, a timeout,
+and at most a small part of the answer read; :func:`post_once` says whether a
+failure is worth retrying. The :class:`~fmc.webhook.Forwarder` decides when to
+send and what to do with a failure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from fmc.errors import ForwardingError
-from fmc.webhook.addresses import Target
+from fmc.errors import ConfigurationError, ForwardingError, ForwardingRefused
+from fmc.webhook.addresses import Resolver, Target, check_url, resolve, strip_url_to_path
 
-__all__ = ["PermanentError", "PinnedAdapter", "RetryableError", "post_once"]
+__all__ = [
+    "PermanentError",
+    "PinnedAdapter",
+    "PinnedSender",
+    "RetryableError",
+    "normalise_hosts",
+    "post_once",
+]
+
+#: Connection pools kept by the forwarder's own session (one per receiver host).
+_POOLS = 4
 
 
 class RetryableError(ForwardingError):
@@ -99,3 +114,117 @@ def post_once(
     if 300 <= status < 400:
         raise PermanentError(f"receiver answered a redirect ({status}), not followed")
     raise PermanentError(f"receiver answered {status}")
+
+
+def normalise_hosts(allow_hosts: Iterable[str]) -> tuple[str, ...]:
+    """An allowlist as lowercased hosts or ``*.domain`` patterns.
+
+    Raises:
+        ConfigurationError: an entry is not a host or ``*.domain``.
+    """
+    if isinstance(allow_hosts, str):
+        allow_hosts = [allow_hosts]
+    hosts = []
+    for host in allow_hosts:
+        pattern = host.strip().lower().rstrip(".")
+        bare = pattern[2:] if pattern.startswith("*.") else pattern
+        if not bare or "*" in bare or "/" in bare or "@" in bare:
+            raise ConfigurationError(f"allow_hosts entry {host!r} is not a host or *.domain")
+        hosts.append(pattern.strip("[]"))
+    return tuple(hosts)
+
+
+class PinnedSender:
+    """Checks, resolves and POSTs deliveries, each to the address that was checked.
+
+    Args:
+        allow_hosts: The normalised allowlist (see :func:`normalise_hosts`).
+        allow_private: Also allow ``http`` and private addresses for allowlisted hosts.
+        resolver: Resolves host names.
+        session: The session to send with; ``None`` builds one that pins each
+            connection and ignores proxy environment variables (closed by :meth:`close`).
+        timeout: ``(connect, read)`` seconds per request.
+        verify: TLS verification: True or the path of a CA bundle.
+        max_response_bytes: The most of an answer that is read.
+        pool_size: Connections kept per receiver host by the session built here.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_hosts: tuple[str, ...],
+        allow_private: bool,
+        resolver: Resolver,
+        session: requests.Session | None,
+        timeout: tuple[float, float],
+        verify: bool | str,
+        max_response_bytes: int,
+        pool_size: int,
+    ) -> None:
+        self.allow_hosts = allow_hosts
+        self.allow_private = allow_private
+        self._resolver = resolver
+        self._timeout = timeout
+        self._verify = verify
+        self._max_response_bytes = max_response_bytes
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            adapter = PinnedAdapter(pool_connections=_POOLS, pool_maxsize=pool_size)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
+
+    def check(self, url: object) -> Target:
+        """Check a URL without resolving its host.
+
+        Raises:
+            ForwardingRefused: the URL is not allowed (its ``url`` stripped to its path).
+        """
+        try:
+            return check_url(url, allow_hosts=self.allow_hosts, allow_private=self.allow_private)
+        except ForwardingRefused as exc:
+            raise ForwardingRefused(exc.reason, url=strip_url_to_path(url)) from None
+
+    def resolve(self, target: Target, url: object, *, transient: type[Exception]) -> str:
+        """The checked address to connect to for ``target``.
+
+        Args:
+            target: The checked URL.
+            url: The URL as given (for the error).
+            transient: What a host that does not resolve raises: ``ForwardingRefused``
+                when checking, :class:`RetryableError` when sending.
+
+        Raises:
+            ForwardingRefused: the host resolves to a refused address.
+        """
+        try:
+            return resolve(target, resolver=self._resolver, allow_private=self.allow_private)
+        except ForwardingRefused as exc:
+            raise ForwardingRefused(exc.reason, url=strip_url_to_path(url)) from None
+        except (OSError, UnicodeError) as exc:
+            reason = f"host {target.host!r} does not resolve ({type(exc).__name__})"
+            if transient is ForwardingRefused:
+                raise ForwardingRefused(reason, url=strip_url_to_path(url)) from None
+            raise transient(reason) from None
+
+    def send(self, url: str, body: bytes, headers: tuple[tuple[str, str], ...]) -> int:
+        """POST once; return the status, or raise a retryable / permanent / refused error."""
+        target = self.check(url)
+        address = self.resolve(target, url, transient=RetryableError)
+        return post_once(
+            self._session,
+            target,
+            address,
+            body,
+            headers,
+            timeout=self._timeout,
+            verify=self._verify,
+            max_response_bytes=self._max_response_bytes,
+        )
+
+    def close(self) -> None:
+        """Close the session if this sender built it."""
+        if self._owns_session:
+            self._session.close()

@@ -37,26 +37,39 @@ import hmac
 import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar, cast, overload
-
-import attrs
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from fmc.errors import ConfigurationError, PayloadError, PayloadTooLargeError, SignatureError
 from fmc.models.page import Page
+from fmc.webhook.callbacks import Callbacks, DeliveryCallback
 from fmc.webhook.commit import (
     DEFAULT_COMMIT_TIMEOUT,
     CommitFailedError,
     Committer,
     EffectsOf,
     ForwardTarget,
+    forward_target,
 )
 from fmc.webhook.dedup import DedupStore, MemoryDedup
 from fmc.webhook.events import Event
-from fmc.webhook.forward import Forwarder
 from fmc.webhook.invalid import InvalidEvent, isolate
 from fmc.webhook.parse import DEFAULT_OBJECTS, decode_body, parse_data
 from fmc.webhook.request import AMBIGUOUS, Headers, Query, query_value, signature_headers
-from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1, SignatureVerifier
+from fmc.webhook.response import (
+    BAD_REQUEST_LENGTH,
+    DUPLICATE_SIGNATURE,
+    NOT_ALLOWED,
+    NOT_COMMITTED,
+    OK,
+    PAYLOAD_TOO_LARGE,
+    UNAVAILABLE,
+    Response,
+    text_response,
+)
+from fmc.webhook.signature import SignatureVerifier
+
+if TYPE_CHECKING:  # the forwarder (requests, tenacity) loads only when used
+    from fmc.webhook.forward import Forwarder
 
 __all__ = [
     "BAD_REQUEST_LENGTH",
@@ -73,50 +86,9 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 E = TypeVar("E", bound=Event)
 R = TypeVar("R")
-Callback = Callable[[Any], object]
-DeliveryCallback = Callable[[list[Event]], object]
 
-_TEXT = (("Content-Type", "text/plain; charset=utf-8"), ("X-Content-Type-Options", "nosniff"))
-
-
-@attrs.frozen
-class Response:
-    """What to answer.
-
-    Attributes:
-        status: The HTTP status.
-        headers: ``(name, value)`` pairs.
-        body: The body bytes.
-    """
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-
-def _text(status: int, text: str, *extra: tuple[str, str]) -> Response:
-    return Response(status, _TEXT + extra, text.encode("utf-8", "replace"))
-
-
-_OK = _text(200, "EVENT_RECEIVED")
-#: The 413 answer; adapters send it when a declared length is already over the limit.
-PAYLOAD_TOO_LARGE = _text(413, "body too large")
-#: The 400 answer for an unreadable ``Content-Length``.
-BAD_REQUEST_LENGTH = _text(400, "bad request: invalid Content-Length")
-_NOT_ALLOWED = _text(405, "method not allowed", ("Allow", "GET, POST"))
-_UNAVAILABLE = _text(503, "temporarily unavailable")
-_NOT_COMMITTED = _text(503, "temporarily unavailable: the delivery could not be stored")
-_DUPLICATE_SIGNATURE = _text(403, "forbidden: repeated signature header")
-
-
-def _ok_response() -> Response:
-    """The 200 for a delivery (for :mod:`fmc.webhook.async_respond`)."""
-    return _OK
-
-
-def _unavailable_response() -> Response:
-    """The 503 for an unexpected failure (for :mod:`fmc.webhook.async_respond`)."""
-    return _UNAVAILABLE
+#: Stands for "the body was not decoded yet" (``None`` is a valid JSON value).
+_UNDECODED: Any = object()
 
 
 def _utcnow() -> datetime:
@@ -189,9 +161,7 @@ class WebhookHandler:
         self.objects = frozenset(objects)
         self._clock = clock
         self._log = logger if logger is not None else logging.getLogger("fmc.webhook")
-        self._callbacks: list[tuple[type[Event], Callback]] = []
-        self._delivery_callbacks: tuple[DeliveryCallback, ...] = ()
-        self._table: dict[type[Event], tuple[Callback, ...]] = {}
+        self._callbacks = Callbacks()
         self._committer = Committer(
             self.dedup,
             effects=effects,
@@ -242,8 +212,7 @@ class WebhookHandler:
             raise TypeError("on() takes an event class, such as MessageEvent")
 
         def register(func: Callable[[E], R]) -> Callable[[E], R]:
-            self._callbacks = [*self._callbacks, (event_class, func)]
-            self._table = {}
+            self._callbacks.add(event_class, func)
             return func
 
         return register if callback is None else register(callback)
@@ -273,18 +242,8 @@ class WebhookHandler:
         Returns:
             The callback, so this works as a decorator.
         """
-        self._delivery_callbacks = (*self._delivery_callbacks, callback)
+        self._callbacks.add_delivery(callback)
         return callback
-
-    def _callbacks_for(self, cls: type[Event]) -> tuple[Callback, ...]:
-        registered = self._callbacks
-        found = tuple(func for base, func in registered if issubclass(cls, base))
-        table = dict(self._table)
-        table[cls] = found
-        # Cache only if nobody registered meanwhile; otherwise the next call recomputes.
-        if self._callbacks is registered:
-            self._table = table
-        return found
 
     # -- signatures ---------------------------------------------------------
 
@@ -333,10 +292,10 @@ class WebhookHandler:
                 return self._post(query, headers, body)
             if upper == "GET":
                 return self._get(query)
-            return _NOT_ALLOWED
+            return NOT_ALLOWED
         except Exception:
             self._log.exception("webhook request failed unexpectedly")
-            return _UNAVAILABLE
+            return UNAVAILABLE
 
     def handle(self, body: bytes, headers: Headers) -> list[Event]:
         """Verify and parse a delivery, without dedup, dispatch or forwarding.
@@ -370,18 +329,22 @@ class WebhookHandler:
         challenge = query_value(query, "hub.challenge")
         values = (mode, token, challenge)
         if None in values or AMBIGUOUS in values:
-            return _text(400, "missing or repeated hub.mode, hub.verify_token or hub.challenge")
+            return text_response(
+                400, "missing or repeated hub.mode, hub.verify_token or hub.challenge"
+            )
         if mode != "subscribe":
-            return _text(403, "forbidden: hub.mode is not subscribe")
+            return text_response(403, "forbidden: hub.mode is not subscribe")
         if not hmac.compare_digest(token.encode("utf-8", "replace"), self._verify_token):
             self._log.warning("webhook handshake refused: wrong verify token")
-            return _text(403, "forbidden: wrong verify token")
-        return _text(200, challenge)
+            return text_response(403, "forbidden: wrong verify token")
+        return text_response(200, challenge)
 
     # -- POST ---------------------------------------------------------------
 
-    def _post(self, query: Query, headers: Headers, body: bytes) -> Response:
-        received = self._receive(query, headers, body)
+    def _post(
+        self, query: Query, headers: Headers, body: bytes, data: Any = _UNDECODED
+    ) -> Response:
+        received = self._receive(query, headers, body, data)
         if isinstance(received, Response):
             return received
         fresh = self._commit(*received)
@@ -389,13 +352,28 @@ class WebhookHandler:
             return fresh
         if fresh:
             self._dispatch(fresh)
-        return _OK
+        return OK
+
+    def _respond_decoded(self, query: Query, headers: Headers, body: bytes, data: Any) -> Response:
+        """Answer a POST whose body the caller has already decoded; for :mod:`fmc.platform`.
+
+        ``data`` must be ``json.loads(body)``: the signature is still checked
+        over ``body``, and ``data`` is what is parsed, so the platform's router
+        (which decodes a body to route it) does not pay for decoding it twice.
+        Internal: a caller that passed anything else would have unsigned data
+        dispatched under a valid signature.
+        """
+        try:
+            return self._post(query, headers, body, data)
+        except Exception:
+            self._log.exception("webhook request failed unexpectedly")
+            return UNAVAILABLE
 
     # The POST path in three phases so that fmc.webhook.async_respond can run
     # only the blocking one (the commit) in a thread and await the callbacks.
 
     def _receive(
-        self, query: Query, headers: Headers, body: bytes
+        self, query: Query, headers: Headers, body: bytes, data: Any = _UNDECODED
     ) -> Response | tuple[list[Event], bytes, ForwardTarget | None]:
         """Check, verify and parse a POST (CPU only): an answer, or what to commit."""
         if type(body) is not bytes:
@@ -404,18 +382,20 @@ class WebhookHandler:
             return PAYLOAD_TOO_LARGE
         signature, sha1, content_type = signature_headers(headers)
         if signature is AMBIGUOUS or sha1 is AMBIGUOUS:
-            return _DUPLICATE_SIGNATURE
+            return DUPLICATE_SIGNATURE
         try:
             self.verifier.verify(body, signature, sha1_header=sha1)
         except SignatureError as exc:
             self._log.info("webhook delivery refused (403): %s", exc)
-            return _text(403, f"forbidden: {exc}")
+            return text_response(403, f"forbidden: {exc}")
         try:
-            events = parse_data(decode_body(body), objects=self.objects)
+            if data is _UNDECODED:
+                data = decode_body(body)
+            events = parse_data(data, objects=self.objects)
         except PayloadError as exc:
             # Correctly signed, so it came from Meta (or holds the secret): worth a warning.
             self._log.warning("signed webhook delivery refused (400): %s", exc)
-            return _text(400, f"bad request: {exc}")
+            return text_response(400, f"bad request: {exc}")
         events = isolate(events)
         for event in events:
             if isinstance(event, InvalidEvent):
@@ -424,7 +404,9 @@ class WebhookHandler:
                     event.event_kind,
                     event.reason,
                 )
-        return events, body, self._target(query, signature, sha1, content_type, events)
+        if self.forwarder is None:
+            return events, body, None
+        return events, body, forward_target(query, signature, sha1, content_type, events, self._log)
 
     def _commit(
         self, events: list[Event], body: bytes, target: ForwardTarget | None
@@ -433,7 +415,7 @@ class WebhookHandler:
         try:
             committed = self._committer.commit(events, body, target, self._clock())
         except CommitFailedError:
-            return _NOT_COMMITTED
+            return NOT_COMMITTED
         if committed.forward and target is not None and self.forwarder is not None:
             self.forwarder.submit(
                 target.url,
@@ -445,56 +427,4 @@ class WebhookHandler:
         return committed.fresh
 
     def _dispatch(self, events: list[Event]) -> None:
-        # Delivery callbacks first: they record state (the Channel registers the
-        # senders), so per-event callbacks that reply see the window this very
-        # message opened.
-        for on_delivery in self._delivery_callbacks:
-            try:
-                on_delivery(events)
-            except Exception:
-                self._log.exception(
-                    "webhook delivery callback %s failed on %d events",
-                    getattr(on_delivery, "__qualname__", repr(on_delivery)),
-                    len(events),
-                )
-        table = self._table
-        for event in events:
-            callbacks = table.get(type(event))
-            if callbacks is None:
-                callbacks = self._callbacks_for(type(event))
-            for callback in callbacks:
-                try:
-                    callback(event)
-                except Exception:
-                    self._log.exception(
-                        "webhook callback %s failed on a %s event (mid=%s)",
-                        getattr(callback, "__qualname__", repr(callback)),
-                        event.kind,
-                        getattr(event, "mid", None),
-                    )
-
-    def _target(
-        self,
-        query: Query,
-        signature: str | None,
-        sha1: str | None,
-        content_type: str | None,
-        events: list[Event],
-    ) -> ForwardTarget | None:
-        if self.forwarder is None:
-            return None
-        url = query_value(query, "redirect_to")
-        if url is None:
-            return None
-        if url is AMBIGUOUS:
-            self._log.warning("delivery not forwarded: redirect_to is repeated")
-            return None
-        headers = []
-        if signature is not None:
-            headers.append((SIGNATURE_HEADER, signature))
-        if sha1 is not None:
-            headers.append((SIGNATURE_HEADER_SHA1, sha1))
-        headers.append(("Content-Type", content_type or "application/json"))
-        first = events[0] if events else None
-        who = getattr(first, "sender_id", None) or getattr(first, "page_id", None) or ""
-        return ForwardTarget(url, tuple(headers), f"{who}|{url}")
+        self._callbacks.dispatch(events, self._log)

@@ -23,6 +23,7 @@ What is refused and what is kept:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "make_event_converter",
     "parse_data",
     "parse_delivery",
+    "parse_events",
     "parse_item",
 ]
 
@@ -103,25 +105,31 @@ def parse_item(
     Returns:
         The typed event, or an :class:`~fmc.webhook.events.UnknownEvent` naming what was wrong.
     """
-    for key, builder in BUILDERS:  # noqa: B007 - the loop finds the builder
+    for key, build, needs_sender in BUILDERS:  # noqa: B007 - the loop finds the kind
         if key in item:
             break
     else:
         return _unknown(item, page_id, standby, "unknown event kind")
     try:
+        # The envelope first, the same for every kind; then the kind's own fields.
         if page_id is None:
             raise ShapeError("the entry has no id")
         recipient = party(item, "recipient")
         if recipient is None:
             raise ShapeError("recipient.id is missing")
-        return builder(
-            item,
-            item[key],
-            page_id,
-            party(item, "sender"),
-            recipient,
-            millis(item.get("timestamp", entry_time), "timestamp"),
-            standby,
+        sender = party(item, "sender")
+        timestamp = millis(item.get("timestamp", entry_time), "timestamp")
+        if needs_sender and sender is None:
+            raise ShapeError("sender.id is missing")
+        cls, fields = build(item, item[key])
+        return cls(
+            raw=item,
+            standby=standby,
+            page_id=page_id,
+            sender_id=sender,
+            recipient_id=recipient,
+            timestamp=timestamp,
+            **fields,
         )
     except ShapeError as exc:
         return _unknown(item, page_id, standby, f"broken {key!r} event: {exc}")
@@ -167,7 +175,7 @@ def _entry_events(entry: dict[str, Any], events: list[Event]) -> None:
 
 
 def parse_data(data: Any, *, objects: Collection[str] = DEFAULT_OBJECTS) -> list[Event]:
-    """Parse an already decoded body; see :func:`parse_delivery`.
+    """Parse an already decoded body; see :func:`parse_events`.
 
     Raises:
         PayloadError: the body is not a delivery (see the module docstring).
@@ -200,12 +208,13 @@ def decode_body(body: bytes | str) -> Any:
         raise PayloadError("body is not valid JSON") from None
 
 
-def parse_delivery(
+def parse_events(
     body: bytes | str | Mapping[str, Any], *, objects: Collection[str] = DEFAULT_OBJECTS
 ) -> list[Event]:
-    """Parse a webhook body (raw bytes, text or decoded dict) into events, in order.
+    """Parse a webhook body (raw bytes, text or decoded dict) into its events, in order.
 
     This does not check the signature; :meth:`~fmc.webhook.handler.WebhookHandler.handle` does both.
+    (For the body as one value, ``make_event_converter().structure(data, Delivery)``.)
 
     Args:
         body: The body as received, or the dict it decodes to.
@@ -219,6 +228,25 @@ def parse_delivery(
     """
     data = decode_body(body) if isinstance(body, (bytes, str)) else dict(body)
     return parse_data(data, objects=objects)
+
+
+def parse_delivery(
+    body: bytes | str | Mapping[str, Any], *, objects: Collection[str] = DEFAULT_OBJECTS
+) -> list[Event]:
+    """Deprecated name of :func:`parse_events` (removed in the next release).
+
+    It was renamed because it returns a list of events, not a :class:`Delivery`.
+
+    Warns:
+        DeprecationWarning: on every call.
+    """
+    warnings.warn(
+        "fmc.webhook.parse_delivery is deprecated and will be removed in the next release; "
+        "use fmc.webhook.parse_events (same arguments, same list of events)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return parse_events(body, objects=objects)
 
 
 def make_event_converter() -> cattrs.Converter:

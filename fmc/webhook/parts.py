@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import attrs
@@ -9,8 +10,8 @@ import attrs
 from fmc.webhook.shape import ShapeError, obj, opt_id, opt_number, opt_str, req_str
 
 __all__ = [
-    "Attachment",
     "Coordinates",
+    "ReceivedAttachment",
     "Referral",
     "read_attachments",
     "read_quick_reply_payload",
@@ -32,8 +33,11 @@ class Coordinates:
 
 
 @attrs.frozen(kw_only=True)
-class Attachment:
-    """One attachment of a received or echoed message.
+class ReceivedAttachment:
+    """One attachment of a message the Page received, or of an echo of one it sent.
+
+    Named apart from the outgoing :class:`fmc.Attachment`, a message part to
+    send; ``fmc.webhook.Attachment`` is its deprecated name (removed in the next release).
 
     Attributes:
         type: ``image``, ``audio``, ``video``, ``file``, ``location``, ``fallback``,
@@ -84,7 +88,7 @@ def _coordinates(payload: dict[str, Any]) -> Coordinates | None:
     return Coordinates(lat, long)
 
 
-def _attachment(raw: Any) -> Attachment:
+def _attachment(raw: Any) -> ReceivedAttachment:
     att = obj(raw, "attachment")
     payload_raw = att.get("payload")
     payload = {} if payload_raw is None else obj(payload_raw, "attachment payload")
@@ -96,7 +100,7 @@ def _attachment(raw: Any) -> Attachment:
         sticker = int(sticker)
     if sticker is not None and type(sticker) is not int:
         raise ShapeError("sticker_id must be an integer")
-    return Attachment(
+    return ReceivedAttachment(
         type=req_str(att, "type"),
         payload=payload,
         url=url,
@@ -106,7 +110,7 @@ def _attachment(raw: Any) -> Attachment:
     )
 
 
-def read_attachments(message: dict[str, Any]) -> tuple[Attachment, ...]:
+def read_attachments(message: dict[str, Any]) -> tuple[ReceivedAttachment, ...]:
     """A message's ``attachments``, in order (none when absent)."""
     raw = message.get("attachments")
     if raw is None:
@@ -134,3 +138,15 @@ def read_quick_reply_payload(message: dict[str, Any]) -> str | None:
     if quick_reply is None:
         return None
     return opt_str(obj(quick_reply, "quick_reply"), "payload")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Attachment":
+        warnings.warn(
+            "fmc.webhook.parts.Attachment is deprecated and will be removed in the next "
+            "release; use fmc.webhook.ReceivedAttachment",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ReceivedAttachment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Union, cast
 from urllib.parse import parse_qs
 
+from fmc.webhook.signature import SIGNATURE_HEADER, SIGNATURE_HEADER_SHA1
+
 __all__ = ["AMBIGUOUS", "Headers", "Query", "one", "query_value", "signature_headers"]
 
 #: Stands for a value given more than once.
@@ -18,6 +20,13 @@ AMBIGUOUS = object()
 #: Headers as a mapping (case-insensitive lookup is done by the handler) or as
 #: ``(name, value)`` pairs, which keeps repeated headers visible.
 Headers = Union[Mapping[str, Any], Iterable[tuple[str, str]]]  # noqa: UP007
+_SIGNATURE = SIGNATURE_HEADER.lower()
+_SIGNATURE_SHA1 = SIGNATURE_HEADER_SHA1.lower()
+_CONTENT_TYPE = "content-type"
+#: The lengths of the only header names read: any other header is skipped on its
+#: length alone, before paying for ``lower()`` (a request carries a dozen or so).
+_READ_LENGTHS = frozenset(map(len, (_SIGNATURE, _SIGNATURE_SHA1, _CONTENT_TYPE)))
+
 #: A query as a mapping of names to a value or a list of values, or the raw query string.
 Query = Union[Mapping[str, Any], str, None]  # noqa: UP007
 
@@ -52,16 +61,15 @@ def signature_headers(headers: Headers) -> tuple[Any, Any, Any]:
     signature = sha1 = content_type = None
     items = getattr(headers, "items", None)
     pairs = cast("Iterable[tuple[Any, Any]]", items() if items is not None else headers or ())
+    lengths = _READ_LENGTHS
     for name, value in pairs:
-        size = len(name)
-        # Only three header names matter; skip the rest before paying for lower().
-        if size != 19 and size != 15 and size != 12:
+        if len(name) not in lengths:
             continue
         lowered = name.decode("latin-1").lower() if type(name) is bytes else name.lower()
-        if lowered == "x-hub-signature-256":
+        if lowered == _SIGNATURE:
             signature = AMBIGUOUS if signature is not None else one(value)
-        elif lowered == "x-hub-signature":
+        elif lowered == _SIGNATURE_SHA1:
             sha1 = AMBIGUOUS if sha1 is not None else one(value)
-        elif lowered == "content-type":
+        elif lowered == _CONTENT_TYPE:
             content_type = one(value)
     return signature, sha1, content_type

@@ -6,14 +6,20 @@ in :mod:`fmc.webhook.kinds` and :mod:`fmc.webhook.feedback` use these readers.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from fmc.convert import datetime_from_millis
+
+if TYPE_CHECKING:
+    from fmc.webhook.events import Event
 
 __all__ = [
     "SECONDS_BELOW",
+    "Fields",
     "ShapeError",
     "millis",
-    "need_sender",
     "obj",
     "opt_id",
     "opt_millis",
@@ -24,8 +30,12 @@ __all__ = [
     "req_str",
 ]
 
-_UTC = timezone.utc
-_fromtimestamp = datetime.fromtimestamp
+#: What an event builder returns: the event class (called with the envelope
+#: and these fields) and the fields of its own kind.
+Fields = tuple[Callable[..., "Event"], dict[str, Any]]
+
+#: Milliseconds per second, to hand a timestamp given in seconds to the converter.
+_MS_PER_SECOND = 1000
 
 
 class ShapeError(Exception):
@@ -44,20 +54,21 @@ def millis(value: Any, name: str) -> datetime:
     """An epoch timestamp as an aware UTC datetime: milliseconds, or seconds when small.
 
     Values whose magnitude is below :data:`SECONDS_BELOW` are taken as
-    seconds (see there why), all others as milliseconds.
+    seconds (see there why), all others as milliseconds; the conversion is
+    :func:`fmc.convert.datetime_from_millis`, the one fmc uses everywhere.
 
     Raises:
         ShapeError: not a number, or out of range.
     """
     kind = type(value)
-    if kind is int or kind is float:
-        try:
-            if -SECONDS_BELOW < value < SECONDS_BELOW:
-                return _fromtimestamp(value, _UTC)
-            return _fromtimestamp(value / 1000, _UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ShapeError(f"{name} is out of range") from None
-    raise ShapeError(f"{name} must be epoch milliseconds (or seconds)")
+    if kind is not int and kind is not float:
+        raise ShapeError(f"{name} must be epoch milliseconds (or seconds)")
+    if -SECONDS_BELOW < value < SECONDS_BELOW:
+        value *= _MS_PER_SECOND
+    try:
+        return datetime_from_millis(value)
+    except ValueError:
+        raise ShapeError(f"{name} is out of range") from None
 
 
 def opt_millis(data: dict[str, Any], key: str) -> datetime | None:
@@ -131,10 +142,3 @@ def party(item: dict[str, Any], key: str) -> str | None:
     if type(party) is not dict:
         raise ShapeError(f"{key} must be an object")
     return opt_id(party, "id")
-
-
-def need_sender(sender: str | None) -> str:
-    """The sender id, which this kind of event must have."""
-    if sender is None:
-        raise ShapeError("sender.id is missing")
-    return sender

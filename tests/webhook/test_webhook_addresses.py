@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from fmc.errors import ConfigurationError, ForwardingRefused
-from fmc.webhook import Forwarder, redact_url
+from fmc.webhook import Forwarder, strip_url_to_path
 from fmc.webhook.addresses import check_address
 
 DNS = {
@@ -222,6 +222,6 @@ class TestRedaction:
         ],
         ids=["credentials-query-fragment", "port-kept", "not-a-string", "unparseable"],
     )
-    def test_redact(self, url: object, expected: str) -> None:
+    def test_strip_url_to_path(self, url: object, expected: str) -> None:
         """Logged URLs keep scheme, host, port and path only."""
-        assert redact_url(url) == expected
+        assert strip_url_to_path(url) == expected

@@ -9,7 +9,7 @@ import pytest
 from webhook_support import fixture_bytes
 
 from fmc.errors import ConfigurationError
-from fmc.webhook import DedupStore, MemoryDedup, dedup_key, parse_delivery
+from fmc.webhook import DedupStore, MemoryDedup, dedup_key, parse_events
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 WINDOW = timedelta(hours=1)
@@ -81,7 +81,7 @@ class TestMemoryDedup:
 
 def key_of(name: str) -> str | None:
     """The dedup key of a fixture's single event."""
-    (event,) = parse_delivery(fixture_bytes(name))
+    (event,) = parse_events(fixture_bytes(name))
     return dedup_key(event)
 
 

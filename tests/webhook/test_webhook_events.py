@@ -33,7 +33,7 @@ from fmc.webhook import (
     ReferralEvent,
     UnknownEvent,
     make_event_converter,
-    parse_delivery,
+    parse_events,
 )
 
 PAGE = "106437718793432"
@@ -44,7 +44,7 @@ WATERMARK = datetime.fromtimestamp(1458668856.253, tz=timezone.utc)
 
 def only(name: str) -> Event:
     """The single event of a fixture."""
-    events = parse_delivery(fixture_bytes(name))
+    events = parse_events(fixture_bytes(name))
     assert len(events) == 1
     return events[0]
 
@@ -271,7 +271,7 @@ class TestSecretsInRepr:
 class TestBatches:
     def test_multi_entry_in_order(self) -> None:
         """Several entries and several items per entry are all kept, in order."""
-        events = parse_delivery(fixture_bytes("multi_entry"))
+        events = parse_events(fixture_bytes("multi_entry"))
         assert [type(event) for event in events] == [
             MessageEvent,
             ReadEvent,
@@ -289,31 +289,29 @@ class TestBatches:
             "object": "page",
             "entry": [{"id": PAGE, "time": 1, "messaging": [item], "standby": [item]}],
         }
-        assert [event.standby for event in parse_delivery(json.dumps(body))] == [False, True]
+        assert [event.standby for event in parse_events(json.dumps(body))] == [False, True]
 
     def test_empty_entry_list(self) -> None:
         """A delivery with no entries has no events."""
-        assert parse_delivery(b'{"object":"page","entry":[]}') == []
+        assert parse_events(b'{"object":"page","entry":[]}') == []
 
     def test_entry_without_items_is_kept(self) -> None:
         """An entry with neither messaging nor standby becomes an UnknownEvent."""
-        (event,) = parse_delivery(b'{"object":"page","entry":[{"id":"1","time":1}]}')
+        (event,) = parse_events(b'{"object":"page","entry":[{"id":"1","time":1}]}')
         assert isinstance(event, UnknownEvent)
         assert event.page_id == "1"
 
     def test_changes_items_are_kept(self) -> None:
         """Feed 'changes' items become UnknownEvents rather than vanishing."""
         body = b'{"object":"page","entry":[{"id":"1","time":1,"changes":[{"field":"feed"}]}]}'
-        (event,) = parse_delivery(body)
+        (event,) = parse_events(body)
         assert isinstance(event, UnknownEvent)
         assert event.raw == {"field": "feed"}
 
     def test_accepts_dict_and_text(self) -> None:
-        """parse_delivery takes bytes, text or an already decoded dict."""
+        """parse_events takes bytes, text or an already decoded dict."""
         raw = fixture_bytes("message_text")
-        assert (
-            parse_delivery(raw) == parse_delivery(raw.decode()) == parse_delivery(json.loads(raw))
-        )
+        assert parse_events(raw) == parse_events(raw.decode()) == parse_events(json.loads(raw))
 
 
 def broken(message: dict[str, Any] | None = None, **envelope: Any) -> dict[str, Any]:
@@ -416,7 +414,7 @@ class TestBrokenShapes:
     )
     def test_broken_known_kind_kept_as_unknown(self, item: dict[str, Any], reason: str) -> None:
         """A known kind with a broken field becomes an UnknownEvent naming the problem."""
-        (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
+        (event,) = parse_events({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
         assert isinstance(event, UnknownEvent)
         assert reason in event.reason
         assert event.raw == item
@@ -426,14 +424,14 @@ class TestBrokenShapes:
     )
     def test_broken_other_kinds_kept_as_unknown(self, item: dict[str, Any], reason: str) -> None:
         """Every kind's required and typed fields are checked; a broken one is kept as unknown."""
-        (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
+        (event,) = parse_events({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
         assert isinstance(event, UnknownEvent)
         assert reason in event.reason
 
     def test_numeric_ids_accepted(self) -> None:
         """Ids that arrive as numbers (app ids, page ids) become strings."""
         item = other("game_play", {"game_id": 1814478728879392, "player_id": 5})
-        (event,) = parse_delivery(
+        (event,) = parse_events(
             {"object": "page", "entry": [{"id": 106437718793432, "messaging": [item]}]}
         )
         assert isinstance(event, GamePlayEvent)
@@ -443,13 +441,13 @@ class TestBrokenShapes:
         """One broken item leaves the other events of the delivery intact."""
         good = broken()
         body = {"object": "page", "entry": [{"id": PAGE, "messaging": [broken({"mid": 1}), good]}]}
-        first, second = parse_delivery(body)
+        first, second = parse_events(body)
         assert isinstance(first, UnknownEvent)
         assert isinstance(second, MessageEvent)
 
     def test_entry_without_id(self) -> None:
         """Items of an entry without an id are kept as UnknownEvents."""
-        (event,) = parse_delivery({"object": "page", "entry": [{"messaging": [broken()]}]})
+        (event,) = parse_events({"object": "page", "entry": [{"messaging": [broken()]}]})
         assert isinstance(event, UnknownEvent)
         assert "no id" in event.reason
 
@@ -489,11 +487,11 @@ class TestBrokenShapes:
     def test_structurally_broken_body(self, body: bytes, reason: str) -> None:
         """A body that is not a delivery raises PayloadError with a short reason."""
         with pytest.raises(PayloadError, match=reason):
-            parse_delivery(body)
+            parse_events(body)
 
     def test_other_objects_when_accepted(self) -> None:
         """Another object value parses when the caller accepts it."""
-        assert parse_delivery(b'{"object":"instagram","entry":[]}', objects={"instagram"}) == []
+        assert parse_events(b'{"object":"instagram","entry":[]}', objects={"instagram"}) == []
 
 
 class TestConverter:
@@ -547,7 +545,7 @@ class TestProperties:
     ) -> None:
         """Any messaging item, however wrong its fields, becomes an event; nothing raises."""
         item = {"sender": sender, "recipient": {"id": PAGE}, "timestamp": timestamp, key: value}
-        (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
+        (event,) = parse_events({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
         assert event.raw is item
 
     # From 10**11 up a timestamp is milliseconds; below, seconds (issue 15):
@@ -561,7 +559,7 @@ class TestProperties:
             "timestamp": ts,
             "message": {"mid": mid, "text": text},
         }
-        (event,) = parse_delivery(
+        (event,) = parse_events(
             json.dumps({"object": "page", "entry": [{"id": PAGE, "messaging": [item]}]})
         )
         assert isinstance(event, MessageEvent)

@@ -22,7 +22,7 @@ from fmc.webhook import (
     Referral,
     ResponseFeedbackEvent,
     UnknownEvent,
-    parse_delivery,
+    parse_events,
 )
 from fmc.webhook.kinds import SECONDS_BELOW
 
@@ -36,7 +36,7 @@ def delivered(item: dict[str, Any], *, time: int | None = ENTRY_TIME) -> Any:
     entry: dict[str, Any] = {"id": PAGE, "messaging": [item]}
     if time is not None:
         entry["time"] = time
-    (event,) = parse_delivery({"object": "page", "entry": [entry]})
+    (event,) = parse_events({"object": "page", "entry": [entry]})
     return event
 
 
@@ -344,7 +344,7 @@ class TestOursToAnswer:
             "timestamp": 1458692752478,
             "message": {"mid": "m_1", "text": "hello"},
         }
-        (event,) = parse_delivery({"object": "page", "entry": [{"id": PAGE, key: [item]}]})
+        (event,) = parse_events({"object": "page", "entry": [{"id": PAGE, key: [item]}]})
         assert event.ours_to_answer is ours
 
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -62,10 +63,13 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def make_forwarder(clock: Clock, sleeps: list[float]) -> Iterator[Any]:
-    """Builds loopback-allowed forwarders with fake sleep and clock, closing them afterwards."""
+    """Builds loopback-allowed forwarders with fake sleep and clock, closing them afterwards.
+
+    They are started unless ``start=False`` is passed.
+    """
     made: list[Forwarder] = []
 
-    def make(**kwargs: Any) -> Forwarder:
+    def make(*, start: bool = True, **kwargs: Any) -> Forwarder:
         options: dict[str, Any] = {
             "allow_hosts": ["127.0.0.1", "receiver.test"],
             "allow_private": True,
@@ -78,6 +82,8 @@ def make_forwarder(clock: Clock, sleeps: list[float]) -> Iterator[Any]:
         options.update(kwargs)
         forwarder = Forwarder(**options)
         made.append(forwarder)
+        if start:
+            forwarder.start()
         return forwarder
 
     yield make
@@ -357,6 +363,77 @@ class TestRetriesAndOutbox:
         clock.now += timedelta(minutes=11)
         assert forwarder.drain() == 2
         assert receiver.received[0].body == b"old"
+
+    def test_restart_order_kept_when_first_submit_starts_it(
+        self, receiver: Receiver, make_forwarder: Any, clock: Clock
+    ) -> None:
+        """A forwarder started by its first submit still queues behind items already waiting."""
+        outbox = MemoryOutbox()
+        key = "6514567891234567|" + receiver.url()
+        outbox.outbox_put(
+            OutboxItem(
+                url=receiver.url(),
+                body=b"old",
+                headers=(),
+                order_key=key,
+                created_at=T0,
+                next_attempt_at=T0 + timedelta(minutes=10),
+            )
+        )
+        forwarder = make_forwarder(outbox=outbox, start=False)
+        with pytest.warns(DeprecationWarning, match="start"):
+            post(handler_with(forwarder), delivery(text_item("m1")), receiver.url())
+        assert forwarder.flush(5)
+        assert receiver.received == []
+        clock.now += timedelta(minutes=11)
+        assert forwarder.drain() == 2
+        assert receiver.received[0].body == b"old"
+
+
+def forward_threads() -> list[str]:
+    """The names of the forwarder threads alive in this process."""
+    return [t.name for t in threading.enumerate() if t.name.startswith("fmc-forward")]
+
+
+class TestStart:
+    def test_constructing_starts_no_thread(self) -> None:
+        """A new forwarder starts no thread until it is started."""
+        before = forward_threads()
+        forwarder = Forwarder(["example.com"], workers=3)
+        assert forward_threads() == before
+        assert not forwarder.started
+        forwarder.close()
+
+    def test_start_starts_the_workers_and_the_drain(self) -> None:
+        """start() starts one thread per worker and one drain thread; close() ends them."""
+        before = len(forward_threads())
+        forwarder = Forwarder(["example.com"], workers=3, drain_interval=3600)
+        forwarder.start()
+        assert forwarder.started
+        assert len(forward_threads()) == before + 4
+        forwarder.close(timeout=5)
+        assert not forwarder.started
+        assert len(forward_threads()) == before
+
+    def test_first_submit_on_unstarted_forwarder_warns_and_forwards(
+        self, receiver: Receiver, make_forwarder: Any
+    ) -> None:
+        """submit() on a forwarder never started warns (deprecated) and still forwards."""
+        forwarder = make_forwarder(start=False)
+        with pytest.warns(DeprecationWarning, match=r"forwarder\.start\(\)"):
+            forwarder.submit(receiver.url(), b"{}", [], order_key="k")
+        assert forwarder.flush(5)
+        assert [got.body for got in receiver.received] == [b"{}"]
+
+    def test_submit_on_started_forwarder_does_not_warn(
+        self, receiver: Receiver, make_forwarder: Any
+    ) -> None:
+        """A started forwarder takes deliveries without any warning."""
+        forwarder = make_forwarder()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            forwarder.submit(receiver.url(), b"{}", [], order_key="k")
+        assert forwarder.flush(5)
 
 
 class TestLifecycle:

@@ -60,7 +60,7 @@ def submit_in_thread(forwarder: Forwarder, url: str, key: str) -> threading.Even
 
 
 def make(outbox: MemoryOutbox, **options: Any) -> Forwarder:
-    """A loopback forwarder with one small worker queue and no real sleeps."""
+    """A started loopback forwarder with one small worker queue and no real sleeps."""
     settings: dict[str, Any] = {
         "allow_hosts": ["127.0.0.1"],
         "allow_private": True,
@@ -72,7 +72,9 @@ def make(outbox: MemoryOutbox, **options: Any) -> Forwarder:
         "retry": ForwardRetry(attempts=1),
     }
     settings.update(options)
-    return Forwarder(**settings)
+    forwarder = Forwarder(**settings)
+    forwarder.start()
+    return forwarder
 
 
 def test_submit_returns_while_the_queue_overflow_is_written(shut_receiver: Receiver) -> None:

@@ -289,6 +289,34 @@ class TestPost:
         assert "unexpectedly" in caplog.text
 
 
+class TestDecodedBody:
+    """The platform's router hands over the body it already decoded (internal)."""
+
+    def test_decoded_body_is_dispatched(self) -> None:
+        """A decoded body with its signed bytes is answered 200 and its events dispatched."""
+        handler, seen = make(), []
+        handler.on(MessageEvent, seen.append)
+        body = delivery(text_item("m1"))
+        answer = handler._respond_decoded({}, signed_headers(body), body, json.loads(body))
+        assert answer.status == 200
+        assert [event.mid for event in seen] == ["m1"]
+
+    def test_signature_still_checked_over_the_bytes(self) -> None:
+        """Decoded data does not stand in for the signature: wrongly signed bytes get 403."""
+        handler, seen = make(), []
+        handler.on(MessageEvent, seen.append)
+        body = delivery(text_item("m1"))
+        headers = signed_headers(body + b" ")
+        assert handler._respond_decoded({}, headers, body, json.loads(body)).status == 403
+        assert seen == []
+
+    def test_decoded_non_delivery_is_400(self) -> None:
+        """Decoded data that is not a delivery is refused like the same bytes would be."""
+        body = b"[1, 2]"
+        answer = make()._respond_decoded({}, signed_headers(body), body, json.loads(body))
+        assert answer.status == 400
+
+
 class TestHandle:
     def test_returns_events(self) -> None:
         """handle() verifies and returns every event."""

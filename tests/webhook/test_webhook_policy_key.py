@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fmc.webhook import PolicyEnforcementEvent, parse_delivery
+from fmc.webhook import PolicyEnforcementEvent, parse_events
 
 
 @pytest.mark.parametrize("key", ["policy_enforcement", "policy-enforcement"])
@@ -28,6 +28,6 @@ def test_policy_enforcement_key_spellings(key: str) -> None:
             }
         ],
     }
-    (event,) = parse_delivery(json.dumps(body).encode())
+    (event,) = parse_events(json.dumps(body).encode())
     assert isinstance(event, PolicyEnforcementEvent)
     assert (event.action, event.reason, event.sender_id) == ("warning", "too many tags", None)
