@@ -91,6 +91,7 @@ _EXPORTS: dict[str, str] = {
     "RateLimitError": "fmc.errors",
     "RateLimiter": "fmc.transport",
     "ReactionEvent": "fmc.webhook",
+    "ReceivedAttachment": "fmc.webhook",
     "ReadEvent": "fmc.webhook",
     "ReceiptAddress": "fmc.models",
     "ReceiptAdjustment": "fmc.models",
@@ -129,6 +130,7 @@ _EXPORTS: dict[str, str] = {
     "WebhookHandler": "fmc.webhook",
     "WebviewHeightRatio": "fmc.models",
     "parse_delivery": "fmc.webhook",
+    "parse_events": "fmc.webhook",
     "sign": "fmc.webhook",
     "verify_signature": "fmc.webhook",
 }
@@ -236,12 +238,14 @@ if TYPE_CHECKING:
     from fmc.webhook import PostbackEvent as PostbackEvent
     from fmc.webhook import ReactionEvent as ReactionEvent
     from fmc.webhook import ReadEvent as ReadEvent
+    from fmc.webhook import ReceivedAttachment as ReceivedAttachment
     from fmc.webhook import ReferralEvent as ReferralEvent
     from fmc.webhook import Response as Response
     from fmc.webhook import SignatureVerifier as SignatureVerifier
     from fmc.webhook import UnknownEvent as UnknownEvent
     from fmc.webhook import WebhookHandler as WebhookHandler
     from fmc.webhook import parse_delivery as parse_delivery
+    from fmc.webhook import parse_events as parse_events
     from fmc.webhook import sign as sign
     from fmc.webhook import verify_signature as verify_signature
 else:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 import cattrs
 
 __all__ = ["datetime_from_millis", "make_converter", "millis_from_datetime"]
+
+
+_UTC = timezone.utc
 
 
 def datetime_from_millis(value: object) -> datetime:
@@ -24,10 +27,14 @@ def datetime_from_millis(value: object) -> datetime:
     Raises:
         ValueError: the value is not a number of milliseconds in datetime's range.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"timestamp must be epoch milliseconds, got {type(value).__name__}")
+    kind = type(value)
+    # Exact types first: the webhook decodes one of these per event.
+    if (kind is not int and kind is not float) and (
+        isinstance(value, bool) or not isinstance(value, (int, float))
+    ):
+        raise ValueError(f"timestamp must be epoch milliseconds, got {kind.__name__}")
     try:
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        return datetime.fromtimestamp(cast(float, value) / 1000.0, _UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError(f"timestamp {value!r} is out of range") from exc
 

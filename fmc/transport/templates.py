@@ -278,7 +278,7 @@ def template_status_updates(events: Iterable[Event]) -> list[TemplateStatusUpdat
     :class:`~fmc.webhook.UnknownEvent`.
 
     Args:
-        events: Events from :func:`fmc.webhook.parse_delivery` or a handler.
+        events: Events from :func:`fmc.webhook.parse_events` or a handler.
 
     Returns:
         The status changes, in order.

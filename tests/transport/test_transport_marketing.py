@@ -17,7 +17,7 @@ from fmc.transport.marketing import (
     opted_in_token,
     send_marketing_message,
 )
-from fmc.webhook import OptinEvent, parse_delivery
+from fmc.webhook import OptinEvent, parse_events
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 PSID = "6514567891234567"
@@ -78,7 +78,7 @@ class TestOptInRequest:
                 }
             ],
         }
-        (event,) = parse_delivery(body)
+        (event,) = parse_events(body)
         assert isinstance(event, OptinEvent)
         assert (event.type, event.notification_messages_token) == (
             "notification_messages",

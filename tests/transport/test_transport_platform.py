@@ -27,7 +27,7 @@ from fmc.transport.templates import (
     template_status_updates,
     track_template_status,
 )
-from fmc.webhook import parse_delivery
+from fmc.webhook import parse_events
 
 PSID = "6514567891234567"
 
@@ -130,7 +130,7 @@ STATUS_BODY = {
 class TestTemplateStatus:
     def test_status_changes_are_read_from_the_webhook(self) -> None:
         """A template status change becomes a TemplateStatusUpdate; other changes are ignored."""
-        (update,) = template_status_updates(parse_delivery(STATUS_BODY))
+        (update,) = template_status_updates(parse_events(STATUS_BODY))
         assert update == TemplateStatusUpdate(
             page_id="106437718793432",
             event="REJECTED",
@@ -142,7 +142,7 @@ class TestTemplateStatus:
 
     def test_tracking_keeps_the_latest_status(self) -> None:
         """Tracked statuses take each template's latest change."""
-        updates = template_status_updates(parse_delivery(STATUS_BODY))
+        updates = template_status_updates(parse_events(STATUS_BODY))
         assert track_template_status({"buy_now": "APPROVED", "other": "APPROVED"}, updates) == {
             "buy_now": "REJECTED",
             "other": "APPROVED",
