@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_VISIBILITY_TIMEOUT",
+    "RETRY_DELAY",
     "SHARD_TASK",
     "add_shard_task",
     "celery_app",
