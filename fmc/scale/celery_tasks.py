@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_VISIBILITY_TIMEOUT",
+    "ERROR_DELAY_MAX",
+    "ERROR_RETRIES",
     "RETRY_DELAY",
     "SHARD_TASK",
     "add_shard_task",
@@ -69,6 +71,11 @@ DEFAULT_VISIBILITY_TIMEOUT = 7200.0
 #: Seconds before a task that found its Page's lock taken, or subscribers
 #: still held by another run, is tried again.
 RETRY_DELAY = 1.0
+#: A task that raised is tried again this many times, waiting twice as long
+#: each time (up to ``ERROR_DELAY_MAX`` seconds); after that the sweeper
+#: publishes it again once its beat is stale.
+ERROR_RETRIES = 20
+ERROR_DELAY_MAX = 60.0
 
 
 def celery_app(
@@ -141,7 +148,14 @@ def add_shard_task(
         job = ShardJob.from_payload(
             {"broadcast_id": broadcast_id, "shard": shard, "options": options}
         )
-        outcome = run_shard_job(dsn, job, open_page, schema=schema, stop=stop)
+        try:
+            outcome = run_shard_job(dsn, job, open_page, schema=schema, stop=stop)
+        except Exception as exc:
+            # With late acks Celery would acknowledge a failed task and drop it; a
+            # database or network hiccup must not lose the shard, so try again.
+            logger.warning("shard %s of %s failed (%s); retrying", job.shard.key, broadcast_id, exc)
+            delay = min(ERROR_DELAY_MAX, RETRY_DELAY * 2**task.request.retries)
+            raise task.retry(exc=exc, countdown=delay, max_retries=ERROR_RETRIES) from exc
         if outcome in ("busy", "unfinished"):
             raise task.retry(countdown=RETRY_DELAY, max_retries=max_retries)
         return outcome

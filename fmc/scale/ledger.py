@@ -341,7 +341,8 @@ def run_shard_job(
                 _set(conn, job, "state = 'paused', beat_at = NULL")
                 return "paused"
             if result.elsewhere or (stop is not None and stop.is_set()):
-                _set(conn, job, "beat_at = NULL")
+                # The beat is left to go stale: should the engine's retry be
+                # lost, the sweeper publishes the shard again.
                 return "unfinished"
             _set(conn, job, "state = 'done', beat_at = NULL")
             return "done"

@@ -158,3 +158,41 @@ def test_a_task_delivered_twice_sends_nothing_twice(
     wait(lambda: settled(pg_store, len(PSIDS)))
     assert set(fake_graph.delivery_counts().values()) == {1}
     assert app.tasks[SHARD_TASK].name == SHARD_TASK
+
+
+@pytest.mark.postgres
+def test_a_task_that_raised_is_tried_again_not_dropped(
+    app: Any,
+    fake_graph: FakeGraphAPI,
+    pg_opener: Any,
+    pg_store: fmc.PostgresStore,
+    postgres_dsn: str,
+    postgres_schema: str,
+) -> None:
+    """A hiccup in the first try (late acks would drop it) is retried; everyone gets it once."""
+    failures = [RuntimeError("the database went away for a moment")]
+
+    def flaky(page_id: str) -> Any:
+        if failures:
+            raise failures.pop()
+        return pg_opener(page_id)
+
+    add_shard_task(app, postgres_dsn, flaky, schema=postgres_schema)
+    register(pg_store, fake_graph.page_id, PSIDS)
+    enqueue_distributed(
+        app,
+        postgres_dsn,
+        "bc-c",
+        [fake_graph.page_id],
+        fmc.Text("hello"),
+        fmc.Purpose.NEWS,
+        schema=postgres_schema,
+        lease=timedelta(seconds=1),
+    )
+    with celery_worker.start_worker(
+        app, pool="solo", perform_ping_check=False, queues=[app.conf.task_default_queue]
+    ):
+        wait(lambda: settled(pg_store, len(PSIDS)))
+    assert failures == []
+    assert set(fake_graph.delivery_counts().values()) == {1}
+    assert len(fake_graph.delivery_counts()) == len(PSIDS)
