@@ -31,6 +31,7 @@ SCRIPTS = (
     "bench_recovery",
     "bench_memory",
     "bench_platform",
+    "bench_scale",
 )
 
 

@@ -17,10 +17,22 @@ from fmc.cli.config import Config
 from fmc.scale import broadcast_status
 from fmc.store import PostgresStore, SubscriberStore
 
-__all__ = ["POSTGRES_ENV", "add_parsers", "open_journal", "route", "run_status"]
+__all__ = [
+    "BROKER_ENV",
+    "ENGINES",
+    "POSTGRES_ENV",
+    "add_parsers",
+    "open_journal",
+    "route",
+    "run_status",
+]
 
 #: The environment variable naming the PostgreSQL database of distributed broadcasts.
 POSTGRES_ENV = "FMC_POSTGRES"
+#: The environment variable naming Celery's broker (``--engine celery``).
+BROKER_ENV = "FMC_CELERY_BROKER"
+#: The task engines ``fmc worker`` and ``fmc broadcast --distributed`` know, the default first.
+ENGINES = ("procrastinate", "celery")
 
 #: ``fmc WORDS…`` that stand for another command name.
 _ROUTES = {("broadcast", "status"): "broadcast-status"}

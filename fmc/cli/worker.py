@@ -1,10 +1,11 @@
-"""``fmc worker`` and ``fmc broadcast --distributed``: shard jobs on Procrastinate.
+"""``fmc worker`` and ``fmc broadcast --distributed``: shard jobs on Procrastinate or Celery.
 
 A worker builds each Page's client from *its own* configuration: the Page
 token of Page ``ID`` is ``FMC_PAGE_TOKEN_ID`` (or ``FMC_PAGE_TOKEN`` for the
 configured ``FMC_PAGE_ID``), its Graph API URL ``FMC_GRAPH_URL_ID`` (or the
 configured one; a per-Page URL lets each Page point at its own fake in tests).
-Jobs carry no secret.
+Jobs carry no secret. ``--engine celery`` also needs the broker's URL
+(``--broker`` or ``FMC_CELERY_BROKER``); the journal stays in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from fmc.channel.control import DEFAULT_LEASE
 from fmc.cli.command import Streams
 from fmc.cli.config import Config
-from fmc.cli.distributed import POSTGRES_ENV, add_database_options
+from fmc.cli.distributed import BROKER_ENV, ENGINES, POSTGRES_ENV, add_database_options
 from fmc.errors import ConfigurationError
 from fmc.models.page import Page
 from fmc.policy import MessagingPolicy
@@ -82,11 +83,23 @@ def _dsn(args: argparse.Namespace) -> str:
     return str(dsn)
 
 
+def _broker(args: argparse.Namespace) -> str:
+    broker = args.broker or os.environ.get(BROKER_ENV)
+    if not broker:
+        raise ConfigurationError(
+            f"--engine celery needs a broker: set {BROKER_ENV} or --broker URL "
+            "(e.g. redis://127.0.0.1:6379/0)"
+        )
+    return str(broker)
+
+
 def run_worker_command(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     """Run ``fmc worker``: take shard jobs until SIGINT or SIGTERM."""
+    dsn = _dsn(args)
+    if args.engine == "celery":
+        return _run_celery_worker(args, config, streams, dsn)
     from fmc.scale.procrastinate_jobs import install_schema, procrastinate_app, run_worker
 
-    dsn = _dsn(args)
     install_schema(dsn, schema=args.schema)
     with PostgresStore(dsn, schema=args.schema) as store:
         app = procrastinate_app(dsn, env_page_opener(config, store, os.environ), schema=args.schema)
@@ -96,30 +109,67 @@ def run_worker_command(args: argparse.Namespace, config: Config, streams: Stream
     return 0
 
 
-def run_enqueue(args: argparse.Namespace, config: Config, streams: Streams) -> int:
-    """Run ``fmc broadcast --distributed``: record the broadcast and defer its shard jobs."""
-    from fmc.scale.procrastinate_jobs import enqueue_distributed
+def _run_celery_worker(args: argparse.Namespace, config: Config, streams: Streams, dsn: str) -> int:
+    from fmc.scale import celery_tasks
+    from fmc.scale.ledger import install_ledger
 
+    broker = _broker(args)
+    install_ledger(dsn, schema=args.schema)
+    app = celery_tasks.celery_app(broker, queue=args.queue)
+    with PostgresStore(dsn, schema=args.schema) as store:
+        opener = env_page_opener(config, store, os.environ)
+        celery_tasks.add_shard_task(app, dsn, opener, schema=args.schema)
+        streams.err.write(f"fmc: celery worker taking shard jobs from queue {args.queue}\n")
+        streams.err.flush()
+        celery_tasks.run_worker(
+            app,
+            dsn,
+            schema=args.schema,
+            concurrency=args.jobs,
+            sweep_every=args.heartbeat,
+            loglevel="INFO" if args.verbose else "WARNING",
+        )
+    return 0
+
+
+def run_enqueue(args: argparse.Namespace, config: Config, streams: Streams) -> int:
+    """Run ``fmc broadcast --distributed``: record the broadcast and enqueue its shard jobs."""
     pages = [p for p in (args.pages or config.page_id or "").split(",") if p]
     broadcast_id = args.resume or f"bc-{uuid.uuid4().hex[:16]}"
-    shards = enqueue_distributed(
-        _dsn(args),
-        broadcast_id,
-        pages,
-        args.text,
-        args.purpose,
-        schema=args.schema,
-        shards_per_page=args.shards_per_page,
-        queue=args.queue,
-        batch_size=args.batch_size,
-        concurrency=args.concurrency,
-        lease=timedelta(seconds=args.lease),
-    )
+    options: dict[str, Any] = {
+        "schema": args.schema,
+        "shards_per_page": args.shards_per_page,
+        "batch_size": args.batch_size,
+        "concurrency": args.concurrency,
+        "lease": timedelta(seconds=args.lease),
+    }
+    if args.engine == "celery":
+        from fmc.scale import celery_tasks
+
+        app = celery_tasks.celery_app(_broker(args), queue=args.queue)
+        shards = celery_tasks.enqueue_distributed(
+            app, _dsn(args), broadcast_id, pages, args.text, args.purpose, **options
+        )
+    else:
+        from fmc.scale.procrastinate_jobs import enqueue_distributed
+
+        shards = enqueue_distributed(
+            _dsn(args), broadcast_id, pages, args.text, args.purpose, queue=args.queue, **options
+        )
     streams.out.write(
         f"broadcast {broadcast_id}: {len(shards)} shard jobs over {len(pages)} Pages enqueued\n"
         f"follow it with: fmc broadcast status {broadcast_id}\n"
     )
     return 0
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine", choices=ENGINES, default=ENGINES[0], help="the task engine [procrastinate]"
+    )
+    parser.add_argument(
+        "--broker", metavar="URL", help=f"Celery's broker, for --engine celery [{BROKER_ENV}]"
+    )
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -129,11 +179,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     worker = commands.add_parser(
         "worker",
         parents=[common],
-        help="run a worker that sends distributed broadcasts' shard jobs (Procrastinate)",
+        help="run a worker that sends distributed broadcasts' shard jobs",
         description="Take shard jobs of distributed broadcasts from PostgreSQL "
-        "(Procrastinate) and send them, until SIGINT or SIGTERM.",
+        "(Procrastinate) or a Celery broker and send them, until SIGINT or SIGTERM.",
     )
     add_database_options(worker)
+    _add_engine_options(worker)
     worker.add_argument("--queue", default="fmc", help="the job queue [fmc]")
     worker.add_argument("--jobs", type=_positive, default=1, help="shard jobs at once [1]")
     worker.add_argument(
@@ -141,7 +192,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         type=float,
         default=10.0,
         metavar="SECONDS",
-        help="seconds between heartbeats; silent for 3, a worker's jobs are retried [10]",
+        help="seconds between heartbeats (Celery: between ledger sweeps); silent for 3, "
+        "a worker's jobs are retried [10]",
     )
     worker.set_defaults(command=run_worker_command)
 
@@ -149,10 +201,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "broadcast-distributed",
         parents=[common],
         help="enqueue a broadcast as shard jobs (also: fmc broadcast --distributed)",
-        description="Record a broadcast and defer its shard jobs in one transaction; "
-        "`fmc worker` processes send them.",
+        description="Record a broadcast and its shard jobs in one transaction (then publish "
+        "them, with --engine celery); `fmc worker` processes send them.",
     )
     add_database_options(enqueue)
+    _add_engine_options(enqueue)
     enqueue.add_argument("--text", required=True, type=_text, help="the message text")
     enqueue.add_argument("--purpose", type=_purpose, required=True, help="why it is sent")
     enqueue.add_argument("--pages", metavar="IDS", help="Page ids, comma-separated [FMC_PAGE_ID]")

@@ -6,7 +6,16 @@ them when a worker dies and spreads them over machines. See the "Scaling out"
 guide.
 """
 
+from fmc.scale.ledger import (
+    JobOutcome,
+    ShardJob,
+    mark_published,
+    record_distributed,
+    run_shard_job,
+    sweep_shards,
+)
 from fmc.scale.run import (
+    RATE_WINDOW,
     BroadcastRecorder,
     PageOpener,
     PageResources,
@@ -19,17 +28,24 @@ from fmc.scale.status import BroadcastStatus, PageStatus, broadcast_status
 
 __all__ = [
     "HASH_SPACE",
+    "RATE_WINDOW",
     "BroadcastRecorder",
     "BroadcastStatus",
+    "JobOutcome",
     "PageOpener",
     "PageResources",
     "PageStatus",
+    "ShardJob",
     "ShardResult",
     "ShardSpec",
     "begin_distributed",
     "broadcast_status",
+    "mark_published",
     "part_id",
     "plan_shards",
     "psid_hash",
+    "record_distributed",
     "run_shard",
+    "run_shard_job",
+    "sweep_shards",
 ]

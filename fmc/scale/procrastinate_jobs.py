@@ -32,10 +32,9 @@ from psycopg import sql
 
 from fmc.channel.control import DEFAULT_LEASE
 from fmc.errors import ConfigurationError, FMCError
-from fmc.scale.run import PageOpener, begin_distributed, run_shard
+from fmc.scale.ledger import _TransactionJournal
+from fmc.scale.run import RATE_WINDOW, PageOpener, begin_distributed, run_shard
 from fmc.scale.shards import ShardSpec
-from fmc.store._dialect import POSTGRES
-from fmc.store._journal_sql import SQLJournal
 from fmc.store.postgres import PostgresStore
 
 if TYPE_CHECKING:
@@ -59,25 +58,11 @@ logger = logging.getLogger(__name__)
 SHARD_TASK = "fmc.run_shard"
 #: Serializes schema installs of concurrent workers (an arbitrary constant).
 _SCHEMA_LOCK = 0x666D6353
-#: How long a shard job keeps its Page's lock after its last send: one window of
-#: the client's rate limiter (1.02 s), so the next shard of the Page, on any
-#: worker, starts with a window of its own and no second at Meta holds more
-#: than the Page's rate.
-RATE_WINDOW = 1.05
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class ShardUnfinishedError(FMCError):
     """A shard job ended with subscribers still claimed by other runs; the engine retries it."""
-
-
-class _TransactionJournal(SQLJournal):
-    """The journal's SQL on one open connection, inside its caller's transaction."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._init_journal(
-            POSTGRES, write=lambda _what, op: op(conn), read=lambda _what, op: op(conn)
-        )
 
 
 def _connect(dsn: str, schema: str | None) -> psycopg.Connection[Any]:

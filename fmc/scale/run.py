@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from fmc.transport import Client
 
 __all__ = [
+    "RATE_WINDOW",
     "BroadcastRecorder",
     "PageOpener",
     "PageResources",
@@ -46,6 +47,13 @@ __all__ = [
     "begin_distributed",
     "run_shard",
 ]
+
+
+#: How long a shard job keeps its Page's lock after its last send: one window of
+#: the client's rate limiter (1.02 s), so the next shard of the Page, on any
+#: worker, starts with a window of its own and no second at Meta holds more
+#: than the Page's rate.
+RATE_WINDOW = 1.05
 
 
 class BroadcastRecorder(Protocol):

@@ -8,6 +8,7 @@ own configuration would.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 
 import fmc
+from fmc.scale import broadcast_status
 from fmc.store.base import EventRecord
 from fmc.testing import FakeGraphAPI, FakeGraphServer
 
@@ -114,3 +116,27 @@ def stop(processes: list[subprocess.Popen[str]]) -> list[str]:
             _, err = process.communicate()
         errors.append(err)
     return errors
+
+
+@contextmanager
+def no_gc_pauses() -> Iterator[None]:
+    """No garbage-collector passes in this process while the fakes record.
+
+    The fakes live in this process; a full collection over tens of thousands
+    of recorded deliveries stalls their threads for several hundred
+    milliseconds, after which the queued requests are recorded in a burst:
+    a pause of the measuring instrument, not of the senders.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def settled(store: fmc.SubscriberStore, broadcast_id: str, expected: int) -> bool:
+    """Whether every subscriber has an outcome (none pending or sending)."""
+    status = broadcast_status(store, broadcast_id)
+    done = sum(page.settled for page in status.pages)
+    return done >= expected and status.count(fmc.JournalState.PENDING) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -45,6 +46,43 @@ def opener(
         yield PageResources(
             fmc_client,
             store,
+            fmc.MessagingPolicy(permissions={"pages_messaging"}),
+            clock=lambda: NOW,
+        )
+
+    return open_page
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server of the Celery tests (``FMC_TEST_REDIS_URL``; ``.ci/run`` starts one)."""
+    url = os.environ.get("FMC_TEST_REDIS_URL")
+    if not url:
+        pytest.skip(
+            "FMC_TEST_REDIS_URL is not set: no Redis for the Celery tests (.ci/run sets it)"
+        )
+    return url
+
+
+@pytest.fixture
+def pg_store(postgres_dsn: str, postgres_schema: str) -> Iterator[fmc.PostgresStore]:
+    """A PostgreSQL store in a fresh schema (the ledger lives beside it)."""
+    with fmc.PostgresStore(postgres_dsn, schema=postgres_schema) as opened:
+        yield opened
+
+
+@pytest.fixture
+def pg_opener(
+    fake_graph: FakeGraphAPI, fmc_client: fmc.Client, pg_store: fmc.PostgresStore
+) -> Callable[[str], object]:
+    """Opens the fake's Page over the PostgreSQL store."""
+
+    @contextmanager
+    def open_page(page_id: str) -> Iterator[PageResources]:
+        assert page_id == fake_graph.page_id
+        yield PageResources(
+            fmc_client,
+            pg_store,
             fmc.MessagingPolicy(permissions={"pages_messaging"}),
             clock=lambda: NOW,
         )
