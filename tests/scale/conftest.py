@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from shard_support import NOW
 
 import fmc
 from fmc.scale import PageResources
-from fmc.store.base import EventRecord
 from fmc.testing import FakeGraphAPI
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -26,12 +23,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[fmc.Subscr
     else:
         with fmc.SQLiteStore(tmp_path / "fmc.db") as sqlite:
             yield sqlite
-
-
-def register(store: fmc.SubscriberStore, page_id: str, psids: list[str]) -> None:
-    """Subscribers who wrote to the Page an hour ago (inside the 24 h window)."""
-    at = NOW - timedelta(hours=1)
-    store.record_events([EventRecord(page_id, psid, at, interaction=True) for psid in psids])
 
 
 @pytest.fixture

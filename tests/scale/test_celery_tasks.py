@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import register
+from shard_support import register
 
 import fmc
 from fmc.scale import broadcast_status

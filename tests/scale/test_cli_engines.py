@@ -7,7 +7,7 @@ import os
 import uuid
 
 import pytest
-from conftest import register
+from shard_support import register
 
 import fmc
 from fmc.cli import main

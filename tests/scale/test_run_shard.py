@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import NOW, register
+from shard_support import NOW, register
 
 import fmc
 from fmc.errors import ConfigurationError
