@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from fmc.models.outbox import OutboxItem
@@ -20,6 +19,7 @@ from fmc.store import _sql_delivery as delivery
 from fmc.store._codec import merge_events, tokens_to_data, utc
 from fmc.store._dialect import Dialect
 from fmc.store._journal_sql import SQLJournal
+from fmc.store._lifecycle import Lifecycle
 from fmc.store._registry_sql import SQLRegistry
 from fmc.store._rows import outbox_decoder, subscriber_decoder
 from fmc.store._statements import statements
@@ -29,7 +29,6 @@ from fmc.store.delivery import DeliveryResult, DeliveryWrite
 __all__ = ["Pool", "SQLStore"]
 
 _T = TypeVar("_T")
-_S = TypeVar("_S", bound="SQLStore")
 #: Forget expired dedup marks once every this many checks.
 _PURGE_EVERY = 1000
 
@@ -60,7 +59,7 @@ def _fetchone(query: str, params: Sequence[Any] = ()) -> Callable[[Any], Any]:
     return lambda conn: conn.execute(query, params).fetchone()
 
 
-class SQLStore(SQLJournal, SQLRegistry):
+class SQLStore(SQLJournal, SQLRegistry, Lifecycle):
     """A :class:`~fmc.store.SubscriberStore` on a :class:`Pool` of one SQL dialect.
 
     Not used directly: the backends call :meth:`_init_sql` from their constructors.
@@ -272,16 +271,3 @@ class SQLStore(SQLJournal, SQLRegistry):
     def close(self) -> None:
         """Close the idle connections; connections in use close when released."""
         self._pool.close()
-
-    def __enter__(self: _S) -> _S:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from fmc.store._checks import aware, non_empty
 from fmc.store.protocols import (
     DedupStore,
     DeliveryStore,
@@ -39,16 +40,6 @@ from fmc.store.protocols import (
 __all__ = ["BroadcastInfo", "EventRecord", "SubscriberStore"]
 
 _S = TypeVar("_S", bound="SubscriberStore")
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValueError(f"{attribute.name} must be a timezone-aware datetime")
-
-
-def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{attribute.name} must be a non-empty string")
 
 
 @attrs.frozen
@@ -66,9 +57,9 @@ class EventRecord:
         ad_referral: Whether it came from a Click-to-Messenger ad (opens its 7-day window).
     """
 
-    page_id: str = attrs.field(validator=_non_empty)
-    psid: str = attrs.field(validator=_non_empty)
-    at: datetime = attrs.field(validator=_aware)
+    page_id: str = attrs.field(validator=non_empty)
+    psid: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(validator=aware)
     interaction: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     human_agent: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     ad_referral: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
@@ -91,11 +82,11 @@ class BroadcastInfo:
             broadcast instead of starting it twice. ``None`` when not given.
     """
 
-    broadcast_id: str = attrs.field(validator=_non_empty)
-    page_id: str = attrs.field(validator=_non_empty)
+    broadcast_id: str = attrs.field(validator=non_empty)
+    page_id: str = attrs.field(validator=non_empty)
     purpose: str
     message: str
-    created_at: datetime = attrs.field(validator=_aware)
+    created_at: datetime = attrs.field(validator=aware)
     fingerprint: str | None = None
 
 

@@ -6,7 +6,6 @@ import bisect
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from types import TracebackType
 
 import attrs
 
@@ -20,6 +19,7 @@ from fmc.store._codec import (
     utc,
 )
 from fmc.store._journal_memory import MemoryJournal
+from fmc.store._lifecycle import Lifecycle
 from fmc.store._memory_outbox import MemoryOutbox
 from fmc.store._registry_memory import MemoryRegistry
 from fmc.store.base import EventRecord
@@ -35,7 +35,7 @@ def _check_page_size(page_size: int) -> None:
         raise ValueError("page_size must be at least 1")
 
 
-class MemoryStore(MemoryJournal, MemoryRegistry):
+class MemoryStore(MemoryJournal, MemoryRegistry, Lifecycle):
     """A :class:`~fmc.store.SubscriberStore` that keeps everything in this process.
 
     Thread-safe (one lock), nothing survives the process. Iteration follows
@@ -319,16 +319,3 @@ class MemoryStore(MemoryJournal, MemoryRegistry):
 
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""
-
-    def __enter__(self) -> MemoryStore:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
