@@ -9,7 +9,6 @@ one small protocol per concern (:mod:`fmc.store.protocols`).
 
 from __future__ import annotations
 
-from fmc.store._memory_outbox import MemoryOutbox
 from fmc.store.base import BroadcastInfo, EventRecord, SubscriberStore
 from fmc.store.delivery import (
     DeliveryResult,
@@ -19,6 +18,7 @@ from fmc.store.delivery import (
     TokenChange,
 )
 from fmc.store.memory import MemoryStore
+from fmc.store.memory_outbox import MemoryOutbox
 from fmc.store.postgres import PostgresStore
 from fmc.store.protocols import (
     DedupStore,

@@ -20,10 +20,10 @@ from fmc.store._codec import (
 )
 from fmc.store._journal_memory import MemoryJournal
 from fmc.store._lifecycle import Lifecycle
-from fmc.store._memory_outbox import MemoryOutbox
 from fmc.store._registry_memory import MemoryRegistry
 from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
+from fmc.store.memory_outbox import MemoryOutbox
 
 __all__ = ["MemoryStore"]
 
