@@ -50,20 +50,20 @@ def record_params(d: Dialect, merged: Sequence[MergedEvent]) -> Any:
     return tuple(list(column) for column in zip(*rows, strict=True)) if d.unnest else rows
 
 
-def record(conn: Any, d: Dialect, merged: Sequence[MergedEvent]) -> None:
+def record(conn: Any, d: Dialect, q: Statements, merged: Sequence[MergedEvent]) -> None:
     """Upsert the merged registrations (see :func:`~fmc.store._codec.merge_events`)."""
     if not merged:
         return
-    query = statements(d).record_events
     if d.unnest:
-        conn.execute(query, record_params(d, merged))
+        conn.execute(q.record_events, record_params(d, merged))
     else:
-        conn.executemany(query, record_params(d, merged))
+        conn.executemany(q.record_events, record_params(d, merged))
 
 
 def change_tokens(
     conn: Any,
     d: Dialect,
+    q: Statements,
     page_id: str,
     psid: str,
     change: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None],
@@ -75,6 +75,7 @@ def change_tokens(
     Args:
         conn: The connection, in a write transaction.
         d: Its dialect.
+        q: The dialect's statements.
         page_id: The Page.
         psid: The person.
         change: Gets the stored token dicts (with their newer-wins times, see
@@ -84,7 +85,6 @@ def change_tokens(
     Returns:
         Whether the tokens were written.
     """
-    q = statements(d)
     if create:
         conn.execute(q.insert_bare, (page_id, psid))
     row = conn.execute(q.select_tokens, (page_id, psid)).fetchone()
@@ -150,11 +150,11 @@ def transaction(
             for key in write.keys
         )
         chosen = rules.fresh_effects(write, fresh)
-        record(conn, d, rules.merged_records(chosen))
+        record(conn, d, q, rules.merged_records(chosen))
         for change in rules.status_changes(chosen):
             _change_status(conn, d, q, change)
         for (page_id, psid), changes in rules.token_groups(chosen).items():
-            change_tokens(conn, d, page_id, psid, _folded(changes), create=True)
+            change_tokens(conn, d, q, page_id, psid, _folded(changes), create=True)
         outbox_id = None
         if outbox is not None and rules.wants_outbox(write, fresh):
             outbox_id = d.insert_id(conn, q.outbox_insert, outbox)

@@ -100,8 +100,8 @@ class SQLStore(SQLJournal, SQLRegistry, Lifecycle):
         """See :meth:`fmc.store.SubscriberStore.record_events`."""
         merged = merge_events(records)
         if merged:
-            d = self._d
-            self._pool.write("record events", lambda c: delivery.record(c, d, merged))
+            d, q = self._d, self._q
+            self._pool.write("record events", lambda c: delivery.record(c, d, q, merged))
 
     def set_status(
         self,
@@ -141,9 +141,9 @@ class SQLStore(SQLJournal, SQLRegistry, Lifecycle):
         *,
         create: bool,
     ) -> bool:
-        d = self._d
+        d, q = self._d, self._q
         return self._pool.write(
-            what, lambda c: delivery.change_tokens(c, d, page_id, psid, change, create=create)
+            what, lambda c: delivery.change_tokens(c, d, q, page_id, psid, change, create=create)
         )
 
     def add_token(self, page_id: str, psid: str, token: NotificationToken) -> None:
