@@ -166,6 +166,7 @@ def main() -> None:
             k / d >= 1.5,
             note,
             {"decode": d, "constructor": k, "count": count},
+            aim=True,  # a loaded machine can hide it; read it with its baseline
         )
     )
     report.add(
