@@ -45,7 +45,8 @@ def to_micros(value: datetime, name: str = "datetime") -> int:
 
 def from_micros(value: int | None) -> datetime | None:
     """Decode :func:`to_micros` (``None`` stays ``None``)."""
-    return None if value is None else _EPOCH + timedelta(microseconds=value)
+    # Positional arguments: a measurably cheaper timedelta on a hot path (row decoding).
+    return None if value is None else _EPOCH + timedelta(0, 0, value)
 
 
 def _opt_micros(value: datetime | None) -> int | None:

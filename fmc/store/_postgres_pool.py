@@ -1,5 +1,7 @@
 """Connections to PostgreSQL and the transaction runner of :class:`~fmc.store.PostgresStore`.
 
+It has the :class:`~fmc.store._sql_store.Pool` interface, like the SQLite pool.
+
 psycopg is imported by :func:`import_psycopg`, called when a store is created.
 """
 
@@ -11,10 +13,11 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fmc.errors import ConfigurationError, StoreError
+from fmc.store._retry import retrying
 
 __all__ = ["PostgresPool", "import_psycopg", "redact_dsn"]
 
@@ -145,22 +148,28 @@ class PostgresPool:
         if discard:
             conn.close()
 
-    def run(
-        self,
-        what: str,
-        operation: Callable[[Any], _T],
-        *,
-        write: bool = True,
-        timeout: float | None = None,
-    ) -> _T:
-        """Run ``operation`` on a pooled connection, in a transaction if ``write``.
+    def read(self, what: str, operation: Callable[[Any], _T]) -> _T:
+        """Run ``operation`` on a pooled connection outside any explicit transaction.
 
         Args:
             what: What is being done, for the error message.
-            operation: Works through the connection; a write is rolled back on
-                any exception and run again after a deadlock or serialization
+            operation: Reads through the connection.
+
+        Raises:
+            StoreError: PostgreSQL failed.
+        """
+        return self._run(what, operation, write=False, timeout=None)
+
+    def write(
+        self, what: str, operation: Callable[[Any], _T], *, timeout: float | None = None
+    ) -> _T:
+        """Run ``operation`` in one transaction, retried whole after a deadlock.
+
+        Args:
+            what: What is being done, for the error message.
+            operation: Works through the connection; rolled back on any
+                exception and run again after a deadlock or serialization
                 failure.
-            write: Wrap the operation in ``BEGIN`` ... ``COMMIT``.
             timeout: Seconds the whole run may take: waiting for a pooled
                 connection, connecting, locks and statements (PostgreSQL's
                 ``lock_timeout`` and ``statement_timeout``), retries; a server
@@ -169,43 +178,59 @@ class PostgresPool:
         Raises:
             StoreError: PostgreSQL failed, or did not finish within ``timeout``.
         """
-        pg = self.pg
-        retryable = (pg.errors.DeadlockDetected, pg.errors.SerializationFailure)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for attempt in range(self._retries + 1):
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise StoreError(f"PostgreSQL could not {what} within {timeout:g} s")
-            conn = self._acquire(remaining)
-            broken = False
-            watchdog = None if remaining is None else _Watchdog(conn, remaining)
-            try:
-                if not write:
-                    return operation(conn)
-                with conn.transaction():
-                    if remaining is not None:
-                        _limit_statements(conn, remaining)
-                    return operation(conn)
-            except retryable as exc:
-                if attempt == self._retries:
-                    raise StoreError(f"PostgreSQL could not {what}: {exc}") from exc
-            except pg.Error as exc:
-                broken = bool(conn.closed or conn.broken)
-                if watchdog is not None and watchdog.fired:
-                    raise StoreError(
-                        f"PostgreSQL could not {what} within {timeout:g} s (no answer)"
-                    ) from None
-                raise StoreError(f"PostgreSQL could not {what}: {redact_dsn(str(exc))}") from exc
-            finally:
-                if watchdog is not None:
-                    broken = watchdog.stop() or broken
-                self._release(conn, broken=broken)
-            self._sleep(min(0.05 * 2**attempt, 1.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._run(what, operation, write=True, timeout=timeout)
 
-    def rows(self, what: str, query: Any, params: Sequence[Any] = ()) -> list[Any]:
-        """Run one query outside a transaction and return all its rows."""
-        return self.run(what, lambda c: c.execute(query, params).fetchall(), write=False)
+    def _run(
+        self, what: str, operation: Callable[[Any], _T], *, write: bool, timeout: float | None
+    ) -> _T:
+        retryable = (self.pg.errors.DeadlockDetected, self.pg.errors.SerializationFailure)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            return retrying(
+                lambda: self._attempt(what, operation, write, timeout, deadline),
+                retries=self._retries,
+                retryable=lambda exc: isinstance(exc, retryable),
+                sleep=self._sleep,
+            )
+        except retryable as exc:
+            raise StoreError(f"PostgreSQL could not {what}: {exc}") from exc
+
+    def _attempt(
+        self,
+        what: str,
+        operation: Callable[[Any], _T],
+        write: bool,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> _T:
+        """One try; a deadlock or serialization failure escapes as psycopg raised it."""
+        pg = self.pg
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise StoreError(f"PostgreSQL could not {what} within {timeout:g} s")
+        conn = self._acquire(remaining)
+        broken = False
+        watchdog = None if remaining is None else _Watchdog(conn, remaining)
+        try:
+            if not write:
+                return operation(conn)
+            with conn.transaction():
+                if remaining is not None:
+                    _limit_statements(conn, remaining)
+                return operation(conn)
+        except (pg.errors.DeadlockDetected, pg.errors.SerializationFailure):
+            raise
+        except pg.Error as exc:
+            broken = bool(conn.closed or conn.broken)
+            if watchdog is not None and watchdog.fired:
+                raise StoreError(
+                    f"PostgreSQL could not {what} within {timeout:g} s (no answer)"
+                ) from None
+            raise StoreError(f"PostgreSQL could not {what}: {redact_dsn(str(exc))}") from exc
+        finally:
+            if watchdog is not None:
+                broken = watchdog.stop() or broken
+            self._release(conn, broken=broken)
 
     def close(self) -> None:
         """Close idle connections; connections in use close when released."""

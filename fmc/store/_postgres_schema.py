@@ -1,42 +1,23 @@
-"""The PostgreSQL schema of :class:`~fmc.store.PostgresStore`: migrations, SQL, rows as models.
+"""The PostgreSQL tables of :class:`~fmc.store.PostgresStore`: migrations, and how to apply them.
 
 PSIDs use the ``"C"`` collation, so keyset order is code point order whatever
-the database's locale, the same order as the other stores.
+the database's locale, the same order as the other stores. The statements
+that read and write the tables are shared with SQLite
+(:mod:`fmc.store._statements`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from fmc.errors import StoreError
-from fmc.models.outbox import OutboxItem
-from fmc.models.subscriber import Subscriber, SubscriberStatus
-from fmc.store._codec import tokens_from_data
 from fmc.store._dialect import POSTGRES
 from fmc.store._registry_sql import registry_migration
+from fmc.store._statements import migrations_to_apply
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = [
-    "CHANGE_STATUS_FROM",
-    "DEDUP_MARK",
-    "INSERT_BARE",
-    "MIGRATIONS",
-    "OUTBOX_DUE",
-    "RECORD_EVENTS",
-    "SELECT_SUBSCRIBER",
-    "SET_STATUS",
-    "SET_STATUS_IF_NEWER",
-    "SUBSCRIBERS_PAGE",
-    "SUBSCRIBERS_PAGE_BY_STATUS",
-    "UPDATE_PROFILE",
-    "migrate",
-    "outbox_item_from_row",
-    "subscriber_from_row",
-]
+__all__ = ["MIGRATIONS", "migrate"]
 
 #: Serializes migrations of every fmc schema in one database (an arbitrary constant).
 _MIGRATION_LOCK = 0x666D63
@@ -116,77 +97,6 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     ),
 )
 
-_SELECT_SUBSCRIBERS = """
-SELECT page_id, psid, status, first_seen_at, last_interaction_at, last_human_agent_at,
-       name, locale, timezone, tokens, status_reason, ad_referral_at
-FROM subscribers
-"""
-SELECT_SUBSCRIBER = _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid = %s"
-SUBSCRIBERS_PAGE = _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid > %s ORDER BY psid LIMIT %s"
-SUBSCRIBERS_PAGE_BY_STATUS = (
-    _SELECT_SUBSCRIBERS + "WHERE page_id = %s AND psid > %s AND status = %s ORDER BY psid LIMIT %s"
-)
-
-# GREATEST and LEAST ignore NULLs in PostgreSQL, which is what "no value yet" needs.
-RECORD_EVENTS = """
-INSERT INTO subscribers AS s
-    (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at, ad_referral_at)
-SELECT * FROM unnest(
-    %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],
-    %s::timestamptz[])
-ON CONFLICT (page_id, psid) DO UPDATE SET
-    first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),
-    last_interaction_at = GREATEST(s.last_interaction_at, EXCLUDED.last_interaction_at),
-    last_human_agent_at = GREATEST(s.last_human_agent_at, EXCLUDED.last_human_agent_at),
-    ad_referral_at = GREATEST(s.ad_referral_at, EXCLUDED.ad_referral_at)
-"""
-
-SET_STATUS = """
-INSERT INTO subscribers AS s (page_id, psid, status, status_reason, first_seen_at, status_at)
-VALUES (%s, %s, %s, %s, %s, %s)
-ON CONFLICT (page_id, psid) DO UPDATE SET
-    status = EXCLUDED.status,
-    status_reason = EXCLUDED.status_reason,
-    first_seen_at = coalesce(s.first_seen_at, EXCLUDED.first_seen_at),
-    status_at = EXCLUDED.status_at
-"""
-
-# Newer wins: the same as SET_STATUS, skipped when the stored change is newer.
-SET_STATUS_IF_NEWER = (
-    SET_STATUS + "WHERE s.status_at IS NULL OR s.status_at <= EXCLUDED.status_at\n"
-)
-
-# Only from some statuses (an array), and only if newer.
-CHANGE_STATUS_FROM = """
-UPDATE subscribers SET status = %s, status_reason = %s, status_at = %s
-WHERE page_id = %s AND psid = %s AND status = ANY(%s)
-  AND (status_at IS NULL OR status_at <= %s)
-"""
-
-UPDATE_PROFILE = """
-INSERT INTO subscribers AS s (page_id, psid, name, locale, timezone) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (page_id, psid) DO UPDATE SET
-    name = coalesce(EXCLUDED.name, s.name),
-    locale = coalesce(EXCLUDED.locale, s.locale),
-    timezone = coalesce(EXCLUDED.timezone, s.timezone)
-"""
-
-DEDUP_MARK = """
-INSERT INTO dedup AS d (key, seen_at) VALUES (%s, %s)
-ON CONFLICT (key) DO UPDATE SET seen_at = EXCLUDED.seen_at WHERE d.seen_at <= %s
-RETURNING 1
-"""
-
-OUTBOX_DUE = """
-SELECT id, url, body, headers, order_key, created_at, attempts, next_attempt_at, last_error
-FROM outbox
-WHERE id IN (SELECT min(id) FROM outbox GROUP BY order_key)
-  AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
-ORDER BY id LIMIT %s
-"""
-
-INSERT_BARE = "INSERT INTO subscribers (page_id, psid) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-
 
 def migrate(conn: psycopg.Connection[Any], schema: str | None) -> int:
     """Bring the database (or ``schema`` in it) to the newest version, in one transaction.
@@ -214,56 +124,8 @@ def migrate(conn: psycopg.Connection[Any], schema: str | None) -> int:
             "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         applied = {int(row[0]) for row in conn.execute("SELECT version FROM schema_version")}
-        current = max(applied, default=0)
-        newest = MIGRATIONS[-1][0]
-        if current > newest:
-            raise StoreError(
-                f"the database has schema version {current}, newer than this fmc knows "
-                f"({newest}); upgrade fmc"
-            )
-        # Every version not applied yet, in list order: a version merged late
-        # (lower than one already applied) is still applied.
-        for version, statements in MIGRATIONS:
-            if version not in applied:
-                for statement in statements:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
-    return max(current, newest)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # psycopg answers in the session's time zone; stores answer in UTC.
-    return None if value is None else value.astimezone(timezone.utc)
-
-
-def subscriber_from_row(row: Sequence[Any]) -> Subscriber:
-    """Decode a row of the subscriber queries."""
-    return Subscriber(
-        page_id=row[0],
-        psid=row[1],
-        status=SubscriberStatus(row[2]),
-        first_seen_at=_utc(row[3]),
-        last_interaction_at=_utc(row[4]),
-        last_human_agent_at=_utc(row[5]),
-        name=row[6],
-        locale=row[7],
-        timezone=row[8],
-        tokens=tokens_from_data(row[9]),
-        status_reason=row[10],
-        ad_referral_at=_utc(row[11]),
-    )
-
-
-def outbox_item_from_row(row: Sequence[Any]) -> OutboxItem:
-    """Decode a row of :data:`OUTBOX_DUE`."""
-    return OutboxItem(
-        id=row[0],
-        url=row[1],
-        body=bytes(row[2]),
-        headers=[(str(k), str(v)) for k, v in row[3]],
-        order_key=row[4],
-        created_at=row[5].astimezone(timezone.utc),
-        attempts=row[6],
-        next_attempt_at=_utc(row[7]),
-        last_error=row[8],
-    )
+        for version, statements in migrations_to_apply(applied, MIGRATIONS):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+    return max(max(applied, default=0), MIGRATIONS[-1][0])

@@ -1,4 +1,7 @@
-"""Connections to one SQLite file and the transaction runner of :class:`~fmc.store.SQLiteStore`."""
+"""Connections to one SQLite file and the transaction runner of :class:`~fmc.store.SQLiteStore`.
+
+It has the :class:`~fmc.store._sql_store.Pool` interface, like the PostgreSQL pool.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import TypeVar
 
 from fmc.errors import StoreError
 from fmc.store import _sqlite_schema as sql
+from fmc.store._retry import retrying
 
 __all__ = ["SQLitePool"]
 
@@ -31,7 +35,9 @@ def _create_private(path: str) -> None:
     os.close(descriptor)
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def _is_busy(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
     text = str(exc).lower()
     return "database is locked" in text or "busy" in text
 
@@ -121,20 +127,13 @@ class SQLitePool:
         conn.close()
 
     def _retrying(self, operation: Callable[[], _T], deadline: float | None = None) -> _T:
-        for attempt in range(self._busy_retries + 1):
-            try:
-                return operation()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == self._busy_retries:
-                    raise
-                pause = min(0.05 * 2**attempt, 1.0)
-                if deadline is not None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0.01:
-                        raise
-                    pause = min(pause, remaining / 2)
-                self._sleep(pause)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retrying(
+            operation,
+            retries=self._busy_retries,
+            retryable=_is_busy,
+            sleep=self._sleep,
+            deadline=deadline,
+        )
 
     def _bound(self, conn: sqlite3.Connection, deadline: float | None) -> None:
         """Make the next statement wait for locks no longer than the deadline allows."""

@@ -1,42 +1,21 @@
-"""The SQLite schema of :class:`~fmc.store.SQLiteStore`: migrations, its SQL, its rows as models.
+"""The SQLite tables of :class:`~fmc.store.SQLiteStore`: its migrations and how they are applied.
 
 Datetimes are stored as integer microseconds since the Unix epoch (UTC), so
-SQL ``min``/``max`` compare them exactly; tokens as a JSON array.
+SQL ``min``/``max`` compare them exactly; tokens as a JSON array. The
+statements that read and write the tables are shared with PostgreSQL
+(:mod:`fmc.store._statements`).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
 
-from fmc.errors import StoreError
-from fmc.models.outbox import OutboxItem
-from fmc.models.subscriber import Subscriber, SubscriberStatus
-from fmc.store._codec import from_micros, tokens_from_data
 from fmc.store._dialect import SQLITE
 from fmc.store._registry_sql import registry_migration
+from fmc.store._statements import migrations_to_apply
 
-__all__ = [
-    "CHANGE_STATUS_FROM",
-    "DEDUP_MARK",
-    "MIGRATIONS",
-    "OUTBOX_DUE",
-    "OUTBOX_INSERT",
-    "RECORD_EVENT",
-    "SELECT_SUBSCRIBER",
-    "SET_STATUS",
-    "SET_STATUS_IF_NEWER",
-    "SUBSCRIBERS_PAGE",
-    "SUBSCRIBERS_PAGE_BY_STATUS",
-    "UPDATE_PROFILE",
-    "UPSERT_TOKENS",
-    "migrate",
-    "outbox_item_from_row",
-    "subscriber_from_row",
-]
+__all__ = ["MIGRATIONS", "migrate"]
 
 #: ``(version, statements)`` in order; a released migration is never edited, only appended.
 MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -113,88 +92,7 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     ),
 )
 
-_SELECT_SUBSCRIBERS = """
-SELECT page_id, psid, status, first_seen_at, last_interaction_at, last_human_agent_at,
-       name, locale, timezone, tokens, status_reason, ad_referral_at
-FROM subscribers
-"""
-SELECT_SUBSCRIBER = _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid = ?"
-SUBSCRIBERS_PAGE = _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid > ? ORDER BY psid LIMIT ?"
-SUBSCRIBERS_PAGE_BY_STATUS = (
-    _SELECT_SUBSCRIBERS + "WHERE page_id = ? AND psid > ? AND status = ? ORDER BY psid LIMIT ?"
-)
 
-# Scalar min/max return NULL when an argument is NULL; the coalesces make NULL mean "no value".
-RECORD_EVENT = """
-INSERT INTO subscribers
-    (page_id, psid, first_seen_at, last_interaction_at, last_human_agent_at, ad_referral_at)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (page_id, psid) DO UPDATE SET
-    first_seen_at = min(coalesce(first_seen_at, excluded.first_seen_at), excluded.first_seen_at),
-    last_interaction_at = max(
-        coalesce(last_interaction_at, excluded.last_interaction_at),
-        coalesce(excluded.last_interaction_at, last_interaction_at)),
-    last_human_agent_at = max(
-        coalesce(last_human_agent_at, excluded.last_human_agent_at),
-        coalesce(excluded.last_human_agent_at, last_human_agent_at)),
-    ad_referral_at = max(
-        coalesce(ad_referral_at, excluded.ad_referral_at),
-        coalesce(excluded.ad_referral_at, ad_referral_at))
-"""
-
-SET_STATUS = """
-INSERT INTO subscribers (page_id, psid, status, status_reason, first_seen_at, status_at)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (page_id, psid) DO UPDATE SET
-    status = excluded.status,
-    status_reason = excluded.status_reason,
-    first_seen_at = coalesce(first_seen_at, excluded.first_seen_at),
-    status_at = excluded.status_at
-"""
-
-# Newer wins: the same as SET_STATUS, skipped when the stored change is newer.
-SET_STATUS_IF_NEWER = SET_STATUS + "WHERE status_at IS NULL OR status_at <= excluded.status_at\n"
-
-# {states} becomes "?, ?, ...": only from these statuses, and only if newer.
-CHANGE_STATUS_FROM = """
-UPDATE subscribers SET status = ?, status_reason = ?, status_at = ?
-WHERE page_id = ? AND psid = ? AND status IN ({states})
-  AND (status_at IS NULL OR status_at <= ?)
-"""
-
-UPDATE_PROFILE = """
-INSERT INTO subscribers (page_id, psid, name, locale, timezone) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (page_id, psid) DO UPDATE SET
-    name = coalesce(excluded.name, name),
-    locale = coalesce(excluded.locale, locale),
-    timezone = coalesce(excluded.timezone, timezone)
-"""
-
-UPSERT_TOKENS = """
-INSERT INTO subscribers (page_id, psid, tokens) VALUES (?, ?, ?)
-ON CONFLICT (page_id, psid) DO UPDATE SET tokens = excluded.tokens
-"""
-
-DEDUP_MARK = """
-INSERT INTO dedup (key, seen_at) VALUES (?, ?)
-ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen_at <= ?
-"""
-
-OUTBOX_INSERT = """
-INSERT INTO outbox (url, body, headers, order_key, created_at, attempts, next_attempt_at,
-                    last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-"""
-
-OUTBOX_DUE = """
-SELECT id, url, body, headers, order_key, created_at, attempts, next_attempt_at, last_error
-FROM outbox
-WHERE id IN (SELECT min(id) FROM outbox GROUP BY order_key)
-  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-ORDER BY id LIMIT ?
-"""
-
-
-# {states} and {psids} become "?, ?, ..." placeholders: values are always bound, never formatted.
 def migrate(conn: sqlite3.Connection, *, now: datetime | None = None) -> int:
     """Bring a database to the newest schema version, in one write transaction.
 
@@ -219,69 +117,16 @@ def migrate(conn: sqlite3.Connection, *, now: datetime | None = None) -> int:
             "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
         applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
-        current = max(applied, default=0)
-        newest = MIGRATIONS[-1][0]
-        if current > newest:
-            raise StoreError(
-                f"the database has schema version {current}, newer than this fmc knows "
-                f"({newest}); upgrade fmc"
+        for version, statements in migrations_to_apply(applied, MIGRATIONS):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, applied_at),
             )
-        # Every version not applied yet, in list order: a version merged late
-        # (lower than one already applied) is still applied.
-        for version, statements in MIGRATIONS:
-            if version not in applied:
-                _apply(conn, statements)
-                conn.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    (version, applied_at),
-                )
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return max(int(current), newest)
-
-
-def _apply(conn: sqlite3.Connection, statements: Sequence[str]) -> None:
-    for statement in statements:
-        conn.execute(statement)
-
-
-def subscriber_from_row(row: tuple[Any, ...]) -> Subscriber:
-    """Decode a row of the subscriber queries."""
-    return Subscriber(
-        page_id=row[0],
-        psid=row[1],
-        status=SubscriberStatus(row[2]),
-        first_seen_at=from_micros(row[3]),
-        last_interaction_at=from_micros(row[4]),
-        last_human_agent_at=from_micros(row[5]),
-        name=row[6],
-        locale=row[7],
-        timezone=row[8],
-        tokens=tokens_from_data(json.loads(row[9])),
-        status_reason=row[10],
-        ad_referral_at=from_micros(row[11]),
-    )
-
-
-def outbox_item_from_row(row: tuple[Any, ...]) -> OutboxItem:
-    """Decode a row of :data:`OUTBOX_DUE`."""
-    return OutboxItem(
-        id=row[0],
-        url=row[1],
-        body=bytes(row[2]),
-        headers=[(str(k), str(v)) for k, v in json.loads(row[3])],
-        order_key=row[4],
-        created_at=_required(from_micros(row[5])),
-        attempts=row[6],
-        next_attempt_at=from_micros(row[7]),
-        last_error=row[8],
-    )
-
-
-def _required(value: datetime | None) -> datetime:
-    if value is None:
-        raise StoreError("a required time is missing from the database")
-    return value
+    return max(int(max(applied, default=0)), MIGRATIONS[-1][0])

@@ -22,6 +22,7 @@ import attrs
 
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, SubscriberStatus
+from fmc.store._checks import aware_with_offset, non_empty
 from fmc.store.base import EventRecord
 
 __all__ = [
@@ -32,16 +33,6 @@ __all__ = [
     "StatusChange",
     "TokenChange",
 ]
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name} must be a timezone-aware datetime")
-
-
-def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{attribute.name} must be a non-empty string")
 
 
 def _records(values: Iterable[EventRecord]) -> tuple[EventRecord, ...]:
@@ -84,10 +75,10 @@ class StatusChange:
             creating the subscriber if missing.
     """
 
-    page_id: str = attrs.field(validator=_non_empty)
-    psid: str = attrs.field(validator=_non_empty)
+    page_id: str = attrs.field(validator=non_empty)
+    psid: str = attrs.field(validator=non_empty)
     status: SubscriberStatus = attrs.field(converter=SubscriberStatus)
-    at: datetime = attrs.field(validator=_aware)
+    at: datetime = attrs.field(validator=aware_with_offset)
     reason: str | None = None
     only_from: frozenset[SubscriberStatus] | None = attrs.field(default=None, converter=_statuses)
 
@@ -108,10 +99,10 @@ class TokenChange:
             token's last applied change.
     """
 
-    page_id: str = attrs.field(validator=_non_empty)
-    psid: str = attrs.field(validator=_non_empty)
+    page_id: str = attrs.field(validator=non_empty)
+    psid: str = attrs.field(validator=non_empty)
     token: NotificationToken
-    at: datetime = attrs.field(validator=_aware)
+    at: datetime = attrs.field(validator=aware_with_offset)
 
 
 @attrs.frozen
@@ -160,7 +151,7 @@ class DeliveryWrite:
 
     keys: tuple[str | None, ...] = attrs.field(converter=_keys)
     effects: tuple[EventEffects, ...] = attrs.field(converter=_effects, validator=_same_length)
-    now: datetime = attrs.field(validator=_aware)
+    now: datetime = attrs.field(validator=aware_with_offset)
     window: timedelta
     outbox: OutboxItem | None = None
 

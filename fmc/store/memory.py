@@ -6,7 +6,6 @@ import bisect
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from types import TracebackType
 
 import attrs
 
@@ -20,9 +19,11 @@ from fmc.store._codec import (
     utc,
 )
 from fmc.store._journal_memory import MemoryJournal
+from fmc.store._lifecycle import Lifecycle
 from fmc.store._registry_memory import MemoryRegistry
 from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
+from fmc.store.memory_outbox import MemoryOutbox
 
 __all__ = ["MemoryStore"]
 
@@ -34,7 +35,7 @@ def _check_page_size(page_size: int) -> None:
         raise ValueError("page_size must be at least 1")
 
 
-class MemoryStore(MemoryJournal, MemoryRegistry):
+class MemoryStore(MemoryJournal, MemoryRegistry, Lifecycle):
     """A :class:`~fmc.store.SubscriberStore` that keeps everything in this process.
 
     Thread-safe (one lock), nothing survives the process. Iteration follows
@@ -51,8 +52,7 @@ class MemoryStore(MemoryJournal, MemoryRegistry):
         self._token_at: dict[tuple[str, str, str], int] = {}
         self._dedup: dict[str, datetime] = {}
         self._dedup_calls = 0
-        self._outbox: dict[int, OutboxItem] = {}
-        self._next_outbox_id = 1
+        self._outbox = MemoryOutbox()
         self._init_journal(self._lock)
 
     def __repr__(self) -> str:
@@ -279,35 +279,26 @@ class MemoryStore(MemoryJournal, MemoryRegistry):
             self._dedup[key] = now
             return False
 
+    # The outbox is the forwarder's own MemoryOutbox; the store's lock around
+    # it keeps an item stored by apply_delivery invisible until that commits.
+
     def outbox_put(self, item: OutboxItem) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_put`."""
+        if item.next_attempt_at is not None:
+            utc(item.next_attempt_at, "next_attempt_at")  # a naive time fails here, as on SQL
         with self._lock:
-            item_id = self._next_outbox_id
-            self._next_outbox_id += 1
-            self._outbox[item_id] = attrs.evolve(item, id=item_id)
-            return item_id
+            return self._outbox.outbox_put(item)
 
     def outbox_due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """See :meth:`fmc.store.SubscriberStore.outbox_due`."""
         now = utc(now, "now")
-        due: list[OutboxItem] = []
-        heads: set[str] = set()
         with self._lock:
-            for item_id in sorted(self._outbox):
-                item = self._outbox[item_id]
-                if item.order_key in heads:
-                    continue
-                heads.add(item.order_key)
-                if item.next_attempt_at is None or utc(item.next_attempt_at) <= now:
-                    due.append(item)
-                    if len(due) >= limit:
-                        break
-        return due
+            return self._outbox.outbox_due(now, limit)
 
     def outbox_ack(self, item_id: int) -> None:
         """See :meth:`fmc.store.SubscriberStore.outbox_ack`."""
         with self._lock:
-            self._outbox.pop(item_id, None)
+            self._outbox.outbox_ack(item_id)
 
     def outbox_defer(
         self, item_id: int, *, next_attempt_at: datetime, attempts: int, last_error: str
@@ -315,31 +306,16 @@ class MemoryStore(MemoryJournal, MemoryRegistry):
         """See :meth:`fmc.store.SubscriberStore.outbox_defer`."""
         next_attempt_at = utc(next_attempt_at, "next_attempt_at")
         with self._lock:
-            item = self._outbox.get(item_id)
-            if item is not None:
-                self._outbox[item_id] = attrs.evolve(
-                    item, next_attempt_at=next_attempt_at, attempts=attempts, last_error=last_error
-                )
+            self._outbox.outbox_defer(
+                item_id, next_attempt_at=next_attempt_at, attempts=attempts, last_error=last_error
+            )
 
     def outbox_count(self) -> int:
         """See :meth:`fmc.store.SubscriberStore.outbox_count`."""
         with self._lock:
-            return len(self._outbox)
+            return self._outbox.outbox_count()
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
         """Nothing to release; kept for the protocol."""
-
-    def __enter__(self) -> MemoryStore:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()

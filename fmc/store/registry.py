@@ -19,21 +19,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from fmc.store._checks import aware, non_empty
+
 __all__ = ["RegistryStore", "StoredAccount", "StoredApp"]
 
 
 def _sorted_unique(value: Any) -> tuple[str, ...]:
     return tuple(sorted({str(v) for v in value}))
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise ValueError(f"{attribute.name} must be a timezone-aware datetime")
-
-
-def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{attribute.name} must be a non-empty string")
 
 
 @attrs.frozen
@@ -47,10 +39,10 @@ class StoredApp:
         updated_at: When it was last written.
     """
 
-    app_id: str = attrs.field(validator=_non_empty)
-    sealed: str = attrs.field(validator=_non_empty, repr=False)
+    app_id: str = attrs.field(validator=non_empty)
+    sealed: str = attrs.field(validator=non_empty, repr=False)
     name: str | None
-    updated_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=aware)
 
 
 @attrs.frozen
@@ -71,16 +63,16 @@ class StoredAccount:
         page_id: For an Instagram account, the Page it is linked to.
     """
 
-    object: str = attrs.field(validator=_non_empty)
-    account_id: str = attrs.field(validator=_non_empty)
-    app_id: str = attrs.field(validator=_non_empty)
-    sealed_token: str = attrs.field(validator=_non_empty, repr=False)
+    object: str = attrs.field(validator=non_empty)
+    account_id: str = attrs.field(validator=non_empty)
+    app_id: str = attrs.field(validator=non_empty)
+    sealed_token: str = attrs.field(validator=non_empty, repr=False)
     name: str | None
     redirect_to: str | None
     permissions: tuple[str, ...] = attrs.field(converter=_sorted_unique)
-    status: str = attrs.field(validator=_non_empty)
+    status: str = attrs.field(validator=non_empty)
     status_reason: str | None
-    updated_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=aware)
     page_id: str | None = None
 
 

@@ -3,8 +3,9 @@
 An event's key is its ``mid`` when it has one of its own (messages, echoes,
 postbacks), otherwise its kind, page, sender and timestamp (plus what tells two
 such events apart, like a reaction's action). Keys are checked and marked in a
-:class:`DedupStore`; :class:`MemoryDedup` is the bounded in-memory default and
-fmc's stores implement the protocol durably.
+:class:`DedupStore` (one of a store's protocols, kept in :mod:`fmc.store.protocols`);
+:class:`MemoryDedup` is the bounded in-memory default and fmc's stores
+implement the protocol durably.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import json
 import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
 
 from fmc.errors import ConfigurationError
+from fmc.store.protocols import DedupStore
 from fmc.webhook.events import (
     EchoEvent,
     Event,
@@ -29,25 +30,6 @@ from fmc.webhook.events import (
 from fmc.webhook.invalid import InvalidEvent
 
 __all__ = ["DedupStore", "MemoryDedup", "dedup_key"]
-
-
-@runtime_checkable
-class DedupStore(Protocol):
-    """Remembers which event keys were already handled."""
-
-    def dedup_check_and_mark(self, key: str, *, now: datetime, window: timedelta) -> bool:
-        """Check a key and mark it seen, atomically.
-
-        Args:
-            key: The event's dedup key.
-            now: The current time (aware UTC).
-            window: How long a mark counts.
-
-        Returns:
-            True when the key was marked within ``window`` before ``now`` (a
-            duplicate); otherwise marks it at ``now`` and returns False.
-        """
-        ...
 
 
 class MemoryDedup:

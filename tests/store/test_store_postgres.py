@@ -174,3 +174,43 @@ class TestServer:
             with pytest.raises(StoreError, match="count the outbox") as caught:
                 store.outbox_count()
             assert isinstance(caught.value.__cause__, psycopg.Error)
+
+    def test_deadlock_is_retried_with_the_shared_pauses(
+        self, postgres_dsn: str, postgres_schema: str
+    ) -> None:
+        """A deadlocked transaction runs again after the same pauses as SQLite's busy retries."""
+        import psycopg
+
+        sleeps: list[float] = []
+        failures = [psycopg.errors.DeadlockDetected("deadlock detected")] * 2
+
+        def record(conn: object) -> str:
+            if failures:
+                raise failures.pop()
+            return "committed"
+
+        with PostgresStore(
+            postgres_dsn, schema=postgres_schema, retries=3, sleep=sleeps.append
+        ) as store:
+            assert store._pool.write("record events", record) == "committed"
+        assert sleeps == [0.05, 0.1]
+
+    def test_deadlock_past_the_retries_is_a_store_error(
+        self, postgres_dsn: str, postgres_schema: str
+    ) -> None:
+        """A transaction still deadlocking after every retry raises StoreError naming the work."""
+        import psycopg
+
+        def record(conn: object) -> None:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+
+        sleeps: list[float] = []
+        with (
+            PostgresStore(
+                postgres_dsn, schema=postgres_schema, retries=2, sleep=sleeps.append
+            ) as store,
+            pytest.raises(StoreError, match="could not record events") as caught,
+        ):
+            store._pool.write("record events", record)
+        assert isinstance(caught.value.__cause__, psycopg.errors.DeadlockDetected)
+        assert sleeps == [0.05, 0.1]
