@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     "AccountLinkingEvent": "fmc.webhook.events",
     "Coordinates": "fmc.webhook.parts",
-    "DedupStore": "fmc.webhook.dedup",
+    "DedupStore": "fmc.store.protocols",
     "Delivery": "fmc.webhook.parse",
     "DeliveryEvent": "fmc.webhook.events",
     "EchoEvent": "fmc.webhook.events",
@@ -32,13 +32,13 @@ _EXPORTS: dict[str, str] = {
     "HandoverEvent": "fmc.webhook.events",
     "InvalidEvent": "fmc.webhook.invalid",
     "MemoryDedup": "fmc.webhook.dedup",
-    "MemoryOutbox": "fmc.webhook.outbox",
+    "MemoryOutbox": "fmc.store.memory_outbox",
     "MessageEditEvent": "fmc.webhook.events",
     "MessageEvent": "fmc.webhook.events",
     "MessagingEvent": "fmc.webhook.events",
     "MessagingFeedbackEvent": "fmc.webhook.feedback",
     "OptinEvent": "fmc.webhook.events",
-    "OutboxStore": "fmc.webhook.outbox",
+    "OutboxStore": "fmc.store.protocols",
     "PolicyEnforcementEvent": "fmc.webhook.events",
     "PostbackEvent": "fmc.webhook.events",
     "ReactionEvent": "fmc.webhook.events",
@@ -92,9 +92,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from fmc.store.memory_outbox import MemoryOutbox as MemoryOutbox
+    from fmc.store.protocols import DedupStore as DedupStore
+    from fmc.store.protocols import OutboxStore as OutboxStore
     from fmc.webhook.addresses import redact_url as redact_url
     from fmc.webhook.addresses import strip_url_to_path as strip_url_to_path
-    from fmc.webhook.dedup import DedupStore as DedupStore
     from fmc.webhook.dedup import MemoryDedup as MemoryDedup
     from fmc.webhook.dedup import dedup_key as dedup_key
     from fmc.webhook.events import AccountLinkingEvent as AccountLinkingEvent
@@ -120,8 +122,6 @@ if TYPE_CHECKING:
     from fmc.webhook.forward_retry import ForwardRetry as ForwardRetry
     from fmc.webhook.handler import WebhookHandler as WebhookHandler
     from fmc.webhook.invalid import InvalidEvent as InvalidEvent
-    from fmc.webhook.outbox import MemoryOutbox as MemoryOutbox
-    from fmc.webhook.outbox import OutboxStore as OutboxStore
     from fmc.webhook.parse import Delivery as Delivery
     from fmc.webhook.parse import make_event_converter as make_event_converter
     from fmc.webhook.parse import parse_delivery as parse_delivery
