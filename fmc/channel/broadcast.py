@@ -46,7 +46,7 @@ from fmc.errors import (
 from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
 from fmc.models.send import SendRequest
 from fmc.models.subscriber import Subscriber
-from fmc.store._journal_sql import new_run_id
+from fmc.store._journal_rules import new_run_id
 
 if TYPE_CHECKING:
     from fmc.models import Message
@@ -130,7 +130,8 @@ class BroadcastRun:
         # says (tests and demos freeze ``clock`` for the policy's windows).
         self._wall_clock = wall_clock
         self._chunk_size = chunk_size
-        self._claim_size = claim_size
+        # A claim group fills whole batches: one claim per batch of sends.
+        self._claim_size = max(claim_size, batch_size or 0)
         self._flush_every = flush_every
         self._flush_interval = flush_interval
         self._progress_interval = progress_interval
