@@ -67,10 +67,6 @@ class Decision:
         messaging_type: The Send API ``messaging_type`` to use.
         tag: The message tag, when ``messaging_type`` is ``MESSAGE_TAG``.
         recipient: The PSID, or the notification token to send to.
-        reason: A sentence a person can read, e.g. ``"last interaction 31 h
-            ago; outside the 24 h window; NEWS needs
-            pages_messaging_subscriptions or a notification token"`` (the
-            constructor also takes a function that returns it).
         token: The notification token used, if the recipient is a token (a
             one-time token is spent by the send).
         rule: The rule that decided, e.g. ``"inside_window"``,
@@ -96,7 +92,13 @@ class Decision:
 
     @property
     def reason(self) -> str:
-        """Why, in a sentence a person can read (written on first read if deferred)."""
+        """Why, in a sentence a person can read.
+
+        For example ``"last interaction 31 h ago; outside the 24 h window; NEWS
+        needs pages_messaging_subscriptions or a notification token"``. The
+        constructor takes the sentence or a function that returns it; a
+        function is called the first time this is read.
+        """
         if self._written is None:
             object.__setattr__(self, "_written", _text(self._given_reason))
         assert self._written is not None

@@ -15,6 +15,8 @@ Transaction = Callable[[str, Callable[[Any], _T]], _T]
 
 
 def fetchall(query: str, params: Sequence[Any]) -> Callable[[Any], list[Any]]:
+    """An operation that runs ``query`` and returns all its rows."""
+
     def fetch(conn: Any) -> list[Any]:
         return list(conn.execute(query, params).fetchall())
 
@@ -27,11 +29,11 @@ def returned(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
         return list(conn.execute(query, rows[0]).fetchall())
     cursor = conn.cursor()
     cursor.executemany(query, rows, returning=True)
-    returned: list[Any] = []
+    back: list[Any] = []
     while True:
-        returned.extend(cursor.fetchall())
+        back.extend(cursor.fetchall())
         if not cursor.nextset():
-            return returned
+            return back
 
 
 def changed_rows(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> int:
