@@ -9,7 +9,12 @@ so a ratio compares runs made under the same load; the rows show the median of
 the rounds' ratios (broadcast / raw ≥ 0.85 on SQLite; PostgreSQL / SQLite ≥
 0.6), and the median rates.
 
-Run: ``python benchmarks/bench_broadcast_ratio.py [--quick] [--repeat N] [--postgres DSN]``.
+With ``--profile``, it runs one broadcast per store under ``cProfile`` instead
+(the main thread: it streams, decides, claims and settles; the client's
+threads hand off and send) and prints where the time went.
+
+Run: ``python benchmarks/bench_broadcast_ratio.py [--quick] [--repeat N] [--postgres DSN]
+[--profile]``.
 """
 
 from __future__ import annotations
@@ -80,6 +85,9 @@ def main() -> None:
         at = argv.index("--postgres")
         dsn = argv[at + 1]
         del argv[at : at + 2]
+    profile = "--profile" in argv
+    if profile:
+        argv.remove("--profile")
     args = c.parse_args(__doc__ or "", argv)
     report = c.Report("bench_broadcast_ratio (issue 14)", args)
     count = 5_000 if args.quick else 50_000
@@ -99,6 +107,11 @@ def main() -> None:
             stack.callback(_drop_schema, dsn, schema)
             pg = stack.enter_context(fmc.PostgresStore(dsn, schema=schema))
             _register(pg, count)
+        if profile:
+            for store in (lite, pg):
+                if store is not None:
+                    _profile(fake.url, store)
+            return
         for round_ in range(args.repeat):
             raw.append(_raw(fake.url, count))
             sqlite.append(_broadcast(fake.url, lite))
@@ -141,6 +154,23 @@ def main() -> None:
     else:
         print("  (no PostgreSQL: pass --postgres DSN or set FMC_TEST_POSTGRES_DSN)")
     c.exit_with(report)
+
+
+def _profile(url: str, store: Any) -> None:
+    import cProfile
+    import pstats
+
+    import fmc
+
+    _ = (fmc.Channel, fmc.Client, fmc.MessagingPolicy, fmc.Text)  # imports outside the profile
+    profiler = cProfile.Profile()
+    profiler.enable()
+    rate = _broadcast(url, store)
+    profiler.disable()
+    print(f"== {type(store).__name__}: {c.fmt_rate(rate)} under cProfile (main thread) ==")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"fmc|sqlite3|psycopg", 30)
+    stats.sort_stats("tottime").print_stats(15)
 
 
 def _drop_schema(dsn: str, schema: str) -> None:
