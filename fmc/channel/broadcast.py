@@ -135,8 +135,9 @@ class BroadcastRun:
         # says (tests and demos freeze ``clock`` for the policy's windows).
         self._wall_clock = wall_clock
         self._chunk_size = chunk_size
-        # A claim group fills whole batches: one claim per batch of sends.
-        self._claim_size = max(claim_size, batch_size or 0)
+        # Batched, a claim covers four batches (one audience chunk of 200): fewer
+        # journal writes, which SQLite's single writer was measured to need.
+        self._claim_size = max(claim_size, 4 * (batch_size or 0))
         self._flush_every = flush_every
         self._flush_interval = flush_interval
         self._progress_interval = progress_interval
@@ -308,7 +309,7 @@ class BroadcastRun:
                     fresh.add(subscriber.psid)
         if skipped:
             self._store.journal_record(skipped)
-        # Claim in small groups (a batch each), just before the client pulls the
+        # Claim in small groups (whole batches), just before the client pulls the
         # requests, so a stop leaves little to release and other runs find work to share.
         allowed = list(chosen.items())
         for start in range(0, len(allowed), self._claim_size):
