@@ -2,16 +2,25 @@
 
 Both send the same number of text messages through ``batch_size=50`` to the
 subprocess fake Graph API at 0 ms latency; the broadcast also streams the
-subscribers from a SQLite store (or PostgreSQL with ``--postgres DSN``), asks
-the policy and journals every send. Prints medians of the repeats and the
-ratios the issue targets (broadcast / raw ≥ 0.85 on SQLite; PostgreSQL /
-SQLite ≥ 0.6).
+subscribers from a SQLite store (and from PostgreSQL with ``--postgres DSN``,
+or the ``FMC_TEST_POSTGRES_DSN`` environment variable), asks the policy and
+journals every send. Each round runs raw, SQLite and PostgreSQL back to back,
+so a ratio compares runs made under the same load; the rows show the median of
+the rounds' ratios (broadcast / raw ≥ 0.85 on SQLite; PostgreSQL / SQLite ≥
+0.6), and the median rates.
 
-Run: ``python benchmarks/bench_broadcast_ratio.py [--quick] [--postgres DSN]``.
+With ``--profile``, it runs one broadcast per store under ``cProfile`` instead
+(the main thread: it streams, decides, claims and settles; the client's
+threads hand off and send) and prints where the time went.
+
+Run: ``python benchmarks/bench_broadcast_ratio.py [--quick] [--repeat N] [--postgres DSN]
+[--profile]``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import tempfile
 import uuid
@@ -71,43 +80,104 @@ def _raw(url: str, count: int) -> float:
 def main() -> None:
     """Run the comparison."""
     argv = sys.argv[1:]
-    dsn = None
+    dsn = os.environ.get("FMC_TEST_POSTGRES_DSN") or None
     if "--postgres" in argv:
         at = argv.index("--postgres")
         dsn = argv[at + 1]
         del argv[at : at + 2]
+    profile = "--profile" in argv
+    if profile:
+        argv.remove("--profile")
     args = c.parse_args(__doc__ or "", argv)
+    report = c.Report("bench_broadcast_ratio (issue 14)", args)
     count = 5_000 if args.quick else 50_000
     import fmc
 
-    raw, sqlite, postgres = [], [], []
-    with c.fake_graph(0.0) as fake, tempfile.TemporaryDirectory() as tmp:
-        with fmc.SQLiteStore(Path(tmp) / "bench.db") as store:
-            _register(store, count)
-            for _ in range(args.repeat):
-                raw.append(_raw(fake.url, count))
-                sqlite.append(_broadcast(fake.url, store))
+    raw: list[float] = []
+    sqlite: list[float] = []
+    postgres: list[float] = []
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with contextlib.ExitStack() as stack:
+        fake = stack.enter_context(c.fake_graph(0.0))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        lite = stack.enter_context(fmc.SQLiteStore(Path(tmp) / "bench.db"))
+        _register(lite, count)
+        pg = None
         if dsn:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            try:
-                with fmc.PostgresStore(dsn, schema=schema) as pg:
-                    _register(pg, count)
-                    for _ in range(args.repeat):
-                        postgres.append(_broadcast(fake.url, pg))
-            finally:
-                import psycopg
-
-                with psycopg.connect(dsn, autocommit=True) as conn:
-                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    print(f"{count:,} sends, batch_size=50, 0 ms, medians of {args.repeat}: {c.machine()}")
-    print(f"  raw send_many:       {c.fmt_rate(c.median(raw))}")
-    ratio = c.median(sqlite) / c.median(raw)
-    print(f"  broadcast, SQLite:   {c.fmt_rate(c.median(sqlite))}  ratio {ratio:.2f} (≥ 0.85)")
-    if postgres:
-        ratio = c.median(postgres) / c.median(sqlite)
-        print(
-            f"  broadcast, Postgres: {c.fmt_rate(c.median(postgres))} to SQLite {ratio:.2f} (≥ 0.6)"
+            stack.callback(_drop_schema, dsn, schema)
+            pg = stack.enter_context(fmc.PostgresStore(dsn, schema=schema))
+            _register(pg, count)
+        if profile:
+            for store in (lite, pg):
+                if store is not None:
+                    _profile(fake.url, store)
+            return
+        for round_ in range(args.repeat):
+            raw.append(_raw(fake.url, count))
+            sqlite.append(_broadcast(fake.url, lite))
+            if pg is not None:
+                postgres.append(_broadcast(fake.url, pg))
+            shown = "" if pg is None else f", PostgreSQL {c.fmt_rate(postgres[-1])}"
+            print(
+                f"  round {round_ + 1}: raw {c.fmt_rate(raw[-1])}, "
+                f"SQLite {c.fmt_rate(sqlite[-1])}{shown}",
+                flush=True,
+            )
+    note = f"{count:,} sends, batch_size=50, 0 ms; median of {args.repeat} rounds' ratios"
+    ratio = c.median([b / r for b, r in zip(sqlite, raw, strict=True)])
+    report.add(
+        c.Row(
+            "14 one-process broadcast, SQLite, vs raw send_many(batch_size=50)",
+            c.fmt_rate(c.median(sqlite)),
+            c.fmt_rate(c.median(raw)),
+            f"{ratio:.2f}",
+            ">= 0.85",
+            ratio >= 0.85,
+            note,
+            {"ratios": [b / r for b, r in zip(sqlite, raw, strict=True)]},
         )
+    )
+    if postgres:
+        ratio = c.median([p / q for p, q in zip(postgres, sqlite, strict=True)])
+        report.add(
+            c.Row(
+                "14 one-process broadcast, PostgreSQL, vs the same on SQLite",
+                c.fmt_rate(c.median(postgres)),
+                c.fmt_rate(c.median(sqlite)),
+                f"{ratio:.2f}",
+                ">= 0.6",
+                ratio >= 0.6,
+                note,
+                {"ratios": [p / q for p, q in zip(postgres, sqlite, strict=True)]},
+            )
+        )
+    else:
+        print("  (no PostgreSQL: pass --postgres DSN or set FMC_TEST_POSTGRES_DSN)")
+    c.exit_with(report)
+
+
+def _profile(url: str, store: Any) -> None:
+    import cProfile
+    import pstats
+
+    import fmc
+
+    _ = (fmc.Channel, fmc.Client, fmc.MessagingPolicy, fmc.Text)  # imports outside the profile
+    profiler = cProfile.Profile()
+    profiler.enable()
+    rate = _broadcast(url, store)
+    profiler.disable()
+    print(f"== {type(store).__name__}: {c.fmt_rate(rate)} under cProfile (main thread) ==")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"fmc|sqlite3|psycopg", 30)
+    stats.sort_stats("tottime").print_stats(15)
+
+
+def _drop_schema(dsn: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 if __name__ == "__main__":

@@ -8,7 +8,11 @@ fake Graph API (no latency, Graph batches of 50, 16 threads), and reports its
 peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). The
 baseline is the same broadcast over a tenth of the audience.
 
-Run: ``python benchmarks/bench_memory.py [--quick]``.
+With ``--audience N`` (issue 14: ``--audience 1000000``) it runs one broadcast
+to N subscribers instead and reports its peak RSS against the 64 MB target,
+and how long it took; filling the file and sending take minutes at a million.
+
+Run: ``python benchmarks/bench_memory.py [--quick] [--audience N]``.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import _common as c
 
 CONCURRENCY = 16
 BATCH = 50
+#: Issue 14: a million subscribers in one process within this peak RSS.
+ONE_PROCESS_MB = 64
 
 
 def _fill(path: str, count: int) -> None:
@@ -100,12 +107,57 @@ def _measure(directory: str, count: int, fake: object) -> dict[str, float]:
     return figures
 
 
+def _one_audience(count: int, args: Any) -> None:
+    """Issue 14: one broadcast to ``count`` subscribers, peak RSS and time."""
+    report = c.Report(f"bench_memory (issue 14, {count:,} subscribers)", args)
+    peaks: list[float] = []
+    times: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="fmc-bench-") as directory, c.fake_graph(0.0) as fake:
+        started = time.perf_counter()
+        _fill(os.path.join(directory, f"audience-{count}.db"), count)
+        filled = time.perf_counter() - started
+        print(f"  filled {count:,} subscribers in {filled:.0f} s", flush=True)
+        for round_ in range(args.repeat):
+            figures = _measure(directory, count, fake)
+            peaks.append(figures["peak_kb"] / 1024)
+            times.append(figures["seconds"])
+            print(
+                f"  round {round_ + 1}: peak {peaks[-1]:.1f} MB, {times[-1]:.0f} s, "
+                f"{count / times[-1]:,.0f} sends/s",
+                flush=True,
+            )
+    peak, seconds = c.median(peaks), c.median(times)
+    report.add(
+        c.Row(
+            f"14 one-process broadcast peak RSS at {count:,}",
+            f"{peak:.1f} MB",
+            f"{ONE_PROCESS_MB} MB (goal)",
+            f"{peak / ONE_PROCESS_MB:.0%}",
+            f"<= {ONE_PROCESS_MB} MB",
+            peak <= ONE_PROCESS_MB,
+            f"SQLite, batch_size={BATCH}, concurrency={CONCURRENCY}, 0 ms; took {seconds:.0f} s "
+            f"({count / seconds:,.0f} sends/s, journal included); median of {args.repeat}",
+            {"peak_mb": peak, "seconds": seconds},
+        )
+    )
+    c.exit_with(report)
+
+
 def main() -> None:
     """Run target 7 (or, with ``--child``, one broadcast)."""
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3])
         return
-    args = c.parse_args(__doc__ or "")
+    argv = sys.argv[1:]
+    audience = None
+    if "--audience" in argv:
+        at = argv.index("--audience")
+        audience = int(argv[at + 1])
+        del argv[at : at + 2]
+    args = c.parse_args(__doc__ or "", argv)
+    if audience is not None:
+        _one_audience(audience, args)
+        return
     report = c.Report("bench_memory (target 7)", args)
     large = 30_000 if args.quick else 200_000
     small = large // 10

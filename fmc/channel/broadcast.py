@@ -46,10 +46,11 @@ from fmc.errors import (
 from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
 from fmc.models.send import SendRequest
 from fmc.models.subscriber import Subscriber
-from fmc.store._journal_sql import new_run_id
+from fmc.store._journal_rules import new_run_id
 
 if TYPE_CHECKING:
     from fmc.models import Message
+    from fmc.models.subscriber import NotificationToken
     from fmc.policy import Decision, MessagingPolicy, Purpose
     from fmc.store import SubscriberStore
     from fmc.transport import Client, SendOutcome
@@ -64,11 +65,15 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: A subscriber the policy allows: the decision, the message, whether it is a resend.
+_Chosen = tuple["Decision", "Message", bool]
+
+
 @attrs.frozen
 class _InFlight:
     request: SendRequest
     psid: str
-    decision: Decision
+    token: NotificationToken | None
     resending_ambiguous: bool
 
 
@@ -130,7 +135,9 @@ class BroadcastRun:
         # says (tests and demos freeze ``clock`` for the policy's windows).
         self._wall_clock = wall_clock
         self._chunk_size = chunk_size
-        self._claim_size = claim_size
+        # Batched, a claim covers four batches (one audience chunk of 200): fewer
+        # journal writes, which SQLite's single writer was measured to need.
+        self._claim_size = max(claim_size, 4 * (batch_size or 0))
         self._flush_every = flush_every
         self._flush_interval = flush_interval
         self._progress_interval = progress_interval
@@ -273,7 +280,7 @@ class BroadcastRun:
         now = self._clock()
         skipped: list[JournalEntry] = []
         fresh: set[str] = set()
-        chosen: dict[str, tuple[Decision, bool]] = {}
+        chosen: dict[str, _Chosen] = {}
         with self._lock:
             for subscriber in subscribers:
                 self._tally.audience += 1
@@ -290,20 +297,20 @@ class BroadcastRun:
                     self._tally.ambiguous += 1
                     continue
                 decision = self._policy.decide(subscriber, self._purpose, now)
-                rule, reason = self._refusal(decision)
-                if rule is not None:
+                message, rule, reason = self._message_or_refusal(decision)
+                if message is None:
                     self._tally.skip(rule, reason)
                     skipped.append(
                         JournalEntry(bid, subscriber.psid, JournalState.SKIPPED, None, reason, now)
                     )
                     continue
-                chosen[subscriber.psid] = (decision, was_ambiguous)
+                chosen[subscriber.psid] = (decision, message, was_ambiguous)
                 if state is None:
                     fresh.add(subscriber.psid)
         if skipped:
             self._store.journal_record(skipped)
-        # Claim in small groups, just before the client pulls the requests, so
-        # a stop leaves little to release and other runs find work to share.
+        # Claim in small groups (whole batches), just before the client pulls the
+        # requests, so a stop leaves little to release and other runs find work to share.
         allowed = list(chosen.items())
         for start in range(0, len(allowed), self._claim_size):
             if self._stopping():
@@ -315,7 +322,7 @@ class BroadcastRun:
 
     def _claim_and_build(
         self,
-        group: list[tuple[str, tuple[Decision, bool]]],
+        group: list[tuple[str, _Chosen]],
         *,
         fresh_psids: set[str],
         at: datetime,
@@ -336,7 +343,7 @@ class BroadcastRun:
         with self._lock:
             # Another run of the same broadcast took these first.
             self._tally.elsewhere += len(group) - len(mine)
-        for index, (psid, (decision, was_ambiguous)) in enumerate(mine):
+        for index, (psid, (decision, message, again_ambiguous)) in enumerate(mine):
             if self._stopping():
                 unsent = [p for p, _ in mine[index:]]
                 self._store.journal_release(bid, unsent, run_id=run_id)
@@ -344,26 +351,22 @@ class BroadcastRun:
                     self._tally.left += len(unsent)
                 return
             assert decision.recipient is not None
-            request = SendRequest(
-                decision.recipient,
-                message_for(decision, self._message, self._template_parameters),
-                messaging_type=decision.messaging_type,
-                tag=decision.tag,
-            )
+            kind, tag = decision.messaging_type, decision.tag
+            request = SendRequest(decision.recipient, message, messaging_type=kind, tag=tag)
+            sending = _InFlight(request, psid, decision.token, again_ambiguous)
             with self._lock:
-                self._in_flight[id(request)] = _InFlight(request, psid, decision, was_ambiguous)
+                self._in_flight[id(request)] = sending
                 self._tally.in_flight += 1
             yield request
 
-    def _refusal(self, decision: Decision) -> tuple[str | None, str]:
-        """Why this decision sends nothing (a rule and a reason), or ``(None, "")``."""
+    def _message_or_refusal(self, decision: Decision) -> tuple[Message | None, str, str]:
+        """What to send for this decision, or ``None`` with the rule and reason that refuse it."""
         if not decision.allowed:
-            return decision.rule, decision.reason
+            return None, decision.rule, decision.reason
         try:
-            message_for(decision, self._message, self._template_parameters)
+            return message_for(decision, self._message, self._template_parameters), "", ""
         except UtilityTemplateRequired as refused:
-            return "utility_template_required", str(refused)
-        return None, ""
+            return None, "utility_template_required", str(refused)
 
     def _reclaimable(self) -> frozenset[JournalState]:
         states = {JournalState.RETRYABLE, JournalState.SKIPPED}
@@ -392,14 +395,23 @@ class BroadcastRun:
         return [psid in moved for psid in psids]
 
     def _record(self, outcome: SendOutcome) -> None:
+        now, error, bid = self._clock(), outcome.error, self._broadcast_id
+        if error is None:
+            with self._lock:
+                sent = self._in_flight.pop(id(outcome.request))
+                self._tally.in_flight -= 1
+                self._tally.sent += 1
+                self._tally.resent_ambiguous += sent.resending_ambiguous
+            message_id = outcome.result.message_id if outcome.result is not None else None
+            self._outcomes.append(
+                JournalEntry(bid, sent.psid, JournalState.SENT, message_id, None, now)
+            )
+            if sent.token is not None:
+                spend_token(self._store, self._page_id, sent.psid, sent.token)
+            return
         with self._lock:
             sent = self._in_flight.pop(id(outcome.request))
             self._tally.in_flight -= 1
-        now = self._clock()
-        error = outcome.error
-        if error is None:
-            self._record_sent(sent, outcome, now)
-            return
         if isinstance(error, SendWithdrawnError):
             self._releases.append(sent.psid)
             with self._lock:
@@ -409,9 +421,7 @@ class BroadcastRun:
         state, stop = failure_state(error)
         if stop is not None:
             self._halt(stop)
-        self._outcomes.append(
-            JournalEntry(self._broadcast_id, sent.psid, state, None, f"{kind}: {error}", now)
-        )
+        self._outcomes.append(JournalEntry(bid, sent.psid, state, None, f"{kind}: {error}", now))
         with self._lock:
             if stop is not None:
                 self._tally.left += 1
@@ -423,16 +433,6 @@ class BroadcastRun:
             mark_unavailable(self._store, self._page_id, sent.psid, error, now)
             with self._lock:
                 self._tally.marked_unavailable += 1
-
-    def _record_sent(self, sent: _InFlight, outcome: SendOutcome, now: datetime) -> None:
-        message_id = outcome.result.message_id if outcome.result is not None else None
-        self._outcomes.append(
-            JournalEntry(self._broadcast_id, sent.psid, JournalState.SENT, message_id, None, now)
-        )
-        with self._lock:
-            self._tally.sent += 1
-            self._tally.resent_ambiguous += 1 if sent.resending_ambiguous else 0
-        spend_token(self._store, self._page_id, sent.psid, sent.decision.token)
 
     def _flush(self) -> None:
         if self._outcomes:

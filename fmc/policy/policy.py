@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import attrs
@@ -197,12 +198,8 @@ class MessagingPolicy:
         by_ad = self._ad_window_open(subscriber, now)
         skipped: list[Rule] = []
         rule, token = next(self._matches(subscriber, purpose, now, elapsed, by_ad, skipped))
-        reason = f"{self._context(elapsed, by_ad)}; {self.describe(rule)}"
-        if token is not None:
-            topic = token.topic if token.topic and token.topic.strip() else None
-            reason += f" (token topic {topic!r})" if topic else " (token with no topic)"
-        if skipped:
-            reason += "; not taken: " + "; ".join(self._why_skipped(row) for row in skipped)
+        # Written only when someone reads it: a broadcast's allowed sends never do.
+        reason = partial(self._reason, rule, token, elapsed, by_ad, skipped)
         if not rule.allowed:
             return Decision.refuse(reason, rule=rule.code)
         if rule.template:
@@ -219,6 +216,22 @@ class MessagingPolicy:
         return Decision(
             True, rule.messaging_type, rule.tag, recipient, reason, token, rule=rule.code
         )
+
+    def _reason(
+        self,
+        rule: Rule,
+        token: NotificationToken | None,
+        elapsed: timedelta | None,
+        by_ad: bool,
+        skipped: list[Rule],
+    ) -> str:
+        reason = f"{self._context(elapsed, by_ad)}; {self.describe(rule)}"
+        if token is not None:
+            topic = token.topic if token.topic and token.topic.strip() else None
+            reason += f" (token topic {topic!r})" if topic else " (token with no topic)"
+        if skipped:
+            reason += "; not taken: " + "; ".join(self._why_skipped(row) for row in skipped)
+        return reason
 
     def describe(self, rule: Rule) -> str:
         """A row's note with this policy's windows filled in.

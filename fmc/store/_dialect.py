@@ -6,12 +6,26 @@ forms, so shared statements are written once with ``?`` placeholders. The
 hooks below are all that differs: the placeholder, how a time and a JSON
 value are stored and read back, the names of the two-argument ``min``/``max``,
 how a batch of rows is sent, row locks, and how an inserted row's id comes back.
+
+The journal writes a group of entries differently per dialect:
+
+* A group of PSIDs travels as **one parameter** (a JSON array read by
+  ``json_each`` on SQLite, a ``text[]`` on PostgreSQL), so a group is one
+  statement whatever its size.
+* On SQLite a group's compare-and-set is one statement over that list. On
+  PostgreSQL it runs once per PSID (``executemany`` in one pipeline: one round
+  trip per group): each is then a lookup on the primary key, whereas a
+  statement over a list is planned from the table's statistics, which lag
+  behind a journal that grows by a million rows in minutes; a plan made while
+  the table looked empty scans every entry of the broadcast for each group.
+* SQLite has one writer at a time and its busy handler waits by sleeping, so
+  a store serializes its own process's journal writes on a lock instead.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,6 +38,10 @@ __all__ = ["POSTGRES", "SQLITE", "Dialect"]
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _json_list(psids: Sequence[str]) -> str:
+    return json.dumps(list(psids))
 
 
 @attrs.frozen
@@ -55,10 +73,31 @@ class Dialect:
     for_update: str = ""
     #: An ``INSERT`` returns its new id with ``RETURNING id`` (else the cursor's ``lastrowid``).
     returning_id: bool = False
+    #: A list of PSIDs bound as one ``?``, as a subquery with one column ``psid``.
+    psid_rows: str = "(SELECT value AS psid FROM json_each(?))"
+    #: Encodes a list of PSIDs for that parameter.
+    encode_psids: Callable[[Sequence[str]], Any] = attrs.field(default=_json_list)
+    #: Run a group's compare-and-set once per PSID (primary-key lookups) rather
+    #: than as one statement over the list (see the module docs).
+    per_psid: bool = False
+    #: Serialize the process's own journal writes on a lock (one writer at a time).
+    single_writer: bool = False
 
     def sql(self, statement: str) -> str:
         """``statement`` with its ``?`` placeholders in this dialect."""
         return statement if self.ph == "?" else statement.replace("?", self.ph)
+
+    def psid_match(self) -> str:
+        """The condition that ``psid`` is one of a group, with its one ``?``."""
+        if self.per_psid:
+            return "psid = ?"
+        return f"psid IN (SELECT psid FROM {self.psid_rows})"  # noqa: S608 - constant SQL
+
+    def psid_params(self, fixed: tuple[Any, ...], psids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The parameter rows of a group statement: ``fixed``, then the PSID (or the list)."""
+        if self.per_psid:
+            return [(*fixed, psid) for psid in psids]
+        return [(*fixed, self.encode_psids(psids))]
 
     def marks(self, count: int) -> str:
         """``count`` comma-separated placeholders."""
@@ -100,7 +139,9 @@ def _pg_json(value: Any) -> Any:
     return Jsonb(value)
 
 
-SQLITE = Dialect(ph="?", encode_time=to_micros, decode_time=from_micros, time_type="INTEGER")
+SQLITE = Dialect(
+    ph="?", encode_time=to_micros, decode_time=from_micros, time_type="INTEGER", single_writer=True
+)
 POSTGRES = Dialect(
     ph="%s",
     encode_time=utc,
@@ -114,4 +155,7 @@ POSTGRES = Dialect(
     unnest=True,
     for_update=" FOR UPDATE",
     returning_id=True,
+    psid_rows="(SELECT unnest(?::text[]) AS psid)",
+    encode_psids=list,
+    per_psid=True,
 )

@@ -14,7 +14,7 @@ import attrs
 
 from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
 from fmc.store._codec import ordered_unique, utc
-from fmc.store._journal_sql import LOST_IN_FLIGHT, check_reclaim, check_settle
+from fmc.store._journal_rules import LOST_IN_FLIGHT, check_reclaim, check_settle
 from fmc.store.base import BroadcastInfo
 
 __all__ = ["MemoryJournal"]

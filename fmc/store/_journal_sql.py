@@ -1,92 +1,44 @@
 """The broadcast journal on SQL, one implementation for SQLite and PostgreSQL.
 
-Every transition is one ``UPDATE``/``INSERT``/``DELETE`` whose ``WHERE`` clause
+Every transition is an ``UPDATE``/``INSERT``/``DELETE`` whose ``WHERE`` clause
 is the state machine's rule (a compare-and-set), so two runs, threads or
-processes cannot undo each other's writes, whatever the interleaving. The two
-dialects differ only in their placeholder and how they store a time; both
-support ``ON CONFLICT`` upserts, so the statements are otherwise the same.
-Only placeholders, column lists and state names (constants) are formatted into
-the SQL; every value is bound (hence the file-wide S608 exemption).
+processes cannot undo each other's writes, whatever the interleaving. A group
+of entries (a claim, a handoff, a settle) is written in one transaction, as one
+statement over the group or one per entry in a single round trip; which, and
+the placeholder and how a time is stored, are the dialect's
+(:mod:`fmc.store._dialect`). Only placeholders, column lists and state names
+(constants) are formatted into the SQL; every value is bound (hence the
+file-wide S608 exemption).
 """
 
 # ruff: noqa: S608
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from fmc.models.broadcast import (
-    CLAIMED_STATES,
-    FINAL_STATES,
-    RECLAIMABLE_STATES,
-    JournalEntry,
-    JournalState,
-)
+from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
 from fmc.store._codec import ordered_unique
 from fmc.store._dialect import Dialect
+from fmc.store._journal_rules import LOST_IN_FLIGHT, check_reclaim, check_settle, new_run_id
+from fmc.store._sql_groups import Transaction, changed_rows, fetchall, returned, serialized
 from fmc.store.base import BroadcastInfo
 
 __all__ = [
     "LOST_IN_FLIGHT",
     "SQLJournal",
+    "Transaction",
     "check_reclaim",
     "check_settle",
     "new_run_id",
 ]
 
-_T = TypeVar("_T")
-
-#: Runs a function in one write transaction: ``(what, operation) -> result``.
-Transaction = Callable[[str, Callable[[Any], _T]], _T]
-
-#: The detail of an entry whose run died after handing it to the HTTP layer.
-LOST_IN_FLIGHT = "the run that sent this stopped before Meta's answer was recorded"
-
-
-def new_run_id() -> str:
-    """A fresh, unique run id."""
-    return f"run-{uuid.uuid4().hex}"
-
-
 _ENTRY_COLUMNS = "broadcast_id, psid, state, message_id, detail, updated_at"
 _BROADCAST_COLUMNS = "broadcast_id, page_id, purpose, message, created_at, fingerprint"
 _FINAL = ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATES))
 _CLAIMED = ", ".join(f"'{s.value}'" for s in sorted(CLAIMED_STATES))
-
-
-def _fetchall(query: str, params: Sequence[Any]) -> Callable[[Any], list[Any]]:
-    def fetch(conn: Any) -> list[Any]:
-        return list(conn.execute(query, params).fetchall())
-
-    return fetch
-
-
-def check_settle(entries: Sequence[JournalEntry]) -> None:
-    """Refuse outcomes that are not SENT, FAILED, RETRYABLE or AMBIGUOUS."""
-    allowed = FINAL_STATES | {JournalState.RETRYABLE, JournalState.AMBIGUOUS}
-    for entry in entries:
-        if JournalState(entry.state) not in allowed:
-            raise ValueError(
-                f"journal_settle records outcomes (sent, failed, retryable, ambiguous), "
-                f"not {JournalState(entry.state).value!r}"
-            )
-
-
-def check_reclaim(states: Collection[JournalState]) -> list[str]:
-    """The values of ``states``, refusing any that cannot be reclaimed."""
-    values = []
-    for state in states:
-        state = JournalState(state)
-        if state not in RECLAIMABLE_STATES:
-            raise ValueError(
-                f"only retryable, skipped and ambiguous entries can be reclaimed, "
-                f"not {state.value!r}"
-            )
-        values.append(state.value)
-    return values
 
 
 class SQLJournal:
@@ -105,7 +57,7 @@ class SQLJournal:
     ) -> None:
         """Set the dialect and how to run write and read operations."""
         self._d = dialect
-        self._jwrite = write
+        self._jwrite = serialized(write) if dialect.single_writer else write
         self._jread = read
 
     def _t(self, value: datetime, name: str) -> Any:
@@ -121,48 +73,28 @@ class SQLJournal:
             row[0], row[1], JournalState(row[2]), row[3], row[4], self._d.decode_time(row[5])
         )
 
-    def _each(self, what: str, statement: str, rows: Sequence[tuple[Any, ...]]) -> list[bool]:
-        """Run ``statement`` once per row in one transaction; whether each changed a row."""
+    def _one(self, what: str, statement: str, params: tuple[Any, ...]) -> bool:
+        """Run one statement in a transaction of its own; whether it changed a row."""
         query = self._d.sql(statement)
+        changed: bool = self._jwrite(what, lambda c: c.execute(query, params).rowcount == 1)
+        return changed
 
-        def run(conn: Any) -> list[bool]:
-            return [n == 1 for n in self._rowcounts(conn, [(query, row) for row in rows])]
-
-        return self._jwrite(what, run) if rows else []
-
-    def _rowcounts(self, conn: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
-        """Run the statements in order on ``conn``; the rows each changed.
-
-        On PostgreSQL they go out in one pipeline: one round trip for the
-        group instead of one per statement, in the same transaction.
-        """
-        if not self._d.pipelined:
-            return [int(conn.execute(q, p).rowcount) for q, p in statements]
-        with conn.pipeline():
-            cursors = [conn.execute(q, p) for q, p in statements]
-        return [int(cursor.rowcount) for cursor in cursors]
-
-    def _each_psid(
-        self,
-        what: str,
-        statement: str,
-        psids: Sequence[str],
-        row: Callable[[str], tuple[Any, ...]],
+    def _changed(
+        self, what: str, statement: str, fixed: tuple[Any, ...], psids: Sequence[str]
     ) -> list[str]:
-        """Run ``statement`` for each PSID; the PSIDs it changed, in input order.
+        """Run a group's compare-and-set for ``psids``; the PSIDs it changed, in input order.
 
-        The rows are written in PSID order, so concurrent transactions lock
-        them in the same order and cannot deadlock.
+        ``statement`` ends in ``RETURNING psid`` and has ``{psids}`` where the
+        dialect's PSID condition goes, after the ``fixed`` parameters. The
+        PSIDs go in sorted order, so concurrent transactions lock rows in the
+        same order and cannot deadlock.
         """
         wanted = ordered_unique(psids)
-        ordered = sorted(wanted)
-        changed = {
-            psid
-            for psid, ok in zip(
-                ordered, self._each(what, statement, [row(p) for p in ordered]), strict=True
-            )
-            if ok
-        }
+        if not wanted:
+            return []
+        query = self._d.sql(statement.format(psids=self._d.psid_match()))
+        rows = self._d.psid_params(fixed, sorted(wanted))
+        changed = {row[0] for row in self._jwrite(what, lambda c: returned(c, query, rows))}
         return [psid for psid in wanted if psid in changed]
 
     # -- broadcasts and runs -----------------------------------------------------------------
@@ -225,7 +157,7 @@ class SQLJournal:
         query = self._d.sql(
             f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE broadcast_id LIKE ? ESCAPE '\\'"
         )
-        rows = self._jread("read a broadcast's parts", _fetchall(query, (escaped + "%",)))
+        rows = self._jread("read a broadcast's parts", fetchall(query, (escaped + "%",)))
         # SQLite's LIKE ignores ASCII case: keep only the exact prefix, in code point order.
         return sorted(
             (self._info(row) for row in rows if row[0].startswith(prefix)),
@@ -235,21 +167,20 @@ class SQLJournal:
     def broadcast_run_start(self, broadcast_id: str, run_id: str, *, at: datetime) -> None:
         """See :meth:`fmc.store.SubscriberStore.broadcast_run_start`."""
         when = self._t(at, "at")
-        self._each(
+        self._one(
             "start a broadcast run",
             "INSERT INTO broadcast_runs (run_id, broadcast_id, started_at, heartbeat_at) "
             "VALUES (?, ?, ?, ?)",
-            [(run_id, broadcast_id, when, when)],
+            (run_id, broadcast_id, when, when),
         )
 
     def broadcast_run_beat(self, run_id: str, *, at: datetime) -> bool:
         """See :meth:`fmc.store.SubscriberStore.broadcast_run_beat`."""
-        (beat,) = self._each(
+        return self._one(
             "renew a run's heartbeat",
             "UPDATE broadcast_runs SET heartbeat_at = ? WHERE run_id = ? AND ended_at IS NULL",
-            [(self._t(at, "at"), run_id)],
+            (self._t(at, "at"), run_id),
         )
-        return beat
 
     def broadcast_run_end(self, run_id: str, *, at: datetime) -> int:
         """See :meth:`fmc.store.SubscriberStore.broadcast_run_end`."""
@@ -312,29 +243,35 @@ class SQLJournal:
         self, broadcast_id: str, psids: Sequence[str], *, at: datetime, run_id: str | None = None
     ) -> list[str]:
         """See :meth:`fmc.store.SubscriberStore.journal_claim`."""
-        when = self._t(at, "at")
-        return self._each_psid(
-            "claim journal entries",
+        wanted = ordered_unique(psids)
+        if not wanted:
+            return []
+        # One INSERT for the group: a conflict is checked on the primary key,
+        # so no plan can make it scan; rows go in PSID order (see _changed).
+        query = self._d.sql(
             "INSERT INTO journal (broadcast_id, psid, state, updated_at, run_id) "
-            "VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (broadcast_id, psid) DO NOTHING",
-            psids,
-            lambda psid: (broadcast_id, psid, when, run_id),
+            f"SELECT ?, w.psid, 'pending', ?, ? FROM {self._d.psid_rows} AS w WHERE true "
+            "ORDER BY w.psid ON CONFLICT (broadcast_id, psid) DO NOTHING RETURNING psid"
         )
+        params = (broadcast_id, self._t(at, "at"), run_id, self._d.encode_psids(wanted))
+        rows = self._jwrite("claim journal entries", fetchall(query, params))
+        claimed = {row[0] for row in rows}
+        return [psid for psid in wanted if psid in claimed]
 
     def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
         """See :meth:`fmc.store.SubscriberStore.journal_states`."""
         wanted = ordered_unique(psids)
-        states: dict[str, JournalState] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            query = self._d.sql(
-                "SELECT psid, state FROM journal WHERE broadcast_id = ? "
-                f"AND psid IN ({self._d.marks(len(chunk))})"
-            )
-            params = (broadcast_id, *chunk)
-            rows = self._jread("read journal states", _fetchall(query, params))
-            states.update((psid, JournalState(state)) for psid, state in rows)
-        return states
+        if not wanted:
+            return {}
+        # One primary-key lookup per PSID, whatever the table's statistics say.
+        query = self._d.sql(
+            "SELECT w.psid, (SELECT j.state FROM journal AS j "
+            "WHERE j.broadcast_id = ? AND j.psid = w.psid) "
+            f"FROM {self._d.psid_rows} AS w"
+        )
+        params = (broadcast_id, self._d.encode_psids(wanted))
+        rows = self._jread("read journal states", fetchall(query, params))
+        return {psid: JournalState(state) for psid, state in rows if state is not None}
 
     def journal_reclaim(
         self,
@@ -350,63 +287,65 @@ class SQLJournal:
         states = check_reclaim(from_states)
         if not states:
             return []
-        return self._each_psid(
+        return self._changed(
             "reclaim journal entries",
             "UPDATE journal SET state = 'pending', message_id = NULL, detail = NULL, "
-            "updated_at = ?, run_id = ? WHERE broadcast_id = ? AND psid = ? "
-            f"AND state IN ({', '.join('?' * len(states))})",
+            "updated_at = ?, run_id = ? WHERE broadcast_id = ? "
+            f"AND state IN ({', '.join('?' * len(states))}) AND {{psids}} RETURNING psid",
+            (when, run_id, broadcast_id, *states),
             psids,
-            lambda psid: (when, run_id, broadcast_id, psid, *states),
         )
 
     def journal_handoff(
         self, broadcast_id: str, psids: Sequence[str], *, run_id: str, at: datetime
     ) -> list[str]:
         """See :meth:`fmc.store.SubscriberStore.journal_handoff`."""
-        when = self._t(at, "at")
-        return self._each_psid(
+        return self._changed(
             "hand journal entries to HTTP",
             "UPDATE journal SET state = 'sending', updated_at = ? WHERE broadcast_id = ? "
-            "AND psid = ? AND state = 'pending' AND run_id = ?",
+            "AND state = 'pending' AND run_id = ? AND {psids} RETURNING psid",
+            (self._t(at, "at"), broadcast_id, run_id),
             psids,
-            lambda psid: (when, broadcast_id, psid, run_id),
         )
 
     def journal_settle(self, run_id: str, entries: Sequence[JournalEntry]) -> int:
         """See :meth:`fmc.store.SubscriberStore.journal_settle`."""
         check_settle(entries)
-        rows = []
-        for e in sorted(entries, key=lambda e: (e.broadcast_id, e.psid)):
-            final = JournalState(e.state) in FINAL_STATES
-            guard = (
-                f"state NOT IN ({_FINAL})"
-                if final
-                else f"state IN ({_CLAIMED}) AND run_id = {self._d.ph}"
+        if not entries:
+            return 0
+        # A final outcome (SENT, FAILED) may overwrite any entry not final yet;
+        # another outcome only this run's claim.
+        query = self._d.sql(
+            "UPDATE journal SET state = ?, message_id = ?, detail = ?, updated_at = ?, "
+            f"run_id = NULL WHERE broadcast_id = ? AND psid = ? AND state NOT IN ({_FINAL}) "
+            f"AND (? OR (state IN ({_CLAIMED}) AND run_id = ?))"
+        )
+        rows = [
+            (
+                JournalState(e.state).value,
+                e.message_id,
+                e.detail,
+                None if e.updated_at is None else self._t(e.updated_at, "updated_at"),
+                e.broadcast_id,
+                e.psid,
+                JournalState(e.state) in FINAL_STATES,
+                run_id,
             )
-            statement = (
-                "UPDATE journal SET state = ?, message_id = ?, detail = ?, updated_at = ?, "
-                f"run_id = NULL WHERE broadcast_id = ? AND psid = ? AND {guard}"
-            )
-            when = None if e.updated_at is None else self._t(e.updated_at, "updated_at")
-            params: tuple[Any, ...] = (JournalState(e.state).value, e.message_id, e.detail, when)
-            params += (e.broadcast_id, e.psid) + (() if final else (run_id,))
-            rows.append((statement, params))
-
-        def settle(conn: Any) -> int:
-            counts = self._rowcounts(conn, [(self._d.sql(q), p) for q, p in rows])
-            return sum(n == 1 for n in counts)
-
-        result: int = self._jwrite("settle journal entries", settle) if rows else 0
-        return result
+            for e in sorted(entries, key=lambda e: (e.broadcast_id, e.psid))
+        ]
+        changed: int = self._jwrite(
+            "settle journal entries", lambda conn: changed_rows(conn, query, rows)
+        )
+        return changed
 
     def journal_release(self, broadcast_id: str, psids: Sequence[str], *, run_id: str) -> int:
         """See :meth:`fmc.store.SubscriberStore.journal_release`."""
-        released = self._each_psid(
+        released = self._changed(
             "release journal entries",
-            "DELETE FROM journal WHERE broadcast_id = ? AND psid = ? AND state = 'pending' "
-            "AND run_id = ?",
+            "DELETE FROM journal WHERE broadcast_id = ? AND state = 'pending' AND run_id = ? "
+            "AND {psids} RETURNING psid",
+            (broadcast_id, run_id),
             psids,
-            lambda psid: (broadcast_id, psid, run_id),
         )
         return len(released)
 
@@ -423,16 +362,17 @@ class SQLJournal:
             )
             for e in sorted(entries, key=lambda e: (e.broadcast_id, e.psid))
         ]
-        self._each(
-            "record journal entries",
+        if not rows:
+            return
+        query = self._d.sql(
             f"INSERT INTO journal ({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (broadcast_id, psid) DO UPDATE SET state = excluded.state, "
             "message_id = excluded.message_id, detail = excluded.detail, "
             "updated_at = excluded.updated_at, run_id = NULL "
             f"WHERE journal.state NOT IN ({_FINAL}) "
-            f"AND NOT (journal.state IN ({_CLAIMED}) AND journal.run_id IS NOT NULL)",
-            rows,
+            f"AND NOT (journal.state IN ({_CLAIMED}) AND journal.run_id IS NOT NULL)"
         )
+        self._jwrite("record journal entries", lambda conn: changed_rows(conn, query, rows))
 
     def journal_entries(
         self,
@@ -461,7 +401,7 @@ class SQLJournal:
         after = ""
         while True:
             params = (broadcast_id, after, *(values or ()), page_size)
-            rows = self._jread("read journal entries", _fetchall(query, params))
+            rows = self._jread("read journal entries", fetchall(query, params))
             for row in rows:
                 yield self._entry(row)
             if len(rows) < page_size:

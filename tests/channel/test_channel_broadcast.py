@@ -193,3 +193,23 @@ def test_the_summary_names_the_reasons(channel: fmc.Channel) -> None:
     assert "b9" in summary
     assert "2 sent" in summary
     assert "skipped 1 (outside_window_no_subscription), e.g. last interaction 30 h ago" in summary
+
+
+def test_allowed_sends_write_no_reason_and_refusals_do(
+    channel: fmc.Channel, fake_graph: FakeGraphAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy's reason is written for each refusal (journal, report), never for a send."""
+    written: list[str] = []
+    real = fmc.MessagingPolicy._reason
+
+    def spy(self: fmc.MessagingPolicy, *args: Any) -> str:
+        written.append("reason")
+        return real(self, *args)
+
+    monkeypatch.setattr(fmc.MessagingPolicy, "_reason", spy)
+    populate(channel, recent=6, stale=2)
+    report = channel.broadcast(fmc.Text("news"), NEWS, broadcast_id="lazy")
+    assert (report.sent, sum(report.skipped.values())) == (6, 2)
+    assert len(written) == 2
+    skipped = list(channel.store.journal_entries("lazy", states=[fmc.JournalState.SKIPPED]))
+    assert all(entry.detail and "outside the 24 h window" in entry.detail for entry in skipped)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from fmc.errors import ConfigurationError
 from fmc.models.recipient import Recipient
 from fmc.models.send import MessageTag, MessagingType
+from fmc.models.subscriber import Subscriber
 from fmc.policy import (
     Decision,
     MessagingPolicy,
@@ -165,6 +166,66 @@ class TestDecision:
         """Every decision names its rule."""
         with pytest.raises(ValueError, match="rule"):
             Decision(True, UPDATE, None, PSID, "reason", rule="")
+
+
+class TestDeferredReason:
+    """A reason given as a function is written when first read, and only then."""
+
+    def test_it_is_not_written_when_the_decision_is_built(self) -> None:
+        """Building a decision with a deferred reason calls nothing."""
+        calls: list[str] = []
+
+        def write() -> str:
+            calls.append("x")
+            return "why"
+
+        Decision(True, UPDATE, None, PSID, write, rule="r")
+        assert calls == []
+
+    def test_it_is_written_once_on_first_read(self) -> None:
+        """Reading the reason twice writes it once and gives the same sentence."""
+        calls: list[str] = []
+
+        def write() -> str:
+            calls.append("x")
+            return "inside the window"
+
+        decision = Decision(True, UPDATE, None, PSID, write, rule="r")
+        assert (decision.reason, decision.reason) == ("inside the window", "inside the window")
+        assert calls == ["x"]
+
+    def test_equality_and_repr_use_the_sentence(self) -> None:
+        """A deferred reason equals, hashes and prints as the same sentence given as text."""
+        deferred = Decision.refuse(lambda: "because", rule="blocked")
+        given = Decision.refuse("because", rule="blocked")
+        assert deferred == given
+        assert hash(deferred) == hash(given)
+        assert repr(deferred) == repr(given)
+        assert "reason='because'" in repr(given)
+
+    def test_a_different_sentence_is_a_different_decision(self) -> None:
+        """Two decisions whose reasons differ are not equal."""
+        assert Decision.refuse(lambda: "one", rule="b") != Decision.refuse("two", rule="b")
+
+
+def test_decide_writes_no_reason_until_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An allowed decision from the policy formats its reason only when read."""
+    written: list[str] = []
+    real = MessagingPolicy._reason
+
+    def spy(self: MessagingPolicy, *args: Any) -> str:
+        written.append("reason")
+        return real(self, *args)
+
+    monkeypatch.setattr(MessagingPolicy, "_reason", spy)
+    policy = MessagingPolicy(permissions={"pages_messaging"})
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    subscriber = Subscriber("p", "1", last_interaction_at=now - timedelta(hours=1))
+    decision = policy.decide(subscriber, Purpose.NEWS, now)
+    assert decision.allowed
+    assert written == []
+    assert decision.reason.startswith("last interaction 1 h ago; inside the 24 h window")
+    assert written == ["reason"]
 
 
 @pytest.mark.parametrize(

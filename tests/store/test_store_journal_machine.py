@@ -170,6 +170,42 @@ class TestSettle:
             store.journal_settle("A", [entry("a", state)])
 
 
+class TestGroups:
+    """A group of entries is written in one call, whatever its size, with per-PSID answers."""
+
+    def test_a_large_group_goes_through_every_transition_in_one_call_each(
+        self, store: SubscriberStore
+    ) -> None:
+        """1,200 PSIDs (past SQLite's old 999-parameter limit) are claimed, sent, settled."""
+        start(store, "A")
+        psids = [f"p{n:05d}" for n in range(1_200)]
+        assert store.journal_claim(BID, psids, at=at(0), run_id="A") == psids
+        assert store.journal_handoff(BID, psids[:1_000], run_id="A", at=at(1)) == psids[:1_000]
+        sent = [entry(psid, S.SENT, f"m.{psid}") for psid in psids[:1_000]]
+        assert store.journal_settle("A", sent) == 1_000
+        assert store.journal_release(BID, psids, run_id="A") == 200
+        assert store.journal_counts(BID)[S.SENT] == 1_000
+        assert len(states(store)) == 1_000
+
+    def test_answers_come_in_the_callers_order_each_psid_once(self, store: SubscriberStore) -> None:
+        """Claim and handoff answer in input order, not sorted, and ignore repeats."""
+        start(store, "A")
+        order = ["m", "b", "z", "b", "a"]
+        assert store.journal_claim(BID, order, at=at(0), run_id="A") == ["m", "b", "z", "a"]
+        assert store.journal_handoff(BID, ["z", "a", "z"], run_id="A", at=at(1)) == ["z", "a"]
+        assert store.journal_states(BID, ["q", "z", "m"]) == {"z": S.SENDING, "m": S.PENDING}
+
+    def test_one_settle_applies_each_entrys_own_rule(self, two_runs: SubscriberStore) -> None:
+        """In one group, A's retryable outcome lands, and so does a final one on B's claim."""
+        two_runs.journal_handoff(BID, ["a"], run_id="A", at=at(1))
+        two_runs.journal_handoff(BID, ["c"], run_id="B", at=at(1))
+        outcomes = [entry("a", S.RETRYABLE), entry("c", S.SENT, "m.c"), entry("b", S.AMBIGUOUS)]
+        assert two_runs.journal_settle("A", outcomes) == 3
+        refused = [entry("c", S.RETRYABLE), entry("a", S.AMBIGUOUS)]
+        assert two_runs.journal_settle("B", refused) == 0
+        assert states(two_runs) == {"a": S.RETRYABLE, "b": S.AMBIGUOUS, "c": S.SENT}
+
+
 class TestRecovery:
     def test_a_live_runs_entries_are_never_recovered(self, two_runs: SubscriberStore) -> None:
         """Within the lease, recovery touches nothing: a live run keeps its claims."""

@@ -1,0 +1,59 @@
+"""How the SQL journal runs its statements: reads, groups of rows, and one writer at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["Transaction", "changed_rows", "fetchall", "returned", "serialized"]
+
+_T = TypeVar("_T")
+
+#: Runs a function in one write transaction: ``(what, operation) -> result``.
+Transaction = Callable[[str, Callable[[Any], _T]], _T]
+
+
+def fetchall(query: str, params: Sequence[Any]) -> Callable[[Any], list[Any]]:
+    """An operation that runs ``query`` and returns all its rows."""
+
+    def fetch(conn: Any) -> list[Any]:
+        return list(conn.execute(query, params).fetchall())
+
+    return fetch
+
+
+def returned(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """Run ``query`` (which ends in ``RETURNING``) once per row; every row it returned."""
+    if len(rows) == 1:
+        return list(conn.execute(query, rows[0]).fetchall())
+    cursor = conn.cursor()
+    cursor.executemany(query, rows, returning=True)
+    back: list[Any] = []
+    while True:
+        back.extend(cursor.fetchall())
+        if not cursor.nextset():
+            return back
+
+
+def changed_rows(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> int:
+    """Run ``query`` once per row in one go; how many rows it changed in all."""
+    cursor = conn.cursor()
+    cursor.executemany(query, rows)
+    return int(cursor.rowcount)
+
+
+def serialized(write: Transaction[Any]) -> Transaction[Any]:
+    """``write``, with the process's own callers taking turns on a lock.
+
+    For SQLite, which has one writer at a time: a waiting writer is woken as
+    soon as the lock is free, instead of sleeping in SQLite's busy handler
+    (1 ms, then longer) while the file is already free again.
+    """
+    lock = threading.Lock()
+
+    def run(what: str, operation: Callable[[Any], Any]) -> Any:
+        with lock:
+            return write(what, operation)
+
+    return run
