@@ -14,10 +14,11 @@ import shlex
 import signal
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
+from typing import TypedDict
 
 from fmc.channel import BroadcastReport, Channel
 from fmc.cli.command import ExitCode, Streams
@@ -26,7 +27,16 @@ from fmc.cli.context import open_channel
 from fmc.cli.progress import ProgressPrinter
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 
-__all__ = ["SAME_BROADCAST_WINDOW", "SIGNAL_EXIT", "run_broadcast", "stop_on_signals"]
+__all__ = [
+    "SAME_BROADCAST_WINDOW",
+    "SIGNAL_EXIT",
+    "RunOptions",
+    "run_broadcast",
+    "run_options",
+    "say_resuming",
+    "stop_on_signals",
+    "unfinished_exit",
+]
 
 #: Running the same broadcast again within this time resumes it (unless ``--again``).
 SAME_BROADCAST_WINDOW = timedelta(hours=24)
@@ -36,6 +46,50 @@ SIGNAL_EXIT: dict[int, ExitCode] = {
     signal.SIGINT: ExitCode.INTERRUPTED,
     signal.SIGTERM: ExitCode.TERMINATED,
 }
+
+
+class RunOptions(TypedDict):
+    """How ``fmc broadcast``'s flags make a broadcast run, for one Page or many."""
+
+    at_least_once: bool
+    concurrency: int | None
+    batch_size: int | None
+    stop: threading.Event
+
+
+def run_options(args: argparse.Namespace, stop: threading.Event) -> RunOptions:
+    """The run options of ``--at-least-once``, ``--concurrency`` and ``--batch-size``.
+
+    Args:
+        args: The parsed arguments of ``fmc broadcast``.
+        stop: Set on SIGINT or SIGTERM (see :func:`stop_on_signals`).
+    """
+    return RunOptions(
+        at_least_once=args.at_least_once,
+        concurrency=args.concurrency,
+        batch_size=args.batch_size,
+        stop=stop,
+    )
+
+
+def say_resuming(streams: Streams, broadcast_id: str, started_at: datetime) -> None:
+    """Say on stderr that the same broadcast, begun earlier, is resumed rather than sent again."""
+    streams.err.write(
+        f"fmc: the same broadcast ({broadcast_id}) started at "
+        f"{started_at:%Y-%m-%d %H:%M:%S} UTC; resuming it, so nobody gets "
+        "it twice (use --again to send it once more)\n"
+    )
+
+
+def unfinished_exit(received: Sequence[int]) -> ExitCode:
+    """The exit code of a broadcast that did not finish: the signal's that stopped it, else paused.
+
+    Args:
+        received: The signals received while it ran (see :func:`stop_on_signals`).
+    """
+    if received:
+        return SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED)
+    return ExitCode.PAUSED
 
 
 def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) -> int:
@@ -80,10 +134,7 @@ def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) ->
                     args.purpose,
                     broadcast_id=broadcast_id,
                     progress=progress,
-                    at_least_once=args.at_least_once,
-                    concurrency=args.concurrency,
-                    batch_size=args.batch_size,
-                    stop=stop,
+                    **run_options(args, stop),
                 )
             finally:
                 progress.finish()
@@ -99,9 +150,7 @@ def run_broadcast(args: argparse.Namespace, config: Config, streams: Streams) ->
         )
     fix = "" if report.stop_requested else "fix it and "
     streams.err.write(f"fmc: {fix}resume with: {resume}\n")
-    if received:
-        return int(SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED))
-    return int(ExitCode.PAUSED)
+    return int(unfinished_exit(received))
 
 
 def _broadcast_id(
@@ -116,11 +165,7 @@ def _broadcast_id(
     if not args.again:
         earlier = channel.find_broadcast(args.text, args.purpose, within=SAME_BROADCAST_WINDOW)
         if earlier is not None:
-            streams.err.write(
-                f"fmc: the same broadcast ({earlier.broadcast_id}) started at "
-                f"{earlier.created_at:%Y-%m-%d %H:%M:%S} UTC; resuming it, so nobody gets "
-                "it twice (use --again to send it once more)\n"
-            )
+            say_resuming(streams, earlier.broadcast_id, earlier.created_at)
             return earlier.broadcast_id
     return f"bc-{uuid.uuid4().hex[:16]}"
 

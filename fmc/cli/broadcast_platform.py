@@ -9,7 +9,13 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from fmc.channel import broadcast_id_for
-from fmc.cli.broadcast import SAME_BROADCAST_WINDOW, SIGNAL_EXIT, stop_on_signals
+from fmc.cli.broadcast import (
+    SAME_BROADCAST_WINDOW,
+    run_options,
+    say_resuming,
+    stop_on_signals,
+    unfinished_exit,
+)
 from fmc.cli.command import ExitCode, Streams
 from fmc.cli.config import Config
 from fmc.cli.platform import open_platform
@@ -52,10 +58,7 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
             args.purpose,
             pages=pages,
             idempotency_key=key,
-            concurrency=args.concurrency,
-            batch_size=args.batch_size,
-            at_least_once=args.at_least_once,
-            stop=stop,
+            **run_options(args, stop),
         )
     streams.out.write(report.summary() + "\n")
     if report.paused or report.not_sent:
@@ -63,9 +66,7 @@ def run_platform_broadcast(args: argparse.Namespace, config: Config, streams: St
             "fmc: some Pages were not finished; fix them (`fmc pages check`, "
             f"`fmc pages connect`) and resume with --resume {key}\n"
         )
-        if received:
-            return int(SIGNAL_EXIT.get(received[0], ExitCode.INTERRUPTED))
-        return int(ExitCode.PAUSED)
+        return int(unfinished_exit(received))
     return int(ExitCode.OK)
 
 
@@ -94,10 +95,6 @@ def _key(
         for page_id in ids:
             found = platform.store.broadcast_get(broadcast_id_for(page_id, f"{key}:{page_id}"))
             if found is not None and found.created_at >= now - SAME_BROADCAST_WINDOW:
-                streams.err.write(
-                    f"fmc: the same broadcast ({key}) started at "
-                    f"{found.created_at:%Y-%m-%d %H:%M:%S} UTC; resuming it, so nobody gets "
-                    "it twice (use --again to send it once more)\n"
-                )
+                say_resuming(streams, key, found.created_at)
                 return key
     return _content_key(args, now.date())

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import enum
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 
 from fmc.cli.config import Config
 
-__all__ = ["Command", "ExitCode", "Streams"]
+__all__ = ["AddParsers", "Command", "ExitCode", "Streams", "add_command"]
 
 
 class ExitCode(enum.IntEnum):
@@ -55,3 +55,41 @@ class Streams:
 
 #: A command: runs with its parsed arguments, the configuration and the streams.
 Command = Callable[[argparse.Namespace, Config, Streams], int]
+
+
+#: What each subcommand module's ``add_parsers(commands, common)`` is: it adds
+#: its commands to ``commands`` (the subparsers action of the ``fmc`` parser),
+#: each taking the options of ``common`` (the parser holding the options every
+#: command takes).
+AddParsers = Callable[[Any, argparse.ArgumentParser], None]
+
+
+def add_command(
+    commands: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    run: Command,
+    *,
+    help: str,
+    description: str,
+    **options: Any,
+) -> argparse.ArgumentParser:
+    """Add the subcommand ``name``, taking ``common``'s options and run by ``run``.
+
+    Args:
+        commands: The subparsers action of the ``fmc`` parser.
+        common: The parser holding the options every command takes.
+        name: The subcommand's name.
+        run: What runs it (set as the parsed arguments' ``command``).
+        help: Its line in ``fmc --help``.
+        description: Its ``fmc NAME --help`` text.
+        **options: More keyword arguments of ``add_parser``.
+
+    Returns:
+        The subcommand's parser, for its own arguments.
+    """
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, parents=[common], help=help, description=description, **options
+    )
+    parser.set_defaults(command=run)
+    return parser

@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 import attrs
 
 from fmc.channel import BroadcastReport, Channel
-from fmc.cli.command import Streams
+from fmc.cli.command import Streams, add_command
 from fmc.cli.config import Config
 from fmc.cli.server import WebhookServer
 from fmc.errors import FMCError, PolicyRefused
@@ -403,9 +403,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         common: The parser holding the options every command takes (only
             ``--verbose`` matters to the demo: it uses no configuration).
     """
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
+        common,
         "demo",
-        parents=[common],
+        _run,
         help="the whole flow on loopback, no Facebook account needed",
         description="Start a fake Graph API and the webhook on 127.0.0.1, play six people "
         "writing to a Page, register them, run a news broadcast under the messaging policy "
@@ -424,7 +426,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="instead, two businesses (two apps, three Pages) served by one platform endpoint",
     )
-    parser.set_defaults(command=_run, uses_config=False)
+    parser.set_defaults(uses_config=False)
 
 
 def _run(args: argparse.Namespace, config: Config, streams: Streams) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from fmc.cli.command import Streams
+from fmc.cli.command import Streams, add_command
 from fmc.cli.config import Config
 from fmc.scale import broadcast_status
 from fmc.store import PostgresStore, SubscriberStore
@@ -66,16 +66,17 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``broadcast-status`` (also spelled ``broadcast status``) to the subparsers."""
-    status = commands.add_parser(
+    status = add_command(
+        commands,
+        common,
         "broadcast-status",
-        parents=[common],
+        run_status,
         help="show a distributed broadcast's progress (also: fmc broadcast status ID)",
         description="Show where a distributed broadcast stands: journal entries per state "
         "for each Page and in total, and how many runs are sending now.",
     )
     status.add_argument("broadcast_id", metavar="ID", help="the distributed broadcast's id")
     add_database_options(status)
-    status.set_defaults(command=run_status)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 import fmc
-from fmc.cli.command import Command, ExitCode, Streams
+from fmc.cli.command import AddParsers, Command, ExitCode, Streams
 from fmc.cli.config import ENVIRONMENT, SECRET_SETTINGS, load_config
 from fmc.errors import (
     AmbiguousSendError,
@@ -124,16 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fmc {fmc.__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for name, module in (
-        ("serve", serve),
-        ("send", send),
-        ("subscribers", subscribers),
-        ("apps", platform),
-        ("demo", demo),
-        ("broadcast-status", distributed),
-        ("worker", worker),
-    ):
-        module.add_parsers(commands, _common_options(_FLAGS_OF[name]))
+    adders: tuple[tuple[str, AddParsers], ...] = (
+        ("serve", serve.add_parsers),
+        ("send", send.add_parsers),
+        ("subscribers", subscribers.add_parsers),
+        ("apps", platform.add_parsers),
+        ("demo", demo.add_parsers),
+        ("broadcast-status", distributed.add_parsers),
+        ("worker", worker.add_parsers),
+    )
+    for name, add_parsers in adders:
+        add_parsers(commands, _common_options(_FLAGS_OF[name]))
     return parser
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fmc.cli.command import ExitCode, Streams
+from fmc.cli.command import ExitCode, Streams, add_command
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
 from fmc.platform import DEFAULT_FIELDS, App, AppSubscription, KeyRing, PageStatus, Platform
@@ -29,9 +29,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         commands: The subparsers action of the ``fmc`` parser.
         common: The parser holding the options every command takes.
     """
-    apps = commands.add_parser(
+    apps = add_command(
+        commands,
+        common,
         "apps",
-        parents=[common],
+        run_apps,
         help="register and list the Facebook apps a platform serves",
         description="add: register (or update) an app, its secret from FMC_APP_SECRET and its "
         "verify token from FMC_VERIFY_TOKEN; its webhook path is /webhook/<app-id>. "
@@ -53,11 +55,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="webhook: the fields to subscribe, comma-separated (default: the Pages' fields)",
     )
     apps.add_argument("--delete", action="store_true", help="webhook: remove the app's webhook")
-    apps.set_defaults(command=run_apps)
 
-    pages = commands.add_parser(
+    pages = add_command(
+        commands,
+        common,
         "pages",
-        parents=[common],
+        run_pages,
         help="connect, list, check and disconnect the Pages a platform serves",
         description="connect APP_ID: check FMC_PAGE_TOKEN with debug_token, subscribe the app "
         "to its Page, store it. list: every Page and its status. check: every token's "
@@ -66,18 +69,18 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     pages.add_argument("action", choices=("connect", "list", "check", "disconnect"))
     pages.add_argument("target", nargs="?", help="the app id (connect) or Page id (disconnect)")
     pages.add_argument("--redirect-to", help="forward the Page's deliveries here by default")
-    pages.set_defaults(command=run_pages)
 
-    keys = commands.add_parser(
+    keys = add_command(
+        commands,
+        common,
         "keys",
-        parents=[common],
+        run_keys,
         help="make an encryption key, or re-seal every secret with the newest key",
         description="generate: print a new key to put first in FMC_ENCRYPTION_KEYS. "
         "rotate: re-seal every app secret and Page token with the first key of "
         "FMC_ENCRYPTION_KEYS (the others must still open them), then the old keys can go.",
     )
     keys.add_argument("action", choices=("generate", "rotate"))
-    keys.set_defaults(command=run_keys)
 
 
 def keyring(config: Config) -> KeyRing:

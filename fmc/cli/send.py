@@ -9,7 +9,7 @@ from typing import Any
 
 from fmc.channel import UtilityTemplateRequired
 from fmc.cli.broadcast import run_broadcast
-from fmc.cli.command import ExitCode, Streams
+from fmc.cli.command import ExitCode, Streams, add_command
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel, open_store
 from fmc.errors import ConfigurationError, RecipientUnavailableError
@@ -60,9 +60,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         commands: The subparsers action of the ``fmc`` parser.
         common: The parser holding the options every command takes.
     """
-    send = commands.add_parser(
+    send = add_command(
+        commands,
+        common,
         "send",
-        parents=[common],
+        run_send,
         help="send one message to one person, if the policy allows it",
         description="Send one text message to a subscriber through the messaging policy. "
         "A refusal prints the policy's reason and exits with status 3.",
@@ -83,11 +85,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="a value of the utility template, in order (repeat it); used when the policy "
         "sends the purpose as the template set in utility_templates",
     )
-    send.set_defaults(command=run_send)
 
-    broadcast = commands.add_parser(
+    broadcast = add_command(
+        commands,
+        common,
         "broadcast",
-        parents=[common],
+        run_broadcast,
         help="send one message to every subscriber the policy allows (resumable)",
         description="Send one text message to every subscriber the messaging policy allows, "
         "journaled so that --resume ID finishes an interrupted broadcast without sending "
@@ -132,7 +135,6 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     pages.add_argument(
         "--all-pages", action="store_true", help="every Page connected with `fmc pages connect`"
     )
-    broadcast.set_defaults(command=run_broadcast)
 
 
 def run_send(args: argparse.Namespace, config: Config, streams: Streams) -> int:

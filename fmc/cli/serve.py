@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 from fmc.channel import Channel
-from fmc.cli.command import ExitCode, Streams
+from fmc.cli.command import ExitCode, Streams, add_command
 from fmc.cli.config import Config
 from fmc.cli.context import open_channel
 from fmc.cli.server import WebhookServer
@@ -50,9 +50,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         commands: The subparsers action of the ``fmc`` parser.
         common: The parser holding the options every command takes.
     """
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
+        common,
         "serve",
-        parents=[common],
+        run_serve,
         help="serve the Page's webhook (development server)",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -84,7 +86,6 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="serve every app registered with `fmc apps add` at /webhook/<app-id> "
         "(many businesses; see `fmc pages`) instead of one Page",
     )
-    parser.set_defaults(command=run_serve)
 
 
 def _seconds(text: str) -> float:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from fmc.cli.command import ExitCode, Streams
+from fmc.cli.command import ExitCode, Streams, add_command
 from fmc.cli.config import Config
 from fmc.cli.context import open_store
 from fmc.models import Subscriber, SubscriberStatus
@@ -55,9 +55,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         commands: The subparsers action of the ``fmc`` parser.
         common: The parser holding the options every command takes.
     """
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
+        common,
         "subscribers",
-        parents=[common],
+        run_subscribers,
         help="list, count or export the Page's subscribers",
         description="List, count or export the Page's subscribers from the SQLite store. "
         "Streams: never loads every subscriber. Never writes notification tokens.",
@@ -78,7 +80,6 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="only subscribers with this status: "
         + ", ".join(status.value for status in SubscriberStatus),
     )
-    parser.set_defaults(command=run_subscribers)
 
 
 def _iso(value: datetime | None) -> str | None:

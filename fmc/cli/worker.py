@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from fmc.channel.control import DEFAULT_LEASE
-from fmc.cli.command import Streams
+from fmc.cli.command import Streams, add_command
 from fmc.cli.config import Config
 from fmc.cli.distributed import BROKER_ENV, ENGINES, POSTGRES_ENV, add_database_options
 from fmc.errors import ConfigurationError
@@ -176,9 +176,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add ``worker`` and ``broadcast-distributed`` (``broadcast --distributed``)."""
     from fmc.cli.send import _batch_size, _positive, _purpose, _text
 
-    worker = commands.add_parser(
+    worker = add_command(
+        commands,
+        common,
         "worker",
-        parents=[common],
+        run_worker_command,
         help="run a worker that sends distributed broadcasts' shard jobs",
         description="Take shard jobs of distributed broadcasts from PostgreSQL "
         "(Procrastinate) or a Celery broker and send them, until SIGINT or SIGTERM.",
@@ -195,11 +197,12 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="seconds between heartbeats (Celery: between ledger sweeps); silent for 3, "
         "a worker's jobs are retried [10]",
     )
-    worker.set_defaults(command=run_worker_command)
 
-    enqueue = commands.add_parser(
+    enqueue = add_command(
+        commands,
+        common,
         "broadcast-distributed",
-        parents=[common],
+        run_enqueue,
         help="enqueue a broadcast as shard jobs (also: fmc broadcast --distributed)",
         description="Record a broadcast and its shard jobs in one transaction (then publish "
         "them, with --engine celery); `fmc worker` processes send them.",
@@ -223,4 +226,3 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="how long a shard run may go without a heartbeat before it is presumed dead [30]",
     )
     enqueue.add_argument("--concurrency", type=_positive, metavar="N", help="requests in flight")
-    enqueue.set_defaults(command=run_enqueue)

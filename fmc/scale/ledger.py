@@ -146,13 +146,24 @@ def connect(dsn: str, schema: str | None = None) -> Iterator[psycopg.Connection[
         yield conn
 
 
-def install_ledger(dsn: str, *, schema: str | None = None) -> None:
-    """Create fmc's tables and the ledger in the database (or ``schema``), if missing."""
+@contextmanager
+def installing(dsn: str, schema: str | None, lock: int) -> Iterator[psycopg.Connection[Any]]:
+    """Migrate fmc's own tables, then a transaction holding the advisory lock ``lock``.
+
+    The lock serializes the installs of concurrent workers: inside the block,
+    check what exists and create what is missing.
+    """
     from fmc.store.postgres import PostgresStore
 
     PostgresStore(dsn, schema=schema).close()  # migrates fmc's own tables
     with connect(dsn, schema) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+        yield conn
+
+
+def install_ledger(dsn: str, *, schema: str | None = None) -> None:
+    """Create fmc's tables and the ledger in the database (or ``schema``), if missing."""
+    with installing(dsn, schema, _SCHEMA_LOCK) as conn:
         for statement in _DDL.split(";"):
             conn.execute(statement)
 

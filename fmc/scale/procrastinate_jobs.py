@@ -27,15 +27,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
-import psycopg
-from psycopg import sql
 
 from fmc.channel.control import DEFAULT_LEASE
 from fmc.errors import ConfigurationError, FMCError
-from fmc.scale.ledger import _TransactionJournal
+from fmc.scale.ledger import _TransactionJournal, connect, installing
 from fmc.scale.run import RATE_WINDOW, PageOpener, begin_distributed, run_shard
 from fmc.scale.shards import ShardSpec
-from fmc.store.postgres import PostgresStore
 
 if TYPE_CHECKING:
     from fmc.models import Message
@@ -65,23 +62,13 @@ class ShardUnfinishedError(FMCError):
     """A shard job ended with subscribers still claimed by other runs; the engine retries it."""
 
 
-def _connect(dsn: str, schema: str | None) -> psycopg.Connection[Any]:
-    conn = psycopg.connect(dsn)
-    if schema:
-        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
-        conn.commit()
-    return conn
-
-
 def install_schema(dsn: str, *, schema: str | None = None) -> bool:
     """Create fmc's tables and Procrastinate's in the database (or ``schema``), if missing.
 
     Safe to call from several workers at once. Returns whether Procrastinate's
     schema was installed by this call.
     """
-    PostgresStore(dsn, schema=schema).close()  # migrates fmc's own tables
-    with _connect(dsn, schema) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+    with installing(dsn, schema, _SCHEMA_LOCK) as conn:
         where = schema or "public"
         row = conn.execute(
             "SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = 'procrastinate_jobs'",
@@ -118,7 +105,7 @@ def enqueue_distributed(
             purpose, or the Pages or shard count are invalid.
     """
     install_schema(dsn, schema=schema)
-    with _connect(dsn, schema) as conn, conn.transaction():
+    with connect(dsn, schema) as conn, conn.transaction():
         shards = begin_distributed(
             _TransactionJournal(conn),
             broadcast_id,
