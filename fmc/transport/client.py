@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from types import TracebackType
 from typing import Any
 
 import requests
@@ -32,6 +31,7 @@ from fmc.models import (
 from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
 from fmc.transport.clocks import monotonic_argument, utc_now
+from fmc.transport.closing import Closing
 from fmc.transport.core import (
     GraphRequest,
     Transport,
@@ -52,7 +52,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 DEFAULT_CONCURRENCY = 48
 
 
-class Client(PageCalls):
+class Client(PageCalls, Closing):
     """A Graph API client for one Page (threads; see :class:`fmc.AsyncClient` for asyncio).
 
     Args:
@@ -153,17 +153,6 @@ class Client(PageCalls):
             f"Client(page_id={self.page.id!r}, api_version={self.api_version!r}, "
             f"rate_limiter={self.rate_limiter!r})"
         )
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the transport's connections if the client created them."""
