@@ -42,7 +42,12 @@ from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.page_calls import PageCalls
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
-from fmc.transport.settings import check_batch_size, check_concurrency, pipeline
+from fmc.transport.settings import (
+    PipelineDriver,
+    check_batch_size,
+    check_concurrency,
+    pipeline,
+)
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -52,7 +57,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 DEFAULT_CONCURRENCY = 48
 
 
-class Client(PageCalls, Closing):
+class Client(PipelineDriver, PageCalls, Closing):
     """A Graph API client for one Page (threads; see :class:`fmc.AsyncClient` for asyncio).
 
     Args:
@@ -121,12 +126,7 @@ class Client(PageCalls, Closing):
             sleep=sleep,
             wall_clock=wall_clock,
         )
-        self.concurrency = check_concurrency(concurrency)
-        self.page = page
-        self.api_version = api_version
-        self.retry = parts.retry
-        self.rate_limiter = parts.rate_limiter
-        self._core = parts.core
+        self._adopt(page, parts, api_version=api_version, concurrency=concurrency)
         self._requests_transport: RequestsTransport | None = None
         if transport is None:
             self._requests_transport = RequestsTransport(
@@ -147,12 +147,6 @@ class Client(PageCalls, Closing):
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause
-
-    def __repr__(self) -> str:
-        return (
-            f"Client(page_id={self.page.id!r}, api_version={self.api_version!r}, "
-            f"rate_limiter={self.rate_limiter!r})"
-        )
 
     def close(self) -> None:
         """Close the transport's connections if the client created them."""
