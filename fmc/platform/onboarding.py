@@ -10,6 +10,7 @@ edge unsubscribes it. No webhook announces a dead token: a 190 is the signal.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -41,6 +42,11 @@ DEFAULT_FIELDS: tuple[str, ...] = (
 
 #: Builds a client speaking with ``page``'s token: ``(page) -> Client``.
 ClientFor = Callable[[Page], Client]
+
+
+def app_page(app: App) -> Page:
+    """The app as a :class:`~fmc.Page` for app-level calls: its id, app token and secret."""
+    return Page(app.id, app.access_token, app_secret=app.secret)
 
 
 @attrs.frozen
@@ -98,13 +104,10 @@ class Onboarding:
 
     def debug_token(self, app: App, token: str) -> TokenInfo:
         """Ask ``debug_token`` about ``token`` with the app's token."""
-        client = self._client_for(Page(app.id, app.access_token, app_secret=app.secret))
-        try:
+        with self._client_for(app_page(app)) as client:
             answer = client.call_graph(
                 "GET", "debug_token", what="debug_token", params={"input_token": token}
             )
-        finally:
-            client.close()
         return TokenInfo.from_graph(answer)
 
     def connect(
@@ -130,8 +133,7 @@ class Onboarding:
                 f"platform; disconnect it there first (`fmc pages disconnect {found_id}`), "
                 "then connect it to this app"
             )
-        client = self._client_for(Page(found_id, page_token, app_secret=app.secret))
-        try:
+        with self._client_for(Page(found_id, page_token, app_secret=app.secret)) as client:
             client.call_graph(
                 "POST",
                 f"{found_id}/subscribed_apps",
@@ -140,8 +142,6 @@ class Onboarding:
             )
             if name is None:
                 name = str(client.call_graph("GET", found_id, what="read the Page").get("name"))
-        finally:
-            client.close()
         record = PageRecord(
             found_id,
             app.id,
@@ -158,12 +158,9 @@ class Onboarding:
         """Unsubscribe the app from the Page (if its token works); mark it disconnected."""
         if unsubscribe and page.status is PageStatus.ACTIVE:
             client = self._client_for(Page(page.id, page.access_token, app_secret=app.secret))
-            try:
+            # The Page is disconnected here whatever Meta says.
+            with client, contextlib.suppress(GraphAPIError):
                 client.call_graph("DELETE", f"{page.id}/subscribed_apps", what="unsubscribe")
-            except GraphAPIError:
-                pass  # the Page is disconnected here whatever Meta says
-            finally:
-                client.close()
         self._registry.set_status(page.id, PageStatus.DISCONNECTED, reason="disconnected")
 
     def check(self, pages: Iterable[PageRecord]) -> list[PageHealth]:
@@ -188,11 +185,8 @@ class Onboarding:
                 if "pages_messaging" not in info.scopes:
                     return PageStatus.RESTRICTED, "the token lost pages_messaging"
                 return PageStatus.ACTIVE, None
-            client = self._client_for(Page(page.id, page.access_token))
-            try:
+            with self._client_for(Page(page.id, page.access_token)) as client:
                 client.call_graph("GET", page.id, what="read the Page")
-            finally:
-                client.close()
             return PageStatus.ACTIVE, None
         except AuthenticationError as error:
             return PageStatus.TOKEN_INVALID, f"Graph error {error.code}: the token is dead"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -24,6 +23,7 @@ from fmc.policy import MessagingPolicy
 from fmc.store.base import SubscriberStore
 from fmc.store.registry import RegistryStore
 from fmc.transport import RetryPolicy
+from fmc.transport.closing import Closing
 from fmc.webhook import Forwarder
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Platform:
+class Platform(Closing):
     """Many businesses, one deployment: apps, Pages, one webhook, per-Page channels.
 
     Args:
@@ -133,17 +133,6 @@ class Platform:
 
     def __repr__(self) -> str:
         return f"Platform(store={type(self.store).__name__}, channels={len(self._channels)})"
-
-    def __enter__(self) -> Platform:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the shared session if the platform made it."""

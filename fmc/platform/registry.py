@@ -10,11 +10,13 @@ is not cached, so requests naming random ids cannot grow it).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from fmc.platform.errors import UnknownAccountError
 from fmc.platform.keys import KeyRing
@@ -25,6 +27,9 @@ __all__ = ["PAGE", "Registry"]
 
 #: The ``object`` of a Facebook Page's account row.
 PAGE = "page"
+
+_S = TypeVar("_S")
+_V = TypeVar("_V")
 
 
 def _utcnow() -> datetime:
@@ -94,6 +99,28 @@ class Registry:
         for listener in self._listeners:
             listener(page_id)
 
+    def _load(
+        self,
+        cache: dict[str, _V],
+        key: str,
+        fetch: Callable[[str], _S | None],
+        open_: Callable[[_S], _V],
+    ) -> _V | None:
+        """The stored record under ``key``, opened and put in ``cache``; ``None`` if none is stored.
+
+        A miss is not cached: webhook paths and entry ids come from the
+        network, and random ones must not grow the cache. The opened record
+        goes into the ``cache`` the lookup started with, so one dropped by
+        :meth:`invalidate` meanwhile does not refill the new cache.
+        """
+        stored = fetch(key)
+        if stored is None:
+            return None
+        found = open_(stored)
+        with self._lock:
+            cache[key] = found
+        return found
+
     # -- apps ------------------------------------------------------------------------
 
     def _seal_app(self, app: App) -> StoredApp:
@@ -113,17 +140,10 @@ class Registry:
     def app(self, app_id: str) -> App | None:
         """The app with this id, or ``None``."""
         self._fresh()
-        try:
-            return self._apps[app_id]
-        except KeyError:
-            pass
-        stored = self.store.registry_app_get(app_id)
-        if stored is None:
-            return None  # misses are not cached: random paths must not grow the cache
-        found = self._open_app(stored)
-        with self._lock:
-            self._apps[app_id] = found
-        return found
+        cached = self._apps.get(app_id)
+        if cached is not None:
+            return cached
+        return self._load(self._apps, app_id, self.store.registry_app_get, self._open_app)
 
     def require_app(self, app_id: str) -> App:
         """The app with this id.
@@ -179,17 +199,11 @@ class Registry:
     def page(self, page_id: str) -> PageRecord | None:
         """The Page with this id (whatever its status), or ``None``; O(1) once cached."""
         self._fresh()
-        try:
-            return self._pages[page_id]
-        except KeyError:
-            pass
-        stored = self.store.registry_account_get(PAGE, page_id)
-        if stored is None:
-            return None  # misses are not cached: forged entry ids must not grow the cache
-        found = self._open_page(stored)
-        with self._lock:
-            self._pages[page_id] = found
-        return found
+        cached = self._pages.get(page_id)
+        if cached is not None:
+            return cached
+        fetch = functools.partial(self.store.registry_account_get, PAGE)
+        return self._load(self._pages, page_id, fetch, self._open_page)
 
     def pages(self, *, app_id: str | None = None) -> Iterator[PageRecord]:
         """Every stored Page (of one app), by id, streamed from the store."""

@@ -15,6 +15,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from fmc.adapters import asgi, wsgi
+from fmc.adapters.asgi import _lifespan
 from fmc.webhook.handler import Headers, Query, Response, WebhookHandler
 
 if TYPE_CHECKING:
@@ -83,16 +84,6 @@ async def _send_not_found(send: Any) -> None:
     ]
     await send({"type": "http.response.start", "status": 404, "headers": headers})
     await send({"type": "http.response.body", "body": _NOT_FOUND})
-
-
-async def _lifespan(receive: Any, send: Any) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def make_asgi_app(webhook: PlatformWebhook, *, executor: Executor | None = None) -> asgi.ASGIApp:

@@ -16,24 +16,20 @@ the verify token goes in the JSON body, never in a URL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 
-from fmc.models.page import Page
 from fmc.platform.errors import OnboardingError
+from fmc.platform.onboarding import ClientFor, app_page
 from fmc.platform.records import App
-from fmc.transport import Client
 
 __all__ = ["PAGE_OBJECT", "AppSubscription", "AppSubscriptions"]
 
 #: The ``object`` of a Messenger webhook subscription.
 PAGE_OBJECT = "page"
-
-#: Builds a client speaking with the given token: ``(page) -> Client``.
-ClientFor = Callable[[Page], Client]
 
 
 def _fields(value: Any) -> tuple[str, ...]:
@@ -119,13 +115,10 @@ class AppSubscriptions:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        client = self._client_for(Page(app.id, app.access_token, app_secret=app.secret))
-        try:
+        with self._client_for(app_page(app)) as client:
             return client.call_graph(
                 method, f"{app.id}/subscriptions", what=what, params=params, body=body
             )
-        finally:
-            client.close()
 
     def set(
         self,

@@ -10,17 +10,12 @@ import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
+from fmc.transport.bulk import _Failure
+
 __all__ = ["chunks", "items", "run_bounded_async"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _Failure:
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
 
 
 async def items(source: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:

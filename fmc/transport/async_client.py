@@ -58,7 +58,12 @@ from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_profile
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
-from fmc.transport.settings import check_batch_size, check_concurrency, pipeline
+from fmc.transport.settings import (
+    PipelineDriver,
+    check_batch_size,
+    check_concurrency,
+    pipeline,
+)
 
 __all__ = ["DEFAULT_IN_FLIGHT", "AsyncClient"]
 
@@ -71,7 +76,7 @@ R = TypeVar("R")
 DEFAULT_IN_FLIGHT = 256
 
 
-class AsyncClient:
+class AsyncClient(PipelineDriver):
     """A Graph API client for one Page, for asyncio (``await client.send(...)``).
 
     It takes the same arguments as :class:`fmc.Client`, except that ``sleep``
@@ -115,12 +120,7 @@ class AsyncClient:
             sleep=time.sleep,  # never called: the async paths await ``sleep``
             wall_clock=wall_clock,
         )
-        self.concurrency = check_concurrency(concurrency)
-        self.page = page
-        self.api_version = api_version
-        self.retry = parts.retry
-        self.rate_limiter = parts.rate_limiter
-        self._core = parts.core
+        self._adopt(page, parts, api_version=api_version, concurrency=concurrency)
         self._sleep = sleep
         if transport is None:
             from fmc.transport.aiohttp_transport import AiohttpTransport
@@ -138,12 +138,6 @@ class AsyncClient:
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause
-
-    def __repr__(self) -> str:
-        return (
-            f"AsyncClient(page_id={self.page.id!r}, api_version={self.api_version!r}, "
-            f"rate_limiter={self.rate_limiter!r})"
-        )
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -49,8 +49,6 @@ class AsyncRetrier(RetryRules):
     ) -> None:
         super().__init__(policy, monotonic=monotonic, gate=gate, max_pause=max_pause)
         self._sleep = sleep
-        # Only the identity of the retrying object is read from a call state.
-        self._owner = tenacity.Retrying(stop=self.stop, wait=self.wait, retry=self.retry)
 
     async def call(self, fn: Callable[[], Awaitable[T]], *, operation: str) -> T:
         """Await ``fn`` until it succeeds, fails permanently, or the policy gives up.
@@ -61,7 +59,8 @@ class AsyncRetrier(RetryRules):
             Exception: The error of the last attempt, unchanged.
         """
         call = self.start(fn, operation)
-        state = tenacity.RetryCallState(self._owner, None, (call,), {})
+        # Only the identity of the retrying object is read from a call state.
+        state = tenacity.RetryCallState(self._retrying, None, (call,), {})
         while True:
             try:
                 result: T = await self._attempt(call)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from types import TracebackType
 from typing import Any
 
 import requests
@@ -32,6 +31,7 @@ from fmc.models import (
 from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
 from fmc.transport.clocks import monotonic_argument, utc_now
+from fmc.transport.closing import Closing
 from fmc.transport.core import (
     GraphRequest,
     Transport,
@@ -42,7 +42,12 @@ from fmc.transport.outcome import SendOutcome, read_send_result
 from fmc.transport.page_calls import PageCalls
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
-from fmc.transport.settings import check_batch_size, check_concurrency, pipeline
+from fmc.transport.settings import (
+    PipelineDriver,
+    check_batch_size,
+    check_concurrency,
+    pipeline,
+)
 
 __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 
@@ -52,7 +57,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "Client"]
 DEFAULT_CONCURRENCY = 48
 
 
-class Client(PageCalls):
+class Client(PipelineDriver, PageCalls, Closing):
     """A Graph API client for one Page (threads; see :class:`fmc.AsyncClient` for asyncio).
 
     Args:
@@ -121,12 +126,7 @@ class Client(PageCalls):
             sleep=sleep,
             wall_clock=wall_clock,
         )
-        self.concurrency = check_concurrency(concurrency)
-        self.page = page
-        self.api_version = api_version
-        self.retry = parts.retry
-        self.rate_limiter = parts.rate_limiter
-        self._core = parts.core
+        self._adopt(page, parts, api_version=api_version, concurrency=concurrency)
         self._requests_transport: RequestsTransport | None = None
         if transport is None:
             self._requests_transport = RequestsTransport(
@@ -147,23 +147,6 @@ class Client(PageCalls):
         )
         #: Seconds one call may wait on the shared pause (``None``: no limit).
         self.max_pause = self._retrier.max_pause
-
-    def __repr__(self) -> str:
-        return (
-            f"Client(page_id={self.page.id!r}, api_version={self.api_version!r}, "
-            f"rate_limiter={self.rate_limiter!r})"
-        )
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the transport's connections if the client created them."""

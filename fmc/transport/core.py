@@ -275,12 +275,7 @@ class GraphCore:
             ValueError: No field or an invalid name.
         """
         names = messenger_profile_fields(fields)
-        return self.call(
-            "GET",
-            f"{self.page_path}/messenger_profile",
-            what="messenger profile",
-            params={"fields": ",".join(names)},
-        )
+        return self._messenger_profile("GET", params={"fields": ",".join(names)})
 
     def set_messenger_profile(self, **properties: Any) -> GraphRequest:
         """``POST /{page_id}/messenger_profile`` (see :func:`messenger_profile_body`).
@@ -288,12 +283,7 @@ class GraphCore:
         Raises:
             ValueError: No property given.
         """
-        return self.call(
-            "POST",
-            f"{self.page_path}/messenger_profile",
-            what="messenger profile",
-            body=messenger_profile_body(**properties),
-        )
+        return self._messenger_profile("POST", body=messenger_profile_body(**properties))
 
     def delete_messenger_profile(self, fields: Iterable[str] | str) -> GraphRequest:
         """``DELETE /{page_id}/messenger_profile`` with the properties to remove.
@@ -302,11 +292,21 @@ class GraphCore:
             ValueError: No field or an invalid name.
         """
         names = messenger_profile_fields(fields)
+        return self._messenger_profile("DELETE", body={"fields": names})
+
+    def _messenger_profile(
+        self,
+        method: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> GraphRequest:
         return self.call(
-            "DELETE",
+            method,
             f"{self.page_path}/messenger_profile",
             what="messenger profile",
-            body={"fields": names},
+            params=params,
+            body=body,
         )
 
     # -- reading ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from itertools import repeat
 
 from fmc.transport.clocks import monotonic_argument
@@ -128,20 +128,11 @@ class RateLimiter:
         Raises:
             ValueError: ``tokens`` is below 1 or above :attr:`capacity`.
         """
-        slept = self.reserve(tokens) - self._monotonic()
-        if slept > 0:
-            self._sleep(slept)
-        else:
-            slept = 0.0
-        while True:
-            wait, now = self.start(tokens)
-            if wait <= 0:
-                return slept
-            self._sleep(wait)
-            slept += wait
-            if self._monotonic() == now:
-                self.start(tokens, force=True)  # a fake sleep that does not move the clock
-                return slept
+        slept = 0.0
+        for seconds in self._waits(tokens):
+            self._sleep(seconds)
+            slept += seconds
+        return slept
 
     async def acquire_async(
         self, tokens: int = 1, *, sleep: Callable[[float], Awaitable[object]] | None = None
@@ -165,20 +156,29 @@ class RateLimiter:
             import asyncio
 
             sleep = asyncio.sleep
-        slept = self.reserve(tokens) - self._monotonic()
-        if slept > 0:
-            await sleep(slept)
-        else:
-            slept = 0.0
+        slept = 0.0
+        for seconds in self._waits(tokens):
+            await sleep(seconds)
+            slept += seconds
+        return slept
+
+    def _waits(self, tokens: int) -> Iterator[float]:
+        """The sleeps before ``tokens`` sends may start, one at a time (sans-I/O).
+
+        The caller sleeps each yielded number of seconds before asking for the
+        next; when the iterator ends the sends have started.
+        """
+        first = self.reserve(tokens) - self._monotonic()
+        if first > 0:
+            yield first
         while True:
             wait, now = self.start(tokens)
             if wait <= 0:
-                return slept
-            await sleep(wait)
-            slept += wait
+                return
+            yield wait
             if self._monotonic() == now:
-                self.start(tokens, force=True)
-                return slept
+                self.start(tokens, force=True)  # a fake sleep that does not move the clock
+                return
 
     def start(self, tokens: int, *, force: bool = False) -> tuple[float, float]:
         """Record that ``tokens`` sends start now, unless that would break the window rule.

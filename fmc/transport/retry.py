@@ -17,6 +17,7 @@ What is retried is decided by the *kind* of error alone (:func:`is_retryable`):
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -236,6 +237,11 @@ class _StopPastLimit(tenacity.stop.stop_base):
         return left is not None and (left <= 0 or retry_state.upcoming_sleep > left)
 
 
+def _nap(sleep: Callable[[float], object], seconds: float) -> None:
+    if seconds > 0:
+        sleep(seconds)
+
+
 class RetryRules:
     """What both drivers share: the policy, the gate, the deadline, and tenacity's pieces.
 
@@ -253,7 +259,8 @@ class RetryRules:
         max_pause: Seconds a call may wait, in total, on the shared pause;
             ``None`` takes the policy's ``timeout`` (no limit when that is
             ``None`` too); ``math.inf`` waits as long as Meta asks.
-        sleep: Sleeps for the sync gate (threads).
+        sleep: Sleeps for the sync gate and between the sync driver's
+            attempts (threads).
     """
 
     def __init__(
@@ -285,6 +292,16 @@ class RetryRules:
             + _Jitter(self._rng, policy.wait_jitter),
         )
         self.retry = tenacity.retry_if_exception(is_retryable)
+        # The composed strategies as one tenacity.Retrying: the sync driver
+        # runs calls with it; the async one only names it as its call states' owner.
+        self._retrying = tenacity.Retrying(
+            sleep=functools.partial(_nap, sleep),
+            stop=self.stop,
+            wait=self.wait,
+            retry=self.retry,
+            before_sleep=self.before_sleep,
+            reraise=True,
+        )
 
     def start(self, fn: Callable[[], Any], operation: str) -> _Call:
         """The state of a new call of ``fn`` (named ``operation`` in logs)."""
@@ -348,33 +365,6 @@ class Retrier(RetryRules):
         rng: Source of jitter.
         max_pause: See :class:`RetryRules`.
     """
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-        gate: BackoffGate | None = None,
-        rng: random.Random | None = None,
-        max_pause: float | None = None,
-    ) -> None:
-        super().__init__(
-            policy, monotonic=monotonic, sleep=sleep, gate=gate, rng=rng, max_pause=max_pause
-        )
-        self._sleep = sleep
-        self._retrying = tenacity.Retrying(
-            sleep=self._nap,
-            stop=self.stop,
-            wait=self.wait,
-            retry=self.retry,
-            before_sleep=self.before_sleep,
-            reraise=True,
-        )
-
-    def _nap(self, seconds: float) -> None:
-        if seconds > 0:
-            self._sleep(seconds)
 
     def call(self, fn: Callable[[], T], *, operation: str) -> T:
         """Call ``fn`` until it succeeds, fails permanently, or the policy gives up.

@@ -5,7 +5,8 @@ transport pipeline they configure — the sans-I/O
 :class:`~fmc.transport.core.GraphCore`, the shared
 :class:`~fmc.transport.gate.BackoffGate` and the optional
 :class:`~fmc.transport.ratelimit.RateLimiter` — so that :class:`fmc.Client`
-and :class:`fmc.AsyncClient` accept and refuse exactly the same values.
+and :class:`fmc.AsyncClient` accept and refuse exactly the same values;
+:class:`PipelineDriver` is what both keep of them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
 
 # utc_now lived here before fmc.transport.clocks.
-__all__ = ["Pipeline", "check_batch_size", "check_concurrency", "pipeline", "utc_now"]
+__all__ = [
+    "Pipeline",
+    "PipelineDriver",
+    "check_batch_size",
+    "check_concurrency",
+    "pipeline",
+    "utc_now",
+]
 
 _API_VERSION = re.compile(r"v\d+\.\d+")
 
@@ -125,3 +133,43 @@ def pipeline(
     )
     core = GraphCore(page, base_url=base_url, api_version=api_version)
     return Pipeline(core, policy, gate, limiter, max_pause)
+
+
+class PipelineDriver:
+    """What both clients keep of their checked options, and how they show it.
+
+    A client calls :meth:`_adopt` with the :class:`Pipeline` that
+    :func:`pipeline` built; its ``repr`` names the Page, never its token.
+    """
+
+    #: The Page the client sends as.
+    page: Page
+    #: The pinned Graph version.
+    api_version: str
+    #: Calls in flight by default in ``send_many``.
+    concurrency: int
+    #: The retry policy.
+    retry: RetryPolicy
+    #: Spaces sends, or ``None``.
+    rate_limiter: RateLimiter | None
+    #: Builds every Graph request of the Page and reads the answers.
+    _core: GraphCore
+
+    def _adopt(self, page: Page, parts: Pipeline, *, api_version: str, concurrency: object) -> None:
+        """Keep the checked parts.
+
+        Raises:
+            ConfigurationError: ``concurrency`` is not a positive int.
+        """
+        self.concurrency = check_concurrency(concurrency)
+        self.page = page
+        self.api_version = api_version
+        self.retry = parts.retry
+        self.rate_limiter = parts.rate_limiter
+        self._core = parts.core
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(page_id={self.page.id!r}, api_version={self.api_version!r}, "
+            f"rate_limiter={self.rate_limiter!r})"
+        )

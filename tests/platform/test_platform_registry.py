@@ -258,3 +258,21 @@ def test_misses_are_not_cached(keys: KeyRing) -> None:
         assert registry.page(f"forged-{number}") is None
         assert registry.app(f"forged-{number}") is None
     assert repr(registry) == "Registry(apps=0, pages=0 cached)"
+
+
+def test_a_record_read_across_an_invalidate_is_not_cached(keys: KeyRing) -> None:
+    """A Page opened while invalidate() dropped the cache does not refill the new cache."""
+    from fmc.store import MemoryStore
+
+    store = MemoryStore()
+    registry = Registry(store, keys)
+    registry.put_page(_page())
+    fetch = store.registry_account_get
+
+    def fetch_while_invalidated(*args: Any, **kwargs: Any) -> Any:
+        registry.invalidate()  # another thread's write lands during this lookup
+        return fetch(*args, **kwargs)
+
+    store.registry_account_get = fetch_while_invalidated  # type: ignore[method-assign]
+    assert registry.page("2001") == _page()
+    assert repr(registry) == "Registry(apps=0, pages=0 cached)"

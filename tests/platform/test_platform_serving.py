@@ -63,3 +63,25 @@ def test_asgi_routes_by_path(served: Platform, path: str, status: int) -> None:
     import asyncio
 
     assert asyncio.run(_asgi_post(make_asgi_app(served.webhook), path)) == status
+
+
+async def _lifespan_replies(app: Any) -> list[str]:
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[str] = []
+
+    async def receive() -> dict[str, str]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, str]) -> None:
+        sent.append(message["type"])
+
+    await app({"type": "lifespan"}, receive, send)
+    return sent
+
+
+def test_asgi_answers_lifespan(served: Platform) -> None:
+    """The ASGI app completes the server's startup and shutdown, then returns."""
+    import asyncio
+
+    replies = asyncio.run(_lifespan_replies(make_asgi_app(served.webhook)))
+    assert replies == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
