@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from fmc._closing import Closing
 from fmc.channel import Channel
 from fmc.platform.broadcasts import PlatformBroadcastReport, broadcast_pages
 from fmc.platform.channels import ChannelCache, ClientFactory, default_client_factory
@@ -23,7 +24,6 @@ from fmc.policy import MessagingPolicy
 from fmc.store.base import SubscriberStore
 from fmc.store.registry import RegistryStore
 from fmc.transport import RetryPolicy
-from fmc.transport.closing import Closing
 from fmc.webhook import Forwarder
 
 if TYPE_CHECKING:

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from fmc._closing import Closing
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _sql_delivery as delivery
 from fmc.store._codec import merge_events, tokens_to_data, utc
 from fmc.store._dialect import Dialect
 from fmc.store._journal_sql import SQLJournal
-from fmc.store._lifecycle import Lifecycle
 from fmc.store._registry_sql import SQLRegistry
 from fmc.store._rows import outbox_decoder, subscriber_decoder
 from fmc.store._statements import statements
@@ -59,7 +59,7 @@ def _fetchone(query: str, params: Sequence[Any] = ()) -> Callable[[Any], Any]:
     return lambda conn: conn.execute(query, params).fetchone()
 
 
-class SQLStore(SQLJournal, SQLRegistry, Lifecycle):
+class SQLStore(SQLJournal, SQLRegistry, Closing):
     """A :class:`~fmc.store.SubscriberStore` on a :class:`Pool` of one SQL dialect.
 
     Not used directly: the backends call :meth:`_init_sql` from their constructors.

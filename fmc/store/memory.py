@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from fmc._closing import Closing
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _effects as rules
@@ -19,7 +20,6 @@ from fmc.store._codec import (
     utc,
 )
 from fmc.store._journal_memory import MemoryJournal
-from fmc.store._lifecycle import Lifecycle
 from fmc.store._registry_memory import MemoryRegistry
 from fmc.store.base import EventRecord
 from fmc.store.delivery import DeliveryResult, DeliveryWrite
@@ -35,7 +35,7 @@ def _check_page_size(page_size: int) -> None:
         raise ValueError("page_size must be at least 1")
 
 
-class MemoryStore(MemoryJournal, MemoryRegistry, Lifecycle):
+class MemoryStore(MemoryJournal, MemoryRegistry, Closing):
     """A :class:`~fmc.store.SubscriberStore` that keeps everything in this process.
 
     Thread-safe (one lock), nothing survives the process. Iteration follows

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from fmc._closing import Closing
 from fmc.errors import SendWithdrawnError
 from fmc.models import (
     Message,
@@ -31,7 +32,6 @@ from fmc.models import (
 from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
 from fmc.transport.clocks import monotonic_argument, utc_now
-from fmc.transport.closing import Closing
 from fmc.transport.core import (
     GraphRequest,
     Transport,

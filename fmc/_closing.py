@@ -2,8 +2,8 @@
 
 :class:`Closing` gives a class with a ``close()`` method ``with`` support:
 entering returns the object itself and leaving calls ``close()``, whatever
-ended the block. :class:`fmc.Client` and :class:`fmc.platform.Platform` mix it
-in, so the protocol is written once.
+ended the block. The clients, the stores and :class:`fmc.platform.Platform`
+mix it in, so the protocol is written once, below every layer that uses it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Closing:
     close: Callable[[], None]
 
     def __enter__(self: _C) -> _C:
+        """Return the object itself."""
         return self
 
     def __exit__(
@@ -35,4 +36,5 @@ class Closing:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Call ``close()``, whatever ended the block."""
         self.close()
