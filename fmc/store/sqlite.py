@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -77,7 +78,8 @@ class SQLiteStore(SQLStore):
         sleep: Called with the seconds to wait between busy retries.
 
     Raises:
-        ConfigurationError: an option is out of range, or ``path`` is ``":memory:"``.
+        ConfigurationError: an option is out of range, ``path`` is ``":memory:"``, or
+            Python's SQLite library is older than 3.35.
         StoreError: the file cannot be opened, is not a database, or was
             written by a newer fmc.
     """
@@ -93,6 +95,7 @@ class SQLiteStore(SQLStore):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """Open (and if needed create or migrate) the database file."""
+        _check_library(sqlite3.sqlite_version_info)
         self._path = _checked_path(path)
         if self._path in ("", ":memory:") or self._path.startswith("file::memory:"):
             raise ConfigurationError(
@@ -118,3 +121,18 @@ class SQLiteStore(SQLStore):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
+
+
+#: The journal writes a group with ``INSERT … RETURNING`` (SQLite 3.35, March 2021).
+MIN_SQLITE = (3, 35, 0)
+
+
+def _check_library(version: tuple[int, int, int]) -> None:
+    """Refuse an SQLite library too old for the store's statements, saying what to do."""
+    if version < MIN_SQLITE:
+        found = ".".join(map(str, version))
+        raise ConfigurationError(
+            f"SQLiteStore needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer, but Python's "
+            f"sqlite3 module uses SQLite {found}; run a Python built against a newer SQLite "
+            "or use PostgresStore"
+        )
