@@ -1,11 +1,12 @@
 """Each package's public names come from one place, and its views of them agree.
 
 A package that loads its names lazily (``fmc``, ``fmc.channel``,
-``fmc.transport``) keeps one table, ``_EXPORTS`` (name -> module), from which
-``__all__``, ``__getattr__`` and ``__dir__`` are derived; type checkers read
-the ``TYPE_CHECKING`` imports instead, so these tests parse the source and
-prove the imports name the same objects from the same modules. A package
-that imports its names eagerly exports exactly the names it imports.
+``fmc.testing``, ``fmc.transport``, ``fmc.webhook``) keeps one table,
+``_EXPORTS`` (name -> module), from which ``__all__``, ``__getattr__`` and
+``__dir__`` are derived; type checkers read the ``TYPE_CHECKING`` imports
+instead, so these tests parse the source and prove the imports name the
+same objects from the same modules. A package that imports its names
+eagerly exports exactly the names it imports.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ import fmc
 ROOT = Path(fmc.__file__).parent
 
 #: Packages with a lazy ``_EXPORTS`` table.
-LAZY_PACKAGES = ["fmc", "fmc.channel", "fmc.transport"]
+LAZY_PACKAGES = ["fmc", "fmc.channel", "fmc.testing", "fmc.transport", "fmc.webhook"]
 
-#: Packages that import their public names eagerly. fmc.webhook and
-#: fmc.testing are left out while their exports are reworked (issue 12);
-#: add each here, or to LAZY_PACKAGES, once it settles.
+#: Packages that import their public names eagerly.
 EAGER_PACKAGES = [
     "fmc.cli",
     "fmc.models",

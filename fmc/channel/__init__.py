@@ -9,8 +9,9 @@ the two disagree.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fmc._lazy import lazy_exports
 
 #: Each public name and the module it is loaded from, on first use.
 _EXPORTS: dict[str, str] = {
@@ -47,14 +48,4 @@ if TYPE_CHECKING:
     from fmc.channel.utility_route import TemplateParameters as TemplateParameters
     from fmc.channel.utility_route import UtilityTemplateRequired as UtilityTemplateRequired
 else:
-
-    def __getattr__(name: str) -> Any:
-        module = _EXPORTS.get(name)
-        if module is None:
-            raise AttributeError(f"module 'fmc.channel' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

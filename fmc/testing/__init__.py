@@ -21,118 +21,85 @@ former name of :class:`AcceptedSend`, still works for one release, with a
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fmc.testing.deliveries import (
-        StandbyEvent,
-        delivery_payload,
-        signature_headers,
-        signed_delivery,
-        standby,
-        verification_query,
-    )
-    from fmc.testing.events import (
-        delivery_event,
-        echo_event,
-        message_event,
-        optin_event,
-        policy_enforcement_event,
-        postback_event,
-        reaction_event,
-        read_event,
-        referral_event,
-    )
-    from fmc.testing.fake_graph import (
-        DEFAULT_BASE_URL,
-        DEFAULT_PAGE_ID,
-        FakeGraphAPI,
-        FakeGraphServer,
-    )
-    from fmc.testing.faults import Fault, FaultKind, FaultWhen, Per
-    from fmc.testing.injector import FaultInjector
-    from fmc.testing.records import AcceptedSend, RecordedRequest, Reply
-    from fmc.testing.transport import AsyncFakeTransport, FakeTransport
+from fmc._lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_PAGE_ID",
-    "AcceptedSend",
-    "AsyncFakeTransport",
-    "FakeGraphAPI",
-    "FakeGraphServer",
-    "FakeTransport",
-    "Fault",
-    "FaultInjector",
-    "FaultKind",
-    "FaultWhen",
-    "Per",
-    "RecordedRequest",
-    "Reply",
-    "StandbyEvent",
-    "delivery_event",
-    "delivery_payload",
-    "echo_event",
-    "message_event",
-    "optin_event",
-    "policy_enforcement_event",
-    "postback_event",
-    "reaction_event",
-    "read_event",
-    "referral_event",
-    "signature_headers",
-    "signed_delivery",
-    "standby",
-    "verification_query",
-]
-
-#: The module of each name (the event builders' when not listed).
-_WHERE = {
+#: Each public name and the module it is loaded from, on first use.
+_EXPORTS: dict[str, str] = {
     "DEFAULT_BASE_URL": "fmc.testing.fake_graph",
     "DEFAULT_PAGE_ID": "fmc.testing.fake_graph",
+    "AcceptedSend": "fmc.testing.records",
+    "AsyncFakeTransport": "fmc.testing.transport",
     "FakeGraphAPI": "fmc.testing.fake_graph",
     "FakeGraphServer": "fmc.testing.fake_graph",
+    "FakeTransport": "fmc.testing.transport",
     "Fault": "fmc.testing.faults",
+    "FaultInjector": "fmc.testing.injector",
     "FaultKind": "fmc.testing.faults",
     "FaultWhen": "fmc.testing.faults",
     "Per": "fmc.testing.faults",
-    "FaultInjector": "fmc.testing.injector",
-    "AcceptedSend": "fmc.testing.records",
     "RecordedRequest": "fmc.testing.records",
     "Reply": "fmc.testing.records",
-    "AsyncFakeTransport": "fmc.testing.transport",
-    "FakeTransport": "fmc.testing.transport",
     "StandbyEvent": "fmc.testing.deliveries",
+    "delivery_event": "fmc.testing.events",
     "delivery_payload": "fmc.testing.deliveries",
+    "echo_event": "fmc.testing.events",
+    "message_event": "fmc.testing.events",
+    "optin_event": "fmc.testing.events",
+    "policy_enforcement_event": "fmc.testing.events",
+    "postback_event": "fmc.testing.events",
+    "reaction_event": "fmc.testing.events",
+    "read_event": "fmc.testing.events",
+    "referral_event": "fmc.testing.events",
     "signature_headers": "fmc.testing.deliveries",
     "signed_delivery": "fmc.testing.deliveries",
     "standby": "fmc.testing.deliveries",
     "verification_query": "fmc.testing.deliveries",
 }
 
-#: Former names, kept for one release: name -> (new name, the version that removes it).
-_DEPRECATED = {"Delivery": ("AcceptedSend", "0.2")}
+#: Former names, kept for one release: old name -> (new name, warning).
+_RENAMED: dict[str, tuple[str, str]] = {
+    "Delivery": (
+        "AcceptedSend",
+        "fmc.testing.Delivery is deprecated and will be removed in fmc 0.2; "
+        "use fmc.testing.AcceptedSend (the same class, renamed for what it is: a send the "
+        "fake Graph API accepted, not a webhook delivery)",
+    ),
+}
 
+__all__ = sorted(_EXPORTS)
 
-def __getattr__(name: str) -> Any:
-    if name in _DEPRECATED:
-        new, removal = _DEPRECATED[name]
-        warnings.warn(
-            f"fmc.testing.{name} is deprecated and will be removed in fmc {removal}; "
-            f"use fmc.testing.{new} (the same class, renamed for what it is: a send the "
-            "fake Graph API accepted, not a webhook delivery)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return __getattr__(new)
-    if name not in __all__:
-        raise AttributeError(f"module 'fmc.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE.get(name, "fmc.testing.events")), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+if TYPE_CHECKING:
+    # The same names as _EXPORTS, for type checkers ("X as X" marks a re-export).
+    from fmc.testing.deliveries import StandbyEvent as StandbyEvent
+    from fmc.testing.deliveries import delivery_payload as delivery_payload
+    from fmc.testing.deliveries import signature_headers as signature_headers
+    from fmc.testing.deliveries import signed_delivery as signed_delivery
+    from fmc.testing.deliveries import standby as standby
+    from fmc.testing.deliveries import verification_query as verification_query
+    from fmc.testing.events import delivery_event as delivery_event
+    from fmc.testing.events import echo_event as echo_event
+    from fmc.testing.events import message_event as message_event
+    from fmc.testing.events import optin_event as optin_event
+    from fmc.testing.events import policy_enforcement_event as policy_enforcement_event
+    from fmc.testing.events import postback_event as postback_event
+    from fmc.testing.events import reaction_event as reaction_event
+    from fmc.testing.events import read_event as read_event
+    from fmc.testing.events import referral_event as referral_event
+    from fmc.testing.fake_graph import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from fmc.testing.fake_graph import DEFAULT_PAGE_ID as DEFAULT_PAGE_ID
+    from fmc.testing.fake_graph import FakeGraphAPI as FakeGraphAPI
+    from fmc.testing.fake_graph import FakeGraphServer as FakeGraphServer
+    from fmc.testing.faults import Fault as Fault
+    from fmc.testing.faults import FaultKind as FaultKind
+    from fmc.testing.faults import FaultWhen as FaultWhen
+    from fmc.testing.faults import Per as Per
+    from fmc.testing.injector import FaultInjector as FaultInjector
+    from fmc.testing.records import AcceptedSend as AcceptedSend
+    from fmc.testing.records import RecordedRequest as RecordedRequest
+    from fmc.testing.records import Reply as Reply
+    from fmc.testing.transport import AsyncFakeTransport as AsyncFakeTransport
+    from fmc.testing.transport import FakeTransport as FakeTransport
+else:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, _RENAMED)

@@ -10,9 +10,9 @@ Names load on first use: a webhook-only program that touches
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fmc._lazy import lazy_exports
 
 #: Every public name and the module that defines it: the one source of
 #: ``__all__``, the lazy ``__getattr__`` and ``__dir__`` (a test checks that the
@@ -61,35 +61,18 @@ _EXPORTS: dict[str, str] = {
     "verify_signature": "fmc.webhook.signature",
 }
 
-#: Deprecated class names, kept one release: old name -> new name. Using one
-#: warns. (The deprecated functions ``parse_delivery`` and ``redact_url`` are
-#: exported above and warn when called.)
-_RENAMED: dict[str, str] = {"Attachment": "ReceivedAttachment"}
+#: Deprecated class names, kept one release: old name -> (new name, warning).
+#: (The deprecated functions ``parse_delivery`` and ``redact_url`` are exported
+#: above and warn when called.)
+_RENAMED: dict[str, tuple[str, str]] = {
+    "Attachment": (
+        "ReceivedAttachment",
+        "fmc.webhook.Attachment is deprecated and will be removed in the next release; "
+        "use fmc.webhook.ReceivedAttachment",
+    ),
+}
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-    new = _RENAMED.get(name)
-    if new is not None:
-        warnings.warn(
-            f"fmc.webhook.{name} is deprecated and will be removed in the next release; "
-            f"use fmc.webhook.{new}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return __getattr__(new)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
 
 if TYPE_CHECKING:
     from fmc.store.memory_outbox import MemoryOutbox as MemoryOutbox
@@ -133,3 +116,5 @@ if TYPE_CHECKING:
     from fmc.webhook.signature import SignatureVerifier as SignatureVerifier
     from fmc.webhook.signature import sign as sign
     from fmc.webhook.signature import verify_signature as verify_signature
+else:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, _RENAMED)
