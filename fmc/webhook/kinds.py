@@ -20,6 +20,7 @@ from fmc.webhook.events import (
     AccountLinkingEvent,
     DeliveryEvent,
     EchoEvent,
+    Event,
     GamePlayEvent,
     HandoverEvent,
     MessageEditEvent,
@@ -162,22 +163,30 @@ def _referral_event(item: dict[str, Any], value: Any) -> Fields:
     return ReferralEvent, {"referral": read_referral(value)}
 
 
-def _reaction(item: dict[str, Any], value: Any) -> Fields:
-    data = obj(value, "reaction")
-    return ReactionEvent, {
-        "action": req_str(data, "action"),
-        "mid": opt_str(data, "mid"),
-        "reaction": opt_str(data, "reaction"),
-        "emoji": opt_str(data, "emoji"),
-    }
+#: Each field of a kind and its reader, ``(data, key) -> value``, which raises ShapeError.
+Readers = tuple[tuple[str, Callable[[dict[str, Any], str], Any]], ...]
 
 
-def _account_linking(item: dict[str, Any], value: Any) -> Fields:
-    data = obj(value, "account_linking")
-    return AccountLinkingEvent, {
-        "status": req_str(data, "status"),
-        "authorization_code": opt_str(data, "authorization_code"),
-    }
+def _flat(kind: str, event: Callable[..., Event], readers: Readers) -> Builder:
+    """The builder of a kind whose fields are its object's keys of the same names, read as given."""
+
+    def build(item: dict[str, Any], value: Any) -> Fields:
+        data = obj(value, kind)
+        return event, {key: read(data, key) for key, read in readers}
+
+    return build
+
+
+_reaction = _flat(
+    "reaction",
+    ReactionEvent,
+    (("action", req_str), ("mid", opt_str), ("reaction", opt_str), ("emoji", opt_str)),
+)
+_account_linking = _flat(
+    "account_linking",
+    AccountLinkingEvent,
+    (("status", req_str), ("authorization_code", opt_str)),
+)
 
 
 def _app_roles(item: dict[str, Any], value: Any) -> Fields:
@@ -204,24 +213,21 @@ def _handover(action: str) -> Builder:
     return build
 
 
-def _policy(item: dict[str, Any], value: Any) -> Fields:
-    data = obj(value, "policy_enforcement")
-    return PolicyEnforcementEvent, {
-        "action": req_str(data, "action"),
-        "reason": opt_str(data, "reason"),
-    }
-
-
-def _game_play(item: dict[str, Any], value: Any) -> Fields:
-    data = obj(value, "game_play")
-    return GamePlayEvent, {
-        "game_id": req_id(data, "game_id"),
-        "player_id": opt_id(data, "player_id"),
-        "context_type": opt_str(data, "context_type"),
-        "context_id": opt_id(data, "context_id"),
-        "score": opt_number(data, "score"),
-        "payload": opt_str(data, "payload"),
-    }
+_policy = _flat(
+    "policy_enforcement", PolicyEnforcementEvent, (("action", req_str), ("reason", opt_str))
+)
+_game_play = _flat(
+    "game_play",
+    GamePlayEvent,
+    (
+        ("game_id", req_id),
+        ("player_id", opt_id),
+        ("context_type", opt_str),
+        ("context_id", opt_id),
+        ("score", opt_number),
+        ("payload", opt_str),
+    ),
+)
 
 
 def _message_edit(item: dict[str, Any], value: Any) -> Fields:
