@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fmc.convert import datetime_from_millis
 
@@ -33,6 +33,9 @@ __all__ = [
 #: What an event builder returns: the event class (called with the envelope
 #: and these fields) and the fields of its own kind.
 Fields = tuple[Callable[..., "Event"], dict[str, Any]]
+
+#: The wire types a field may also arrive as an int for: ids (str) and numbers (float).
+_Widened = TypeVar("_Widened", str, float)
 
 #: Milliseconds per second, to hand a timestamp given in seconds to the converter.
 _MS_PER_SECOND = 1000
@@ -93,15 +96,22 @@ def req_str(data: dict[str, Any], key: str) -> str:
     raise ShapeError(f"{key} must be a string")
 
 
-def opt_id(data: dict[str, Any], key: str) -> str | None:
-    """Ids are strings on the wire, but some (``app_id``) arrive as numbers."""
+def _opt_widened(
+    data: dict[str, Any], key: str, wanted: type[_Widened], what: str
+) -> _Widened | None:
+    """``data[key]`` of type ``wanted``, or an int converted to it; ``None`` when absent."""
     value = data.get(key)
     kind = type(value)
-    if value is None or kind is str:
+    if value is None or kind is wanted:
         return value
     if kind is int:
-        return str(value)
-    raise ShapeError(f"{key} must be an id")
+        return wanted(value)
+    raise ShapeError(f"{key} must be {what}")
+
+
+def opt_id(data: dict[str, Any], key: str) -> str | None:
+    """Ids are strings on the wire, but some (``app_id``) arrive as numbers."""
+    return _opt_widened(data, key, str, "an id")
 
 
 def req_id(data: dict[str, Any], key: str) -> str:
@@ -114,13 +124,7 @@ def req_id(data: dict[str, Any], key: str) -> str:
 
 def opt_number(data: dict[str, Any], key: str) -> float | None:
     """``data[key]`` as a float, ``None`` when absent."""
-    value = data.get(key)
-    kind = type(value)
-    if value is None or kind is float:
-        return value
-    if kind is int:
-        return float(value)
-    raise ShapeError(f"{key} must be a number")
+    return _opt_widened(data, key, float, "a number")
 
 
 def obj(value: Any, name: str) -> dict[str, Any]:
