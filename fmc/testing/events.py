@@ -53,6 +53,11 @@ def _mid(*parts: object) -> str:
     return "m_" + digest[:40]
 
 
+def _given(**fields: Any) -> dict[str, Any]:
+    """The fields that have a value (not ``None``), in the order given."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def _envelope(
     sender: str | None, recipient: str, timestamp: Timestamp, key: str, value: Any
 ) -> dict[str, Any]:
@@ -92,15 +97,13 @@ def message_event(
         The ``messaging`` item.
     """
     millis = epoch_millis(timestamp)
-    message: dict[str, Any] = {"mid": mid or _mid("message", psid, page_id, millis, text)}
-    if text is not None:
-        message["text"] = text
-    if quick_reply_payload is not None:
-        message["quick_reply"] = {"payload": quick_reply_payload}
-    if attachments is not None:
-        message["attachments"] = [dict(item) for item in attachments]
-    if reply_to is not None:
-        message["reply_to"] = {"mid": reply_to}
+    message = _given(
+        mid=mid or _mid("message", psid, page_id, millis, text),
+        text=text,
+        quick_reply=None if quick_reply_payload is None else {"payload": quick_reply_payload},
+        attachments=None if attachments is None else [dict(item) for item in attachments],
+        reply_to=None if reply_to is None else {"mid": reply_to},
+    )
     return _envelope(psid, page_id, millis, "message", message)
 
 
@@ -129,13 +132,13 @@ def echo_event(
         The ``messaging`` item.
     """
     millis = epoch_millis(timestamp)
-    message: dict[str, Any] = {"is_echo": True}
-    if app_id is not None:
-        message["app_id"] = int(app_id) if app_id.isdigit() else app_id
-    if metadata is not None:
-        message["metadata"] = metadata
-    message["mid"] = mid or _mid("echo", psid, page_id, millis, text)
-    message["text"] = text
+    message = _given(
+        is_echo=True,
+        app_id=int(app_id) if app_id is not None and app_id.isdigit() else app_id,
+        metadata=metadata,
+        mid=mid or _mid("echo", psid, page_id, millis, text),
+        text=text,
+    )
     return _envelope(page_id, psid, millis, "message", message)
 
 
@@ -226,29 +229,22 @@ def optin_event(
         optin["payload"] = payload or ""
         optin["one_time_notif_token"] = token or _mid("otn", psid, page_id, millis)[2:]
     elif type == "notification_messages":
-        optin["type"] = type
-        optin["payload"] = payload or ""
-        if title is not None:
-            optin["title"] = title
-        optin["notification_messages_token"] = token or _mid("nm", psid, page_id, millis)[2:]
-        if frequency is not None:
-            optin["notification_messages_frequency"] = frequency
-        if timezone is not None:
-            optin["notification_messages_timezone"] = timezone
-        if token_expiry is not None:
-            optin["token_expiry_timestamp"] = epoch_millis(token_expiry)
-        if user_token_status is not None:
-            optin["user_token_status"] = user_token_status
-        if notification_status is not None:
-            optin["notification_messages_status"] = notification_status
+        optin = _given(
+            type=type,
+            payload=payload or "",
+            title=title,
+            notification_messages_token=token or _mid("nm", psid, page_id, millis)[2:],
+            notification_messages_frequency=frequency,
+            notification_messages_timezone=timezone,
+            token_expiry_timestamp=None if token_expiry is None else epoch_millis(token_expiry),
+            user_token_status=user_token_status,
+            notification_messages_status=notification_status,
+        )
     else:
         raise ValueError(
             f"optin type must be notification_messages, one_time_notif_req or plugin, not {type!r}"
         )
-    if ref is not None:
-        optin["ref"] = ref
-    if user_ref is not None:
-        optin["user_ref"] = user_ref
+    optin.update(_given(ref=ref, user_ref=user_ref))
     return _envelope(psid, page_id, millis, "optin", optin)
 
 
@@ -293,10 +289,7 @@ def delivery_event(
     Returns:
         The ``messaging`` item.
     """
-    delivery: dict[str, Any] = {}
-    if mids is not None:
-        delivery["mids"] = list(mids)
-    delivery["watermark"] = epoch_millis(watermark)
+    delivery = _given(mids=None if mids is None else list(mids), watermark=epoch_millis(watermark))
     return _envelope(psid, page_id, timestamp, "delivery", delivery)
 
 
@@ -358,15 +351,7 @@ def referral_event(
     Returns:
         The ``messaging`` item.
     """
-    referral: dict[str, Any] = {}
-    if ref is not None:
-        referral["ref"] = ref
-    referral["source"] = source
-    referral["type"] = type
-    if ad_id is not None:
-        referral["ad_id"] = ad_id
-    if referer_uri is not None:
-        referral["referer_uri"] = referer_uri
+    referral = _given(ref=ref, source=source, type=type, ad_id=ad_id, referer_uri=referer_uri)
     return _envelope(psid, page_id, timestamp, "referral", referral)
 
 
