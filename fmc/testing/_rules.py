@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 __all__ = [
     "MESSAGING_TYPES",
     "PROFILE_FIELDS",
@@ -112,36 +114,27 @@ class Refusal(Exception):  # noqa: N818 - an answer, not a failure of the fake
         self.status = status
 
 
+@attrs.frozen
 class SendBody:
-    """A Send API body that passed the rules, in its parts."""
+    """A Send API body that passed the rules, in its parts.
 
-    __slots__ = (
-        "message",
-        "messaging_type",
-        "notification_type",
-        "persona_id",
-        "recipient",
-        "sender_action",
-        "tag",
-    )
+    Attributes:
+        recipient: The ``recipient`` object.
+        message: The ``message`` object, ``None`` for a sender action.
+        sender_action: ``typing_on``, ``typing_off`` or ``mark_seen``, or ``None``.
+        messaging_type: ``RESPONSE``, ``UPDATE``, ``MESSAGE_TAG`` or ``UTILITY``.
+        tag: The message tag, with ``MESSAGE_TAG``.
+        notification_type: ``REGULAR``, ``SILENT_PUSH`` or ``NO_PUSH``.
+        persona_id: The persona that speaks, if any.
+    """
 
-    def __init__(
-        self,
-        recipient: dict[str, str],
-        message: dict[str, Any] | None,
-        sender_action: str | None,
-        messaging_type: str | None,
-        tag: str | None,
-        notification_type: str | None,
-        persona_id: str | None,
-    ) -> None:
-        self.recipient = recipient
-        self.message = message
-        self.sender_action = sender_action
-        self.messaging_type = messaging_type
-        self.tag = tag
-        self.notification_type = notification_type
-        self.persona_id = persona_id
+    recipient: dict[str, str]
+    message: dict[str, Any] | None
+    sender_action: str | None
+    messaging_type: str | None
+    tag: str | None
+    notification_type: str | None
+    persona_id: str | None
 
 
 def json_param(name: str, value: Any) -> Any:
