@@ -172,10 +172,14 @@ class PlatformGraph:
         ]
         return Answer(200, dumps({"data": found}))
 
-    def _list_templates(self) -> Answer:
+    def _list_all(self, table: Mapping[str, dict[str, Any]]) -> Answer:
+        """A Graph list answer with a copy of every row of ``table``, read under the lock."""
         with self._lock:
-            found = [dict(item) for item in self.templates.values()]
+            found = [dict(item) for item in table.values()]
         return Answer(200, dumps({"data": found}))
+
+    def _list_templates(self) -> Answer:
+        return self._list_all(self.templates)
 
     def _create_template(self, params: Mapping[str, Any]) -> Answer:
         name = _required(params, "name")
@@ -241,9 +245,7 @@ class PlatformGraph:
     # -- personas -----------------------------------------------------------------------
 
     def _list_personas(self) -> Answer:
-        with self._lock:
-            found = [dict(item) for item in self.personas.values()]
-        return Answer(200, dumps({"data": found}))
+        return self._list_all(self.personas)
 
     def _create_persona(self, params: Mapping[str, Any]) -> Answer:
         name = _required(params, "name")
