@@ -192,15 +192,9 @@ def _send(fake: GraphState, params: Mapping[str, Any], number: int, index: int |
     sent = fake._ledger.add_send(
         with_message_id=body.message is not None,
         wall_time=fake._wall_clock(),
-        recipient=body.recipient,
-        message=body.message,
-        sender_action=body.sender_action,
-        messaging_type=body.messaging_type,
-        tag=body.tag,
-        notification_type=body.notification_type,
-        persona_id=body.persona_id,
         request_number=number,
         batch_index=index,
+        **attrs.asdict(body, recurse=False),
     )
     fields: dict[str, str] = {}
     if psid is not None:
