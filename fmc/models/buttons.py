@@ -14,7 +14,15 @@ from typing import Any
 
 import attrs
 
-from fmc.models.limits import ValidationError, Validator, limited, non_empty, web_url
+from fmc.models.limits import (
+    ValidationError,
+    Validator,
+    items_of,
+    limited,
+    non_empty,
+    optional_bool,
+    web_url,
+)
 
 __all__ = [
     "Button",
@@ -39,13 +47,6 @@ class WebviewHeightRatio(str, enum.Enum):
 
 def _optional_ratio(value: WebviewHeightRatio | str | None) -> WebviewHeightRatio | None:
     return None if value is None else WebviewHeightRatio(value)
-
-
-def _optional_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and not isinstance(value, bool):
-        raise TypeError(
-            f"{type(instance).__name__}.{attribute.name} must be a bool, got {type(value).__name__}"
-        )
 
 
 def _check_webview(action: UrlButton | DefaultAction) -> None:
@@ -83,7 +84,7 @@ class UrlButton:
         default=None, converter=_optional_ratio, kw_only=True
     )
     messenger_extensions: bool | None = attrs.field(
-        default=None, validator=_optional_bool, kw_only=True
+        default=None, validator=optional_bool, kw_only=True
     )
     fallback_url: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(web_url), kw_only=True
@@ -156,7 +157,7 @@ class DefaultAction:
         default=None, converter=_optional_ratio, kw_only=True
     )
     messenger_extensions: bool | None = attrs.field(
-        default=None, validator=_optional_bool, kw_only=True
+        default=None, validator=optional_bool, kw_only=True
     )
     fallback_url: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(web_url), kw_only=True
@@ -170,6 +171,7 @@ class DefaultAction:
 Button = UrlButton | PostbackButton | CallButton
 
 _BUTTON_CLASSES = (UrlButton, PostbackButton, CallButton)
+_each_button = items_of(*_BUTTON_CLASSES)
 
 
 def buttons_tuple(value: Iterable[Button]) -> tuple[Button, ...]:
@@ -211,11 +213,6 @@ def check_buttons(limit_name: str) -> Validator:
 
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         check_limit(instance, attribute, value)
-        for item in value:
-            if not isinstance(item, _BUTTON_CLASSES):
-                raise TypeError(
-                    f"{type(instance).__name__}.{attribute.name} items must be UrlButton, "
-                    f"PostbackButton or CallButton, got {type(item).__name__}"
-                )
+        _each_button(instance, attribute, value)
 
     return validate

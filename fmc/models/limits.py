@@ -29,8 +29,10 @@ __all__ = [
     "Unit",
     "ValidationError",
     "check_limit",
+    "items_of",
     "limited",
     "non_empty",
+    "optional_bool",
     "web_url",
 ]
 
@@ -217,3 +219,39 @@ def web_url(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValidationError(
             f"{type(instance).__name__}.{attribute.name} must be an http:// or https:// URL"
         )
+
+
+def optional_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validate that a field holds ``None`` or a bool.
+
+    Raises:
+        TypeError: The value is neither.
+    """
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(
+            f"{type(instance).__name__}.{attribute.name} must be a bool, got {type(value).__name__}"
+        )
+
+
+def items_of(*kinds: type) -> Validator:
+    """Build an attrs validator that every item of a collection field is one of ``kinds``.
+
+    Args:
+        kinds: The classes an item may be; the error names them
+            (``UrlButton, PostbackButton or CallButton``).
+
+    Returns:
+        A validator for ``attrs.field(validator=...)``.
+    """
+    names = [kind.__name__ for kind in kinds]
+    allowed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        for item in value:
+            if not isinstance(item, kinds):
+                raise TypeError(
+                    f"{type(instance).__name__}.{attribute.name} items must be {allowed}, "
+                    f"got {type(item).__name__}"
+                )
+
+    return validate

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from fmc.models.limits import ValidationError, limited, web_url
+from fmc.models.limits import ValidationError, items_of, limited, web_url
 
 __all__ = ["QuickReply", "QuickReplyType"]
 
@@ -133,6 +133,7 @@ def quick_replies_tuple(value: Iterable[QuickReply]) -> tuple[QuickReply, ...]:
 
 
 _quick_replies_limit = limited("Message.quick_replies")
+_each_quick_reply = items_of(QuickReply)
 
 
 def check_quick_replies(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -145,9 +146,4 @@ def check_quick_replies(instance: Any, attribute: attrs.Attribute[Any], value: A
     if not value:
         return
     _quick_replies_limit(instance, attribute, value)
-    for item in value:
-        if not isinstance(item, QuickReply):
-            raise TypeError(
-                f"{type(instance).__name__}.{attribute.name} items must be QuickReply, "
-                f"got {type(item).__name__}"
-            )
+    _each_quick_reply(instance, attribute, value)

@@ -18,7 +18,14 @@ from typing import Any
 import attrs
 
 from fmc.models.buttons import Button, DefaultAction, buttons_tuple, check_buttons
-from fmc.models.limits import ValidationError, limited, non_empty, web_url
+from fmc.models.limits import (
+    ValidationError,
+    items_of,
+    limited,
+    non_empty,
+    optional_bool,
+    web_url,
+)
 from fmc.models.quick_replies import QuickReply, check_quick_replies, quick_replies_tuple
 
 __all__ = [
@@ -41,25 +48,6 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 _optional_text = attrs.validators.optional(non_empty)
 _optional_url = attrs.validators.optional(web_url)
 _metadata = limited("Message.metadata", optional=True)
-
-
-def _optional_bool(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and not isinstance(value, bool):
-        raise TypeError(
-            f"{type(instance).__name__}.{attribute.name} must be a bool, got {type(value).__name__}"
-        )
-
-
-def _instances_of(cls: type) -> Any:
-    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        for item in value:
-            if not isinstance(item, cls):
-                raise TypeError(
-                    f"{type(instance).__name__}.{attribute.name} items must be {cls.__name__}, "
-                    f"got {type(item).__name__}"
-                )
-
-    return validate
 
 
 def _amount(value: float) -> float:
@@ -190,14 +178,14 @@ class GenericTemplate:
 
     elements: tuple[Element, ...] = attrs.field(
         converter=_elements,
-        validator=[limited("GenericTemplate.elements"), _instances_of(Element)],
+        validator=[limited("GenericTemplate.elements"), items_of(Element)],
     )
     image_aspect_ratio: ImageAspectRatio | None = attrs.field(
         default=None,
         converter=attrs.converters.optional(ImageAspectRatio),
         kw_only=True,
     )
-    sharable: bool | None = attrs.field(default=None, validator=_optional_bool, kw_only=True)
+    sharable: bool | None = attrs.field(default=None, validator=optional_bool, kw_only=True)
     quick_replies: tuple[QuickReply, ...] = attrs.field(
         default=(), converter=quick_replies_tuple, validator=check_quick_replies, kw_only=True
     )
@@ -274,7 +262,7 @@ class MediaTemplate:
     """
 
     element: MediaElement = attrs.field(validator=attrs.validators.instance_of(MediaElement))
-    sharable: bool | None = attrs.field(default=None, validator=_optional_bool, kw_only=True)
+    sharable: bool | None = attrs.field(default=None, validator=optional_bool, kw_only=True)
     quick_replies: tuple[QuickReply, ...] = attrs.field(
         default=(), converter=quick_replies_tuple, validator=check_quick_replies, kw_only=True
     )
@@ -403,7 +391,7 @@ class ReceiptTemplate:
     elements: tuple[ReceiptElement, ...] = attrs.field(
         default=(),
         converter=_receipt_elements,
-        validator=[limited("ReceiptTemplate.elements"), _instances_of(ReceiptElement)],
+        validator=[limited("ReceiptTemplate.elements"), items_of(ReceiptElement)],
         kw_only=True,
     )
     address: ReceiptAddress | None = attrs.field(
@@ -412,9 +400,9 @@ class ReceiptTemplate:
         kw_only=True,
     )
     adjustments: tuple[ReceiptAdjustment, ...] = attrs.field(
-        default=(), converter=_adjustments, validator=_instances_of(ReceiptAdjustment), kw_only=True
+        default=(), converter=_adjustments, validator=items_of(ReceiptAdjustment), kw_only=True
     )
-    sharable: bool | None = attrs.field(default=None, validator=_optional_bool, kw_only=True)
+    sharable: bool | None = attrs.field(default=None, validator=optional_bool, kw_only=True)
     quick_replies: tuple[QuickReply, ...] = attrs.field(
         default=(), converter=quick_replies_tuple, validator=check_quick_replies, kw_only=True
     )
