@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import attrs
 
 from fmc.webhook.events import MessagingEvent
-from fmc.webhook.shape import Fields, ShapeError, obj, opt_str, req_str
+from fmc.webhook.shape import Fields, ShapeError, obj, opt_list, opt_str, req_str
 
 __all__ = [
     "FeedbackAnswer",
@@ -77,13 +77,8 @@ class ResponseFeedbackEvent(MessagingEvent):
 
 
 def _feedback_answers(data: dict[str, Any]) -> tuple[FeedbackAnswer, ...]:
-    screens = data.get("feedback_screens")
-    if screens is None:
-        return ()
-    if type(screens) is not list:
-        raise ShapeError("feedback_screens must be a list")
     answers = []
-    for raw_screen in screens:
+    for raw_screen in opt_list(data, "feedback_screens"):
         screen = obj(raw_screen, "feedback screen")
         screen_id = screen.get("screen_id", 0)
         if type(screen_id) is not int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from fmc.webhook.shape import ShapeError, obj, opt_id, opt_number, opt_str, req_str
+from fmc.webhook.shape import ShapeError, obj, opt_id, opt_list, opt_number, opt_str, req_str
 
 __all__ = [
     "Coordinates",
@@ -112,12 +112,7 @@ def _attachment(raw: Any) -> ReceivedAttachment:
 
 def read_attachments(message: dict[str, Any]) -> tuple[ReceivedAttachment, ...]:
     """A message's ``attachments``, in order (none when absent)."""
-    raw = message.get("attachments")
-    if raw is None:
-        return ()
-    if type(raw) is not list:
-        raise ShapeError("attachments must be a list")
-    return tuple([_attachment(att) for att in raw])
+    return tuple([_attachment(att) for att in opt_list(message, "attachments")])
 
 
 def read_referral(raw: Any) -> Referral:

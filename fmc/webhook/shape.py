@@ -22,6 +22,7 @@ __all__ = [
     "millis",
     "obj",
     "opt_id",
+    "opt_list",
     "opt_millis",
     "opt_number",
     "opt_str",
@@ -125,6 +126,16 @@ def req_id(data: dict[str, Any], key: str) -> str:
 def opt_number(data: dict[str, Any], key: str) -> float | None:
     """``data[key]`` as a float, ``None`` when absent."""
     return _opt_widened(data, key, float, "a number")
+
+
+def opt_list(data: dict[str, Any], key: str) -> list[Any]:
+    """``data[key]``, which must be a list; an empty one when absent."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise ShapeError(f"{key} must be a list")
+    return value
 
 
 def obj(value: Any, name: str) -> dict[str, Any]:
