@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -47,6 +47,7 @@ from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, Jou
 from fmc.models.send import SendRequest
 from fmc.models.subscriber import Subscriber
 from fmc.store._journal_rules import new_run_id
+from fmc.transport.clocks import utc_now
 
 if TYPE_CHECKING:
     from fmc.models import Message
@@ -59,10 +60,6 @@ __all__ = ["BroadcastRun", "ProgressCallback"]
 
 ProgressCallback = Callable[[BroadcastProgress], None]
 """What :meth:`fmc.Channel.broadcast` calls with a :class:`BroadcastProgress` as it goes."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 #: A subscriber the policy allows: the decision, the message, whether it is a resend.
@@ -104,7 +101,7 @@ class BroadcastRun:
         blocked: Callable[[], str | None] | None = None,
         fingerprint: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
-        wall_clock: Callable[[], datetime] = _utcnow,
+        wall_clock: Callable[[], datetime] = utc_now,
         chunk_size: int = 200,
         claim_size: int = 16,
         flush_every: int = 50,
@@ -135,8 +132,7 @@ class BroadcastRun:
         # says (tests and demos freeze ``clock`` for the policy's windows).
         self._wall_clock = wall_clock
         self._chunk_size = chunk_size
-        # Batched, a claim covers four batches (one audience chunk of 200): fewer
-        # journal writes, which SQLite's single writer was measured to need.
+        # Batched, a claim covers four batches: fewer writes for SQLite's one writer.
         self._claim_size = max(claim_size, 4 * (batch_size or 0))
         self._flush_every = flush_every
         self._flush_interval = flush_interval
@@ -148,6 +144,7 @@ class BroadcastRun:
         self._outcomes: list[JournalEntry] = []
         self._releases: list[str] = []
         self._stopped: StopReason | None = None
+        self._first_run = False  # the journal held nothing for it when this run began
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -159,6 +156,7 @@ class BroadcastRun:
         store.broadcast_run_start(bid, self.run_id, at=self._wall_clock())
         released, ambiguous = store.journal_recover(bid, now=self._wall_clock(), lease=self._lease)
         self._tally.recovered = released + ambiguous
+        self._first_run = not any(store.journal_counts(bid).values())
         heartbeat = Heartbeat(
             lambda: store.broadcast_run_beat(self.run_id, at=self._wall_clock()),
             interval=self._lease.total_seconds() / 6,
@@ -276,7 +274,9 @@ class BroadcastRun:
     def _requests_for(self, items: list[Subscriber | str]) -> Iterator[SendRequest]:
         subscribers = self._resolve(items)
         bid = self._broadcast_id
-        states = self._store.journal_states(bid, [s.psid for s in subscribers])
+        # Nothing to resume if the journal was empty at the start (claims stay CAS).
+        psids = [s.psid for s in subscribers]
+        states = {} if self._first_run else self._store.journal_states(bid, psids)
         now = self._clock()
         skipped: list[JournalEntry] = []
         fresh: set[str] = set()

@@ -213,3 +213,40 @@ def test_allowed_sends_write_no_reason_and_refusals_do(
     assert len(written) == 2
     skipped = list(channel.store.journal_entries("lazy", states=[fmc.JournalState.SKIPPED]))
     assert all(entry.detail and "outside the 24 h window" in entry.detail for entry in skipped)
+
+
+def _count_state_lookups(monkeypatch: pytest.MonkeyPatch, store: Any) -> list[int]:
+    calls: list[int] = []
+    original = store.journal_states
+
+    def counting(broadcast_id: str, psids: Any) -> Any:
+        calls.append(len(psids))
+        return original(broadcast_id, psids)
+
+    monkeypatch.setattr(store, "journal_states", counting)
+    return calls
+
+
+def test_a_first_run_looks_up_no_journal_states(
+    channel: fmc.Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broadcast with no entries yet has nothing to resume: no state look-up per group."""
+    populate(channel, recent=30)
+    calls = _count_state_lookups(monkeypatch, channel.store)
+    report = channel.broadcast(fmc.Text("news"), NEWS, broadcast_id="fresh")
+    assert report.sent == 30
+    assert calls == []
+
+
+def test_a_resumed_run_looks_up_the_states_and_sends_nobody_twice(
+    channel: fmc.Channel, fake_graph: FakeGraphAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the journal holds entries, each group's states are read before anything is claimed."""
+    recent = populate(channel, recent=30)
+    channel.broadcast(fmc.Text("news"), NEWS, broadcast_id="again", audience=recent[:10])
+    calls = _count_state_lookups(monkeypatch, channel.store)
+    report = channel.broadcast(fmc.Text("news"), NEWS, broadcast_id="again")
+    assert sum(calls) == 30
+    assert report.already_sent == 10
+    assert report.sent == 20
+    assert sorted(fake_graph.delivery_counts().values()) == [1] * 30
