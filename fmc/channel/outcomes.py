@@ -6,13 +6,13 @@ from datetime import datetime
 
 from fmc.errors import GraphAPIError
 from fmc.models.subscriber import NotificationToken, SubscriberStatus, TokenKind, TokenStatus
-from fmc.store.base import SubscriberStore
+from fmc.store.protocols import SubscriberDirectory
 
 __all__ = ["mark_unavailable", "spend_token"]
 
 
 def mark_unavailable(
-    store: SubscriberStore, page_id: str, psid: str, error: Exception, at: datetime
+    store: SubscriberDirectory, page_id: str, psid: str, error: Exception, at: datetime
 ) -> None:
     """Record that Meta said the person cannot be reached, with Meta's own sentence."""
     reason = error.message if isinstance(error, GraphAPIError) else str(error)
@@ -20,7 +20,7 @@ def mark_unavailable(
 
 
 def spend_token(
-    store: SubscriberStore, page_id: str, psid: str, token: NotificationToken | None
+    store: SubscriberDirectory, page_id: str, psid: str, token: NotificationToken | None
 ) -> None:
     """Mark a one-time notification token used once a send through it succeeded."""
     if token is not None and token.kind is TokenKind.ONE_TIME:

@@ -28,7 +28,7 @@ from fmc.models.subscriber import (
     TokenKind,
     TokenStatus,
 )
-from fmc.store.base import EventRecord, SubscriberStore
+from fmc.store.base import EventRecord
 from fmc.store.delivery import (
     NO_EFFECTS,
     DeliveryWrite,
@@ -36,6 +36,7 @@ from fmc.store.delivery import (
     StatusChange,
     TokenChange,
 )
+from fmc.store.protocols import DeliveryStore
 from fmc.webhook.events import (
     EchoEvent,
     Event,
@@ -72,7 +73,7 @@ class Registrar:
 
     :meth:`effects` says what one event changes, as data the webhook handler
     commits with the delivery's dedup marks in one store transaction (see
-    :meth:`fmc.store.SubscriberStore.apply_delivery`); :meth:`notice` runs after
+    :meth:`fmc.store.DeliveryStore.apply_delivery`); :meth:`notice` runs after
     the commit; :meth:`register` does both at once, for callers without a handler.
     """
 
@@ -80,7 +81,7 @@ class Registrar:
         self,
         *,
         page_id: str,
-        store: SubscriberStore,
+        store: DeliveryStore,
         clock: Callable[[], datetime],
         stop_keywords: Iterable[str],
         start_keywords: Iterable[str],
