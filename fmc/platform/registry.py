@@ -134,8 +134,8 @@ class Registry:
     def add_app(self, app: App) -> None:
         """Register an app, or replace its secrets, verify token and name."""
         self.store.registry_app_put(self._seal_app(app))
-        with self._lock:
-            self._apps.pop(app.id, None)
+        # Every Page's channel holds its app's secret: rebuild them all now.
+        self.invalidate()
 
     def app(self, app_id: str) -> App | None:
         """The app with this id, or ``None``."""

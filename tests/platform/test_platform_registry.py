@@ -188,6 +188,18 @@ class TestStoredRegistry:
         assert found.status is PageStatus.TOKEN_INVALID
         assert found.status_reason == "190"
 
+    def test_replacing_an_app_tells_the_listeners_at_once(self, store: Any, keys: KeyRing) -> None:
+        """Channels hold their app's secret, so a replaced app must rebuild them now, not later."""
+        now = [0.0]
+        registry = Registry(store, keys, refresh_every=60.0, monotonic=lambda: now[0])
+        registry.add_app(App("1001", OLD_SECRET, VERIFY, "Bakery"))
+        registry.put_page(_page())
+        heard: list[str | None] = []
+        registry.on_change(heard.append)
+        registry.add_app(App("1001", APP_SECRET, VERIFY, "Bakery"))
+        assert heard == [None]
+        assert registry.app("1001").secrets == (APP_SECRET,)  # type: ignore[union-attr]
+
     def test_another_process_change_is_seen_after_refresh(
         self, make_store: Callable[[], Any], keys: KeyRing
     ) -> None:
