@@ -156,7 +156,7 @@ class BroadcastRun:
         store.broadcast_run_start(bid, self.run_id, at=self._wall_clock())
         released, ambiguous = store.journal_recover(bid, now=self._wall_clock(), lease=self._lease)
         self._tally.recovered = released + ambiguous
-        self._first_run = not any(store.journal_counts(bid).values())
+        self._first_run = next(iter(store.journal_entries(bid, page_size=1)), None) is None
         heartbeat = Heartbeat(
             lambda: store.broadcast_run_beat(self.run_id, at=self._wall_clock()),
             interval=self._lease.total_seconds() / 6,
