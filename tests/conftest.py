@@ -56,6 +56,17 @@ def postgres_dsn() -> str:
 
 
 @pytest.fixture
+def redis_url() -> str:
+    """The Redis server of the Celery tests and drills (``FMC_TEST_REDIS_URL``, set by .ci/run)."""
+    url = os.environ.get("FMC_TEST_REDIS_URL")
+    if not url:
+        pytest.skip(
+            "FMC_TEST_REDIS_URL is not set: no Redis for the Celery tests (.ci/run sets it)"
+        )
+    return url
+
+
+@pytest.fixture
 def postgres_schema(postgres_dsn: str) -> Iterator[str]:
     """A unique schema name, dropped with its tables after the test."""
     import psycopg

@@ -14,7 +14,6 @@ fake Graph API per Page, counting at the fakes:
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -41,17 +40,6 @@ def no_gc_pauses() -> Iterator[None]:
     """No garbage-collector passes in this process while the fakes record (see scale_support)."""
     with ss.no_gc_pauses():
         yield
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The Redis server ``.ci/run`` starts (``FMC_TEST_REDIS_URL``)."""
-    url = os.environ.get("FMC_TEST_REDIS_URL")
-    if not url:
-        pytest.skip(
-            "FMC_TEST_REDIS_URL is not set: no Redis for the Celery drills (.ci/run sets it)"
-        )
-    return url
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,17 +24,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[fmc.Subscr
             yield sqlite
 
 
-@pytest.fixture
-def opener(
-    fake_graph: FakeGraphAPI, fmc_client: fmc.Client, store: fmc.SubscriberStore
+def _opener(
+    fake_graph: FakeGraphAPI, client: fmc.Client, store: fmc.SubscriberStore
 ) -> Callable[[str], object]:
-    """Opens the fake's Page: the shared client and store, a news-capable policy."""
+    """Opens the fake's Page: the shared client, ``store`` and a news-capable policy."""
 
     @contextmanager
     def open_page(page_id: str) -> Iterator[PageResources]:
         assert page_id == fake_graph.page_id
         yield PageResources(
-            fmc_client,
+            client,
             store,
             fmc.MessagingPolicy(permissions={"pages_messaging"}),
             clock=lambda: NOW,
@@ -45,14 +43,11 @@ def opener(
 
 
 @pytest.fixture
-def redis_url() -> str:
-    """The Redis server of the Celery tests (``FMC_TEST_REDIS_URL``; ``.ci/run`` starts one)."""
-    url = os.environ.get("FMC_TEST_REDIS_URL")
-    if not url:
-        pytest.skip(
-            "FMC_TEST_REDIS_URL is not set: no Redis for the Celery tests (.ci/run sets it)"
-        )
-    return url
+def opener(
+    fake_graph: FakeGraphAPI, fmc_client: fmc.Client, store: fmc.SubscriberStore
+) -> Callable[[str], object]:
+    """Opens the fake's Page over the server-less store."""
+    return _opener(fake_graph, fmc_client, store)
 
 
 @pytest.fixture
@@ -67,15 +62,4 @@ def pg_opener(
     fake_graph: FakeGraphAPI, fmc_client: fmc.Client, pg_store: fmc.PostgresStore
 ) -> Callable[[str], object]:
     """Opens the fake's Page over the PostgreSQL store."""
-
-    @contextmanager
-    def open_page(page_id: str) -> Iterator[PageResources]:
-        assert page_id == fake_graph.page_id
-        yield PageResources(
-            fmc_client,
-            pg_store,
-            fmc.MessagingPolicy(permissions={"pages_messaging"}),
-            clock=lambda: NOW,
-        )
-
-    return open_page
+    return _opener(fake_graph, fmc_client, pg_store)
