@@ -204,6 +204,7 @@ def test_webhook_forwarding_registration_and_broadcast_leak_nothing(
         sleep=lambda _: None,
         resolver=no_dns,
     )
+    forwarder.start()
     client = ds.client(server.url)
     channel = ds.channel(client, store, forwarder=forwarder)
     handler = channel.webhook
