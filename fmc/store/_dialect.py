@@ -18,6 +18,9 @@ The journal writes a group of entries differently per dialect:
   statement over a list is planned from the table's statistics, which lag
   behind a journal that grows by a million rows in minutes; a plan made while
   the table looked empty scans every entry of the broadcast for each group.
+  Settling a group's outcomes, the most frequent write, is one upsert over
+  the group's arrays instead (no join to plan; see ``journal_settle``),
+  planned afresh each time.
 * SQLite has one writer at a time and its busy handler waits by sleeping, so
   a store serializes its own process's journal writes on a lock instead.
 """
@@ -82,6 +85,9 @@ class Dialect:
     per_psid: bool = False
     #: Serialize the process's own journal writes on a lock (one writer at a time).
     single_writer: bool = False
+    #: The driver prepares statements it sees often (psycopg), and the server
+    #: may then reuse a plan made when a table was small (see :meth:`execute_fresh`).
+    prepares: bool = False
 
     def sql(self, statement: str) -> str:
         """``statement`` with its ``?`` placeholders in this dialect."""
@@ -98,6 +104,32 @@ class Dialect:
         if self.per_psid:
             return [(*fixed, psid) for psid in psids]
         return [(*fixed, self.encode_psids(psids))]
+
+    def rows_source(self, types: Sequence[str]) -> str:
+        """Rows bound as one array per column: a ``FROM`` item ``v`` (columns ``c0``, ``c1``...).
+
+        For dialects with :attr:`unnest`; ``types`` are the columns' types
+        (``"text"`` or ``"time"``). Bind :meth:`rows_params` of the rows in its place.
+        """
+        arrays = ", ".join(f"?::{self.time_type if t == 'time' else t}[]" for t in types)
+        names = ", ".join(f"c{i}" for i in range(len(types)))
+        return f"unnest({arrays}) AS v({names})"
+
+    @staticmethod
+    def rows_params(rows: Sequence[Sequence[Any]]) -> tuple[list[Any], ...]:
+        """The parameters of :meth:`rows_source` for ``rows`` (tuples of encoded values)."""
+        return tuple(list(column) for column in zip(*rows, strict=True))
+
+    def execute_fresh(self, conn: Any, query: str, params: Sequence[Any]) -> Any:
+        """Run ``query`` planned for this run's parameters and the tables' sizes now.
+
+        For statements whose good plan depends on a table's size: PostgreSQL
+        keeps a prepared statement's generic plan until the table is analyzed
+        again, and a journal can grow a million rows before that.
+        """
+        if self.prepares:
+            return conn.execute(query, params, prepare=False)
+        return conn.execute(query, params)
 
     def marks(self, count: int) -> str:
         """``count`` comma-separated placeholders."""
@@ -158,4 +190,5 @@ POSTGRES = Dialect(
     psid_rows="(SELECT unnest(?::text[]) AS psid)",
     encode_psids=list,
     per_psid=True,
+    prepares=True,
 )

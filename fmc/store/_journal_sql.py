@@ -15,6 +15,7 @@ file-wide S608 exemption).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,14 +51,29 @@ class SQLJournal:
 
     _d: Dialect
     _jwrite: Transaction[Any]
+    _jone: Transaction[Any]
     _jread: Transaction[Any]
 
     def _init_journal(
-        self, dialect: Dialect, *, write: Transaction[Any], read: Transaction[Any]
+        self,
+        dialect: Dialect,
+        *,
+        write: Transaction[Any],
+        read: Transaction[Any],
+        one: Transaction[Any] | None = None,
     ) -> None:
-        """Set the dialect and how to run write and read operations."""
+        """Set the dialect and how to run operations.
+
+        ``write`` runs an operation in a transaction, ``one`` an operation of
+        exactly one statement (atomic by itself; ``write`` when not given) and
+        ``read`` reads.
+        """
         self._d = dialect
-        self._jwrite = serialized(write) if dialect.single_writer else write
+        one = write if one is None else one
+        self._jwrite, self._jone = write, one
+        if dialect.single_writer:
+            lock = threading.Lock()
+            self._jwrite, self._jone = serialized(write, lock), serialized(one, lock)
         self._jread = read
 
     def _t(self, value: datetime, name: str) -> Any:
@@ -254,7 +270,7 @@ class SQLJournal:
             "ORDER BY w.psid ON CONFLICT (broadcast_id, psid) DO NOTHING RETURNING psid"
         )
         params = (broadcast_id, self._t(at, "at"), run_id, self._d.encode_psids(wanted))
-        rows = self._jwrite("claim journal entries", fetchall(query, params))
+        rows = self._jone("claim journal entries", fetchall(query, params))
         claimed = {row[0] for row in rows}
         return [psid for psid in wanted if psid in claimed]
 
@@ -313,6 +329,10 @@ class SQLJournal:
         check_settle(entries)
         if not entries:
             return 0
+        ordered = sorted(entries, key=lambda e: (e.broadcast_id, e.psid))
+        keys = {(e.broadcast_id, e.psid) for e in ordered}
+        if self._d.unnest and len(keys) == len(ordered):
+            return self._settle_at_once(run_id, ordered)
         # A final outcome (SENT, FAILED) may overwrite any entry not final yet;
         # another outcome only this run's claim.
         query = self._d.sql(
@@ -331,10 +351,57 @@ class SQLJournal:
                 JournalState(e.state) in FINAL_STATES,
                 run_id,
             )
-            for e in sorted(entries, key=lambda e: (e.broadcast_id, e.psid))
+            for e in ordered
         ]
         changed: int = self._jwrite(
             "settle journal entries", lambda conn: changed_rows(conn, query, rows)
+        )
+        return changed
+
+    def _settle_at_once(self, run_id: str, ordered: Sequence[JournalEntry]) -> int:
+        """Settle a group as one statement: one round trip and one commit.
+
+        An upsert over the group's rows, so each entry is found through the
+        primary key whatever the table's statistics say: the ``ON CONFLICT``
+        arbiter, and a scalar subquery on the whole key (planned afresh each
+        time, so a plan cached while the journal was small cannot scan it once
+        it is large). The subquery proposes only entries that pass the
+        compare-and-set now, and ``DO UPDATE ... WHERE`` re-checks it on the
+        locked row, as an ``UPDATE`` would. An entry that passed and is
+        deleted in between (only PENDING entries ever are) is inserted with
+        its outcome: the same as settling it, then deleting. Keys must be
+        unique (the caller falls back to one ``UPDATE`` each).
+        """
+        rows = [
+            (
+                e.broadcast_id,
+                e.psid,
+                JournalState(e.state).value,
+                e.message_id,
+                e.detail,
+                None if e.updated_at is None else self._t(e.updated_at, "updated_at"),
+            )
+            for e in ordered
+        ]
+        may = (
+            "{t}.state NOT IN ({final}) AND ({new} IN ({final}) "
+            "OR ({t}.state IN ({claimed}) AND {t}.run_id = ?))"
+        )
+        rows_source = self._d.rows_source(("text",) * 5 + ("time",))
+        query = self._d.sql(
+            f"INSERT INTO journal AS j ({_ENTRY_COLUMNS}) "
+            f"SELECT v.c0, v.c1, v.c2, v.c3, v.c4, v.c5 FROM {rows_source} "
+            f"WHERE (SELECT {may.format(t='k', new='v.c2', final=_FINAL, claimed=_CLAIMED)} "
+            "FROM journal AS k WHERE k.broadcast_id = v.c0 AND k.psid = v.c1) "
+            "ON CONFLICT (broadcast_id, psid) DO UPDATE SET state = excluded.state, "
+            "message_id = excluded.message_id, detail = excluded.detail, "
+            "updated_at = excluded.updated_at, run_id = NULL "
+            f"WHERE {may.format(t='j', new='excluded.state', final=_FINAL, claimed=_CLAIMED)}"
+        )
+        params = (*self._d.rows_params(rows), run_id, run_id)
+        changed: int = self._jone(
+            "settle journal entries",
+            lambda conn: int(self._d.execute_fresh(conn, query, params).rowcount),
         )
         return changed
 

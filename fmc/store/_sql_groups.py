@@ -43,14 +43,14 @@ def changed_rows(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> int:
     return int(cursor.rowcount)
 
 
-def serialized(write: Transaction[Any]) -> Transaction[Any]:
-    """``write``, with the process's own callers taking turns on a lock.
+def serialized(write: Transaction[Any], lock: threading.Lock) -> Transaction[Any]:
+    """``write``, with the process's own callers taking turns on ``lock``.
 
     For SQLite, which has one writer at a time: a waiting writer is woken as
     soon as the lock is free, instead of sleeping in SQLite's busy handler
-    (1 ms, then longer) while the file is already free again.
+    (1 ms, then longer) while the file is already free again. Every writer of
+    one database must share the one lock.
     """
-    lock = threading.Lock()
 
     def run(what: str, operation: Callable[[Any], Any]) -> Any:
         with lock:

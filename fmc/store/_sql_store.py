@@ -8,6 +8,7 @@ the registry are its mixins, on the same pool and dialect.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -41,9 +42,18 @@ class Pool(Protocol):
         ...
 
     def write(
-        self, what: str, operation: Callable[[Any], _T], *, timeout: float | None = None
+        self,
+        what: str,
+        operation: Callable[[Any], _T],
+        *,
+        timeout: float | None = None,
+        single_statement: bool = False,
     ) -> _T:
-        """Run ``operation`` in one write transaction, retried whole after a retryable error."""
+        """Run ``operation`` in one write transaction, retried whole after a retryable error.
+
+        With ``single_statement``, ``operation`` runs one statement, atomic by
+        itself, and the pool may skip the explicit transaction around it.
+        """
         ...
 
     def close(self) -> None:
@@ -75,7 +85,12 @@ class SQLStore(SQLJournal, SQLRegistry, Closing):
         self._outbox_item = outbox_decoder(dialect)
         self._dedup_lock = threading.Lock()
         self._dedup_calls = 0
-        self._init_journal(dialect, write=pool.write, read=pool.read)
+        self._init_journal(
+            dialect,
+            write=pool.write,
+            read=pool.read,
+            one=functools.partial(pool.write, single_statement=True),
+        )
 
     def schema_version(self) -> int:
         """Return the schema version of the database."""

@@ -203,6 +203,7 @@ class SQLitePool:
         operation: Callable[[sqlite3.Connection], _T],
         *,
         timeout: float | None = None,
+        single_statement: bool = False,
     ) -> _T:
         """Run ``operation`` in ``BEGIN IMMEDIATE`` ... ``COMMIT``, retried whole if busy.
 
@@ -212,6 +213,9 @@ class SQLitePool:
                 any exception, and run again from scratch after a busy error.
             timeout: Seconds the whole write may wait for locks, retries
                 included; ``None``: ``busy_timeout`` per attempt.
+            single_statement: Accepted for the pool interface; SQLite takes
+                its write lock up front either way (a transaction costs no
+                round trip in-process).
 
         Raises:
             StoreError: SQLite failed, or stayed busy through every retry or

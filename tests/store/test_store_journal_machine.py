@@ -206,6 +206,37 @@ class TestGroups:
         assert states(two_runs) == {"a": S.RETRYABLE, "b": S.AMBIGUOUS, "c": S.SENT}
 
 
+    def test_settling_an_entry_never_claimed_writes_nothing(
+        self, two_runs: SubscriberStore
+    ) -> None:
+        """An outcome for a PSID the journal does not hold neither counts nor creates it."""
+        assert two_runs.journal_settle("A", [entry("x", S.SENT, "m.x")]) == 0
+        assert "x" not in states(two_runs)
+
+    @pytest.mark.parametrize(
+        ("first", "then", "changed", "final"),
+        [
+            (S.AMBIGUOUS, S.SENT, 2, S.SENT),
+            (S.SENT, S.RETRYABLE, 1, S.SENT),
+            (S.RETRYABLE, S.FAILED, 2, S.FAILED),
+        ],
+    )
+    def test_a_group_naming_an_entry_twice_settles_it_in_the_given_order(
+        self,
+        two_runs: SubscriberStore,
+        first: JournalState,
+        then: JournalState,
+        changed: int,
+        final: JournalState,
+    ) -> None:
+        """Two outcomes of one PSID in one call apply one after the other, each its own rule."""
+        two_runs.journal_handoff(BID, ["a"], run_id="A", at=at(1))
+        group = [entry("a", first, "m.a" if first is S.SENT else None), entry("b", S.SENT, "m.b")]
+        group.append(entry("a", then, "m.a" if then is S.SENT else None))
+        assert two_runs.journal_settle("A", group) == changed + 1
+        assert states(two_runs) == {"a": final, "b": S.SENT, "c": S.PENDING}
+
+
 class TestRecovery:
     def test_a_live_runs_entries_are_never_recovered(self, two_runs: SubscriberStore) -> None:
         """Within the lease, recovery touches nothing: a live run keeps its claims."""

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -174,6 +175,41 @@ class TestServer:
             with pytest.raises(StoreError, match="count the outbox") as caught:
                 store.outbox_count()
             assert isinstance(caught.value.__cause__, psycopg.Error)
+
+    @pytest.mark.parametrize(
+        ("options", "inside"),
+        [({}, "INTRANS"), ({"single_statement": True}, "IDLE"), ({"timeout": 5.0}, "INTRANS")],
+        ids=["transaction", "single-statement", "timeout-keeps-transaction"],
+    )
+    def test_a_single_statement_write_goes_without_begin(
+        self, postgres_dsn: str, postgres_schema: str, options: dict[str, Any], inside: str
+    ) -> None:
+        """A one-statement write skips BEGIN/COMMIT, unless a timeout needs the transaction."""
+        with PostgresStore(postgres_dsn, schema=postgres_schema) as store:
+            status = store._pool.write("look", lambda c: c.info.transaction_status, **options)
+        assert status.name == inside
+
+    def test_a_settle_is_planned_afresh_each_time(
+        self, postgres_dsn: str, postgres_schema: str
+    ) -> None:
+        """No generic plan of the settle statement is kept, however often it runs."""
+        from fmc.models.broadcast import JournalEntry, JournalState
+
+        at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        with PostgresStore(postgres_dsn, schema=postgres_schema, max_connections=1) as store:
+            store.journal_claim("b", ["a", "b"], at=at, run_id="r")
+            store.journal_handoff("b", ["a", "b"], run_id="r", at=at)
+            for _ in range(8):
+                outcomes = [
+                    JournalEntry("b", p, JournalState.AMBIGUOUS, None, None, at) for p in "ab"
+                ]
+                store.journal_settle("r", outcomes)
+            prepared = store._pool.read(
+                "list prepared statements",
+                lambda c: c.execute("SELECT statement FROM pg_prepared_statements").fetchall(),
+            )
+        assert prepared  # psycopg does prepare the statements it sees often
+        assert not [row for row in prepared if "INSERT INTO journal AS j" in row[0]]
 
     def test_deadlock_is_retried_with_the_shared_pauses(
         self, postgres_dsn: str, postgres_schema: str
