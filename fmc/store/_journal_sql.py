@@ -89,6 +89,11 @@ class SQLJournal:
             row[0], row[1], JournalState(row[2]), row[3], row[4], self._d.decode_time(row[5])
         )
 
+    def _entry_row(self, e: JournalEntry) -> tuple[Any, ...]:
+        """An entry's values in the order of ``_ENTRY_COLUMNS``, encoded for the dialect."""
+        when = None if e.updated_at is None else self._t(e.updated_at, "updated_at")
+        return (e.broadcast_id, e.psid, JournalState(e.state).value, e.message_id, e.detail, when)
+
     def _one(self, what: str, statement: str, params: tuple[Any, ...]) -> bool:
         """Run one statement in a transaction of its own; whether it changed a row."""
         query = self._d.sql(statement)
@@ -372,17 +377,7 @@ class SQLJournal:
         its outcome: the same as settling it, then deleting. Keys must be
         unique (the caller falls back to one ``UPDATE`` each).
         """
-        rows = [
-            (
-                e.broadcast_id,
-                e.psid,
-                JournalState(e.state).value,
-                e.message_id,
-                e.detail,
-                None if e.updated_at is None else self._t(e.updated_at, "updated_at"),
-            )
-            for e in ordered
-        ]
+        rows = [self._entry_row(e) for e in ordered]
         may = (
             "{t}.state NOT IN ({final}) AND ({new} IN ({final}) "
             "OR ({t}.state IN ({claimed}) AND {t}.run_id = ?))"
@@ -418,17 +413,7 @@ class SQLJournal:
 
     def journal_record(self, entries: Sequence[JournalEntry]) -> None:
         """See :meth:`fmc.store.SubscriberStore.journal_record`."""
-        rows = [
-            (
-                e.broadcast_id,
-                e.psid,
-                JournalState(e.state).value,
-                e.message_id,
-                e.detail,
-                None if e.updated_at is None else self._t(e.updated_at, "updated_at"),
-            )
-            for e in sorted(entries, key=lambda e: (e.broadcast_id, e.psid))
-        ]
+        rows = [self._entry_row(e) for e in sorted(entries, key=lambda e: (e.broadcast_id, e.psid))]
         if not rows:
             return
         query = self._d.sql(
