@@ -49,7 +49,7 @@ def token(page: str) -> str:
 @contextlib.contextmanager
 def fakes() -> Iterator[dict[str, Any]]:
     """One fake Graph API process per Page, 50 ms per answer."""
-    from fmc.testing import FakeGraphProcess
+    from _graph_process import FakeGraphProcess
 
     with contextlib.ExitStack() as stack:
         yield {
