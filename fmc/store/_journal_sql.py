@@ -206,11 +206,17 @@ class SQLJournal:
     def broadcast_run_end(self, run_id: str, *, at: datetime) -> int:
         """See :meth:`fmc.store.SubscriberStore.broadcast_run_end`."""
         when = self._t(at, "at")
-        release = self._d.sql("DELETE FROM journal WHERE run_id = ? AND state = 'pending'")
+        # The run's broadcast narrows the delete to that broadcast's PENDING
+        # entries (the state index) instead of every entry of every broadcast.
+        release = self._d.sql(
+            "DELETE FROM journal WHERE broadcast_id = "
+            "(SELECT r.broadcast_id FROM broadcast_runs AS r WHERE r.run_id = ?) "
+            "AND state = 'pending' AND run_id = ?"
+        )
         end = self._d.sql("UPDATE broadcast_runs SET ended_at = ? WHERE run_id = ?")
 
         def finish(conn: Any) -> int:
-            released = int(conn.execute(release, (run_id,)).rowcount)
+            released = int(conn.execute(release, (run_id, run_id)).rowcount)
             conn.execute(end, (when, run_id))
             return released
 
