@@ -103,7 +103,7 @@ def fmc_client(fake_graph: FakeGraphAPI) -> Iterator[Client]:
     """An ``fmc.Client`` for the fake's Page, retrying 3 times without real sleeping."""
     from fmc.models.page import Page
     from fmc.testing.fake_graph import DEFAULT_BASE_URL
-    from fmc.transport import Client, RetryPolicy
+    from fmc.transport import DEFAULT_API_VERSION, Client, RetryPolicy
 
     retry = RetryPolicy(attempts=3, timeout=None, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
     token = fake_graph.access_token or FAKE_ACCESS_TOKEN
@@ -111,7 +111,7 @@ def fmc_client(fake_graph: FakeGraphAPI) -> Iterator[Client]:
     client = Client(
         page,
         base_url=DEFAULT_BASE_URL,
-        api_version=fake_graph.api_version or "v25.0",
+        api_version=fake_graph.api_version or DEFAULT_API_VERSION,
         retry=retry,
         sleep=lambda _: None,
     )

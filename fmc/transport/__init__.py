@@ -20,6 +20,7 @@ from fmc._lazy import lazy_exports
 
 #: Each public name and the module it is loaded from, on first use.
 _EXPORTS: dict[str, str] = {
+    "DEFAULT_API_VERSION": "fmc.transport.settings",
     "DEFAULT_CONCURRENCY": "fmc.transport.client",
     "DEFAULT_IN_FLIGHT": "fmc.transport.async_client",
     "DEFAULT_PROFILE_FIELDS": "fmc.transport.profile",
@@ -64,5 +65,6 @@ if TYPE_CHECKING:
     from fmc.transport.retry import RetryAttempt as RetryAttempt
     from fmc.transport.retry import RetryPolicy as RetryPolicy
     from fmc.transport.retry import is_retryable as is_retryable
+    from fmc.transport.settings import DEFAULT_API_VERSION as DEFAULT_API_VERSION
 else:
     __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

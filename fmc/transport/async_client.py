@@ -59,6 +59,7 @@ from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_pro
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
 from fmc.transport.settings import (
+    DEFAULT_API_VERSION,
     PipelineDriver,
     check_batch_size,
     check_concurrency,
@@ -95,7 +96,7 @@ class AsyncClient(PipelineDriver):
         page: Page,
         *,
         base_url: str = "https://graph.facebook.com",
-        api_version: str = "v25.0",
+        api_version: str = DEFAULT_API_VERSION,
         timeout: Timeout = (3.05, 20.0),
         retry: RetryPolicy | None = None,
         rate_limit: float | RateLimiter | None = None,

@@ -43,6 +43,7 @@ from fmc.transport.page_calls import PageCalls
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
 from fmc.transport.settings import (
+    DEFAULT_API_VERSION,
     PipelineDriver,
     check_batch_size,
     check_concurrency,
@@ -101,7 +102,7 @@ class Client(PipelineDriver, PageCalls, Closing):
         page: Page,
         *,
         base_url: str = "https://graph.facebook.com",
-        api_version: str = "v25.0",
+        api_version: str = DEFAULT_API_VERSION,
         timeout: Timeout = (3.05, 20.0),
         retry: RetryPolicy | None = None,
         rate_limit: float | RateLimiter | None = None,

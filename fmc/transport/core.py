@@ -154,7 +154,7 @@ class GraphCore:
     Args:
         page: The Page, with its token and (for ``appsecret_proof``) app secret.
         base_url: Graph's root URL.
-        api_version: The pinned version, e.g. ``"v25.0"``.
+        api_version: The pinned version, e.g. ``"v26.0"``.
     """
 
     def __init__(self, page: Page, *, base_url: str, api_version: str) -> None:

@@ -29,6 +29,7 @@ from fmc.transport.retry import RetryPolicy
 
 # utc_now lived here before fmc.transport.clocks.
 __all__ = [
+    "DEFAULT_API_VERSION",
     "Pipeline",
     "PipelineDriver",
     "check_batch_size",
@@ -36,6 +37,11 @@ __all__ = [
     "pipeline",
     "utc_now",
 ]
+
+#: The Graph API version a client, async client and platform call unless told
+#: otherwise: the newest when this release was made (v26.0, released 2026-07-29).
+#: Pin ``api_version=`` yourself to move on your own schedule.
+DEFAULT_API_VERSION = "v26.0"
 
 _API_VERSION = re.compile(r"v\d+\.\d+")
 
@@ -107,7 +113,9 @@ def pipeline(
     if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
         raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
     if not isinstance(api_version, str) or not _API_VERSION.fullmatch(api_version):
-        raise ConfigurationError(f"api_version must look like 'v25.0', got {api_version!r}")
+        raise ConfigurationError(
+            f"api_version must look like {DEFAULT_API_VERSION!r}, got {api_version!r}"
+        )
     if retry is not None and not isinstance(retry, RetryPolicy):
         raise ConfigurationError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
     if max_pause is not None and (

@@ -205,7 +205,6 @@ class TestGroups:
         assert two_runs.journal_settle("B", refused) == 0
         assert states(two_runs) == {"a": S.RETRYABLE, "b": S.AMBIGUOUS, "c": S.SENT}
 
-
     def test_settling_an_entry_never_claimed_writes_nothing(
         self, two_runs: SubscriberStore
     ) -> None:

@@ -14,7 +14,7 @@ from fmc.transport import Client, RetryPolicy, install_log_redaction, remove_log
 
 TOKEN = "EAAGpagetoken0123456789"
 SECRET = "appsecret-abcdef"
-GRAPH = "https://graph.facebook.com/v25.0"
+GRAPH = "https://graph.facebook.com/v26.0"  # the default api_version
 MESSAGES = f"{GRAPH}/1234/messages"
 BATCH = f"{GRAPH}/"
 

@@ -74,7 +74,7 @@ class TestLoopback:
         server = loopback("reply", http_reply(200, json.dumps(OK).encode()))
         assert run(_send(page, server.url)) == SendResult("42", "m_1")
         request = server.requests[0]
-        assert request.startswith(b"POST /v25.0/1234/messages?access_token=")
+        assert request.startswith(b"POST /v26.0/1234/messages?access_token=")
         assert b"appsecret_proof=" in request
 
     def test_no_secret_in_real_network_errors(self, page: Page, closed_port: int) -> None:

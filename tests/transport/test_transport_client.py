@@ -239,7 +239,7 @@ class TestErrors:
 
     def test_unreadable_answer_to_a_read_is_a_graph_error(self, client, graph) -> None:
         """A garbled 200 to a profile read is a plain GraphAPIError."""
-        graph.get("https://graph.facebook.com/v25.0/42", text="<html></html>")
+        graph.get("https://graph.facebook.com/v26.0/42", text="<html></html>")
         with pytest.raises(GraphAPIError) as raised:
             client.get_user_profile("42")
         assert not isinstance(raised.value, AmbiguousSendError)
@@ -364,7 +364,7 @@ class TestLoopback:
         server = loopback("reply", http_reply(200, json.dumps(OK).encode()))
         with Client(page, base_url=server.url) as client:
             assert client.send(Recipient("42"), Text("x")) == SendResult("42", "m_1")
-        assert server.requests[0].startswith(b"POST /v25.0/1234/messages?access_token=")
+        assert server.requests[0].startswith(b"POST /v26.0/1234/messages?access_token=")
 
 
 class TestSecrets:
@@ -374,7 +374,7 @@ class TestSecrets:
     def test_no_secret_in_connection_error_text(self, client, graph, messages_url, page) -> None:
         """A requests error quoting the URL is redacted in the fmc error and its traceback."""
         leaked = (
-            f"Max retries exceeded with url: /v25.0/1234/messages?access_token={page.access_token}"
+            f"Max retries exceeded with url: /v26.0/1234/messages?access_token={page.access_token}"
         )
         graph.post(messages_url, exc=requests.exceptions.ReadTimeout(leaked))
         with pytest.raises(SendTimeoutError) as raised:
@@ -532,7 +532,7 @@ class TestProfiles:
     def test_user_profile(self, client, graph, page) -> None:
         """get_user_profile GETs /{psid} with the fields and returns a UserProfile."""
         graph.get(
-            "https://graph.facebook.com/v25.0/42",
+            "https://graph.facebook.com/v26.0/42",
             json={
                 "id": "42",
                 "first_name": "Ada",
@@ -558,7 +558,7 @@ class TestProfiles:
     def test_upload_attachment(self, client, graph) -> None:
         """upload_attachment POSTs the attachment and returns its id."""
         graph.post(
-            "https://graph.facebook.com/v25.0/1234/message_attachments",
+            "https://graph.facebook.com/v26.0/1234/message_attachments",
             json={"attachment_id": "777"},
         )
         assert client.upload_attachment("image", "https://cdn.test/a.png") == "777"
@@ -574,7 +574,7 @@ class TestProfiles:
     def test_upload_accepts_numeric_id(self, client, graph) -> None:
         """A numeric attachment_id is returned as a string."""
         graph.post(
-            "https://graph.facebook.com/v25.0/1234/message_attachments", json={"attachment_id": 77}
+            "https://graph.facebook.com/v26.0/1234/message_attachments", json={"attachment_id": 77}
         )
         assert client.upload_attachment("video", "https://cdn.test/v.mp4") == "77"
 
@@ -585,14 +585,14 @@ class TestProfiles:
 
     def test_upload_without_id_is_an_error(self, client, graph) -> None:
         """An upload answer without attachment_id raises GraphAPIError."""
-        graph.post("https://graph.facebook.com/v25.0/1234/message_attachments", json={"ok": True})
+        graph.post("https://graph.facebook.com/v26.0/1234/message_attachments", json={"ok": True})
         with pytest.raises(GraphAPIError):
             client.upload_attachment("file", "https://cdn.test/a.pdf")
 
     def test_get_messenger_profile(self, client, graph) -> None:
         """get_messenger_profile returns the first data item."""
         graph.get(
-            "https://graph.facebook.com/v25.0/1234/messenger_profile",
+            "https://graph.facebook.com/v26.0/1234/messenger_profile",
             json={"data": [{"greeting": [{"locale": "default", "text": "Hi"}]}]},
         )
         assert client.get_messenger_profile(["greeting"]) == {
@@ -603,7 +603,7 @@ class TestProfiles:
     def test_set_messenger_profile(self, client, graph) -> None:
         """set_messenger_profile POSTs every given property in Graph's shape."""
         graph.post(
-            "https://graph.facebook.com/v25.0/1234/messenger_profile", json={"result": "success"}
+            "https://graph.facebook.com/v26.0/1234/messenger_profile", json={"result": "success"}
         )
         client.set_messenger_profile(
             get_started="GET_STARTED",
@@ -634,7 +634,7 @@ class TestProfiles:
     def test_delete_messenger_profile(self, client, graph) -> None:
         """delete_messenger_profile sends DELETE with the field names."""
         graph.delete(
-            "https://graph.facebook.com/v25.0/1234/messenger_profile", json={"result": "success"}
+            "https://graph.facebook.com/v26.0/1234/messenger_profile", json={"result": "success"}
         )
         client.delete_messenger_profile(["greeting", "get_started"])
         assert graph.last_request.json() == {"fields": ["greeting", "get_started"]}
@@ -642,7 +642,7 @@ class TestProfiles:
     def test_profile_call_without_success_is_an_error(self, client, graph) -> None:
         """A Messenger profile answer other than success raises GraphAPIError."""
         graph.delete(
-            "https://graph.facebook.com/v25.0/1234/messenger_profile", json={"result": "nope"}
+            "https://graph.facebook.com/v26.0/1234/messenger_profile", json={"result": "nope"}
         )
         with pytest.raises(GraphAPIError):
             client.delete_messenger_profile("greeting")
