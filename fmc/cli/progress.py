@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from fmc.channel import BroadcastProgress
+from fmc.transport.clocks import monotonic_argument
 
 __all__ = ["ProgressPrinter"]
 
@@ -24,7 +25,9 @@ class ProgressPrinter:
         tty: Draw a bar; by default, whether ``stream`` is a terminal.
         interval: Seconds between plain lines.
         width: Characters of the bar.
-        clock: Monotonic clock (injectable for tests).
+        monotonic: Monotonic seconds (injectable for tests).
+        clock: The old name of ``monotonic`` (deprecated; in fmc, ``clock``
+            means an aware UTC datetime callable).
     """
 
     def __init__(
@@ -35,7 +38,8 @@ class ProgressPrinter:
         tty: bool | None = None,
         interval: float = 5.0,
         width: int = 30,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._stream = stream
         self._total = total if total and total > 0 else None
@@ -43,7 +47,7 @@ class ProgressPrinter:
         self._tty = bool(isatty()) if tty is None and isatty is not None else bool(tty)
         self._interval = interval
         self._width = width
-        self._clock = clock
+        self._monotonic = monotonic_argument("ProgressPrinter", monotonic, clock)
         self._last_line = -float("inf")
         self._drawn = False
         self._latest: BroadcastProgress | None = None
@@ -57,7 +61,7 @@ class ProgressPrinter:
             self._stream.flush()
             self._drawn = True
             return
-        now = self._clock()
+        now = self._monotonic()
         if now - self._last_line >= self._interval:
             self._last_line = now
             self._write_line(progress)

@@ -35,6 +35,7 @@ from fmc.testing.injector import FaultInjector
 from fmc.testing.platform_graph import PlatformGraph
 from fmc.testing.records import AcceptedSend, Ledger, RecordedRequest, Reply
 from fmc.testing.tenants_graph import TenantsGraph
+from fmc.transport.clocks import monotonic_argument
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -80,9 +81,10 @@ class FakeGraphAPI:
         seed: int = 0,
         faults: Sequence[Fault | str | Mapping[str, Any]] = (),
         users: Mapping[str, Mapping[str, Any]] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         """Create a fake Graph API.
 
@@ -96,9 +98,14 @@ class FakeGraphAPI:
             seed: Seeds fault draws and the ids the fake makes up.
             faults: Faults to inject from the start.
             users: PSID → profile fields, for the user profile endpoint.
-            clock: Monotonic clock for the times recorded.
+            monotonic: Monotonic seconds, for the times recorded.
             wall_clock: Wall clock (aware UTC) for :attr:`AcceptedSend.wall_time`.
             sleep: How the requests-mock form waits out latency.
+            clock: The old name of ``monotonic`` (deprecated; in fmc, ``clock``
+                means an aware UTC datetime callable).
+
+        Raises:
+            ConfigurationError: Both ``monotonic`` and ``clock`` were given.
         """
         self.page_id = page_id
         self.page_name = page_name
@@ -120,7 +127,7 @@ class FakeGraphAPI:
         self._wall_clock = wall_clock or (lambda: datetime.now(timezone.utc))
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._ledger = Ledger(seed, clock)
+        self._ledger = Ledger(seed, monotonic_argument("FakeGraphAPI", monotonic, clock))
 
     def __repr__(self) -> str:
         return (

@@ -8,10 +8,10 @@
   <fmc.errors.PageThrottledError.resume_at>`.
 
 Across fmc, ``clock`` means a callable that returns an aware UTC datetime
-(the channel's, the webhook handler's, the forwarder's). The clients and the
-rate limiter called their monotonic timer ``clock`` too; that keyword still
-works for one release, with a :class:`DeprecationWarning`, through
-:func:`monotonic_argument`.
+(the channel's, the webhook handler's, the forwarder's). The clients, the
+rate limiter, :class:`fmc.testing.FakeGraphAPI` and the CLI's progress printer
+called their monotonic timer ``clock`` too; that keyword still works for one
+release, with a :class:`DeprecationWarning`, through :func:`monotonic_argument`.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class TestNotATerminal:
     def test_throttled_plain_lines(self) -> None:
         """Snapshots within the interval are not written; finish() writes the final state."""
         stream, clock = io.StringIO(), FakeClock()
-        printer = ProgressPrinter(stream, total=10, tty=False, interval=5.0, clock=clock)
+        printer = ProgressPrinter(stream, total=10, tty=False, interval=5.0, monotonic=clock)
         printer(snapshot(1))
         clock.now = 1.0
         printer(snapshot(2))

@@ -1,12 +1,18 @@
-"""The transport's monotonic timer is ``monotonic=``; ``clock=`` is its deprecated name."""
+"""A monotonic timer is ``monotonic=`` everywhere; ``clock=`` is its deprecated name.
+
+The clients and the rate limiter, the fake Graph API and the CLI's progress
+printer all take it; in fmc, ``clock=`` means an aware UTC datetime callable.
+"""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from fmc.cli.progress import ProgressPrinter
 from fmc.errors import ConfigurationError
 from fmc.models import Page
 from fmc.testing import AsyncFakeTransport, FakeGraphAPI
@@ -25,9 +31,22 @@ def _limiter(_page: Page, rate_limit: float = 300, **timing: Any) -> RateLimiter
     return RateLimiter(rate_limit, **timing)
 
 
+def _fake_graph(_page: Page, **timing: Any) -> FakeGraphAPI:
+    timing.pop("sleep", None)
+    return FakeGraphAPI(**timing)
+
+
+def _progress_printer(_page: Page, **timing: Any) -> ProgressPrinter:
+    timing.pop("sleep", None)
+    return ProgressPrinter(io.StringIO(), **timing)
+
+
+#: The objects whose rate limiter measures with the monotonic timer.
+TIMED: list[Callable[..., object]] = [_client, _async_client, _limiter]
+TIMED_IDS = ["Client", "AsyncClient", "RateLimiter"]
 #: Each object that takes the monotonic timer, by how it is built.
-OWNERS: list[Callable[..., object]] = [_client, _async_client, _limiter]
-OWNER_IDS = ["Client", "AsyncClient", "RateLimiter"]
+OWNERS: list[Callable[..., object]] = [*TIMED, _fake_graph, _progress_printer]
+OWNER_IDS = [*TIMED_IDS, "FakeGraphAPI", "ProgressPrinter"]
 
 
 @pytest.mark.parametrize("make", OWNERS, ids=OWNER_IDS)
@@ -61,7 +80,7 @@ def test_both_names_at_once_are_refused(
 FAR = 1e9
 
 
-@pytest.mark.parametrize("make", OWNERS, ids=OWNER_IDS)
+@pytest.mark.parametrize("make", TIMED, ids=TIMED_IDS)
 def test_deprecated_clock_is_the_timer_used(make: Callable[..., object], page: Page) -> None:
     """The timer given as clock= is the one the rate limiter measures with."""
     with pytest.warns(DeprecationWarning, match=r"clock="):

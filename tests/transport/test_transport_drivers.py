@@ -108,7 +108,7 @@ def make(request: pytest.FixtureRequest, monotonic: Any) -> Iterator[Callable[..
     made: list[Driver] = []
 
     def build(*faults: Fault, fake: FakeGraphAPI | None = None, **options: Any) -> Driver:
-        fake = fake or FakeGraphAPI(clock=monotonic, access_token=TOKEN, app_secret=SECRET)
+        fake = fake or FakeGraphAPI(monotonic=monotonic, access_token=TOKEN, app_secret=SECRET)
         fake.faults.add(*faults)
         driver = Driver(request.param, fake, monotonic, **options)
         made.append(driver)

@@ -74,7 +74,9 @@ class TestLongPause:
 class TestPauseWithinMaxPause:
     def test_a_pause_the_caller_allows_is_waited_out(self, monotonic: Any) -> None:
         """A pause within max_pause (beyond the deadline) is waited out; nothing is sent in it."""
-        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(retry_after=120, times=1)])
+        fake = FakeGraphAPI(
+            monotonic=monotonic, faults=[Fault.rate_limit(retry_after=120, times=1)]
+        )
         with (
             fake.serve() as url,
             _client(
@@ -97,7 +99,9 @@ class TestPauseWithinMaxPause:
 
     def test_infinite_max_pause_waits_as_long_as_meta_asks(self, monotonic: Any) -> None:
         """max_pause=math.inf waits out even an hour-long pause."""
-        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(retry_after=3600, times=1)])
+        fake = FakeGraphAPI(
+            monotonic=monotonic, faults=[Fault.rate_limit(retry_after=3600, times=1)]
+        )
         with (
             fake.serve() as url,
             _client(url, max_pause=math.inf, monotonic=monotonic, sleep=monotonic.sleep) as client,
@@ -110,7 +114,7 @@ class TestPauseWithinMaxPause:
 class TestThrottleWithoutHeaders:
     def test_code_4_costs_far_less_than_one_request_per_person(self, monotonic: Any) -> None:
         """Persistent code 4 without headers costs fewer requests than people (was six each)."""
-        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(code=4)])
+        fake = FakeGraphAPI(monotonic=monotonic, faults=[Fault.rate_limit(code=4)])
         policy = RetryPolicy(attempts=6, timeout=45.0, wait_initial=0.5, wait_max=10.0)
         with (
             fake.serve() as url,
@@ -124,7 +128,7 @@ class TestThrottleWithoutHeaders:
 
     def test_a_success_after_the_pause_reopens_the_gate(self, monotonic: Any) -> None:
         """Once the probe is answered normally, every call goes again at once."""
-        fake = FakeGraphAPI(clock=monotonic, faults=[Fault.rate_limit(code=4, times=1)])
+        fake = FakeGraphAPI(monotonic=monotonic, faults=[Fault.rate_limit(code=4, times=1)])
         policy = RetryPolicy(wait_initial=2.0, wait_jitter=0.0)
         with (
             fake.serve() as url,
