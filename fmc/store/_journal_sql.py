@@ -153,8 +153,7 @@ class SQLJournal(SQLRuns):
         if not entries:
             return 0
         ordered = sorted(entries, key=lambda e: (e.broadcast_id, e.psid))
-        keys = {(e.broadcast_id, e.psid) for e in ordered}
-        if self._d.unnest and len(keys) == len(ordered):
+        if self._d.unnest and len({(e.broadcast_id, e.psid) for e in ordered}) == len(ordered):
             return self._settle_at_once(run_id, ordered)
         # A final outcome (SENT, FAILED) may overwrite any entry not final yet;
         # another outcome only this run's claim.

@@ -47,7 +47,7 @@ def record_params(d: Dialect, merged: Sequence[MergedEvent]) -> Any:
         )
         for e in merged
     ]
-    return tuple(list(column) for column in zip(*rows, strict=True)) if d.unnest else rows
+    return d.rows_params(rows) if d.unnest else rows
 
 
 def record(conn: Any, d: Dialect, q: Statements, merged: Sequence[MergedEvent]) -> None:

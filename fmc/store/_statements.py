@@ -128,8 +128,7 @@ class Statements:
 def _batch_source(d: Dialect) -> str:
     if not d.unnest:
         return "VALUES (?, ?, ?, ?, ?, ?)"
-    t = d.time_type
-    return f"SELECT * FROM unnest(?::text[], ?::text[], ?::{t}[], ?::{t}[], ?::{t}[], ?::{t}[])"
+    return f"SELECT * FROM {d.rows_source(('text', 'text', 'time', 'time', 'time', 'time'))}"
 
 
 @functools.cache
