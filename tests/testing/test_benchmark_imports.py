@@ -21,8 +21,21 @@ OWN = {path.stem for path in BENCHMARKS.glob("*.py")}
 
 
 def _imports(script: Path) -> Iterator[tuple[str, str | None]]:
-    """``(module, name)`` for every import of fmc or of a sibling script (``name`` None: whole)."""
-    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+    """``(module, name)`` for every import of fmc or of a sibling script (``name`` None: whole).
+
+    Imports inside an ``except`` handler are left out: they are fallbacks for
+    older trees, tried only when the first import fails.
+    """
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    fallbacks = {
+        id(node)
+        for handler in ast.walk(tree)
+        if isinstance(handler, ast.ExceptHandler)
+        for node in ast.walk(handler)
+    }
+    for node in ast.walk(tree):
+        if id(node) in fallbacks:
+            continue
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if node.module.split(".")[0] in {"fmc", *OWN}:
                 yield from ((node.module, alias.name) for alias in node.names)
@@ -30,17 +43,6 @@ def _imports(script: Path) -> Iterator[tuple[str, str | None]]:
             for alias in node.names:
                 if alias.name.split(".")[0] in {"fmc", *OWN}:
                     yield alias.name, None
-
-
-def _in_an_except(script: Path, module: str) -> bool:
-    """Whether the script imports ``module`` only as a fallback (inside ``except ImportError``)."""
-    tree = ast.parse(script.read_text(encoding="utf-8"))
-    for handler in ast.walk(tree):
-        if isinstance(handler, ast.ExceptHandler):
-            for node in ast.walk(handler):
-                if isinstance(node, ast.ImportFrom) and node.module == module:
-                    return True
-    return False
 
 
 @pytest.fixture
@@ -57,8 +59,6 @@ def test_every_fmc_name_a_benchmark_imports_exists(script: Path) -> None:
     """Each ``from fmc... import name`` (and from a sibling script) resolves today."""
     missing = []
     for module_name, name in _imports(script):
-        if _in_an_except(script, module_name):
-            continue  # a fallback for older trees, tried only when the first import fails
         module = importlib.import_module(module_name)
         if name is not None and not hasattr(module, name):
             try:
