@@ -31,12 +31,7 @@ import attrs
 from fmc.channel.control import DEFAULT_LEASE, Heartbeat, StopReason, failure_state
 from fmc.channel.outcomes import mark_unavailable, spend_token
 from fmc.channel.report import BroadcastProgress, BroadcastReport, _Tally
-from fmc.channel.utility_route import (
-    TemplateParameters,
-    UtilityTemplateRequired,
-    message_for,
-    sent_json,
-)
+from fmc.channel.utility_route import TemplateParameters, message_or_refusal, sent_json
 from fmc.errors import (
     ConfigurationError,
     RecipientUnavailableError,
@@ -297,7 +292,9 @@ class BroadcastRun:
                     self._tally.ambiguous += 1
                     continue
                 decision = self._policy.decide(subscriber, self._purpose, now)
-                message, rule, reason = self._message_or_refusal(decision)
+                message, rule, reason = message_or_refusal(
+                    decision, self._message, self._template_parameters
+                )
                 if message is None:
                     self._tally.skip(rule, reason)
                     skipped.append(
@@ -358,15 +355,6 @@ class BroadcastRun:
                 self._in_flight[id(request)] = sending
                 self._tally.in_flight += 1
             yield request
-
-    def _message_or_refusal(self, decision: Decision) -> tuple[Message | None, str, str]:
-        """What to send for this decision, or ``None`` with the rule and reason that refuse it."""
-        if not decision.allowed:
-            return None, decision.rule, decision.reason
-        try:
-            return message_for(decision, self._message, self._template_parameters), "", ""
-        except UtilityTemplateRequired as refused:
-            return None, "utility_template_required", str(refused)
 
     def _reclaimable(self) -> frozenset[JournalState]:
         states = {JournalState.RETRYABLE, JournalState.SKIPPED}

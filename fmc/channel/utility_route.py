@@ -19,7 +19,13 @@ from fmc.errors import FMCError, PolicyRefused
 from fmc.models import Message, TemplateParameter, UtilityTemplate
 from fmc.policy import Decision
 
-__all__ = ["TemplateParameters", "UtilityTemplateRequired", "message_for", "sent_json"]
+__all__ = [
+    "TemplateParameters",
+    "UtilityTemplateRequired",
+    "message_for",
+    "message_or_refusal",
+    "sent_json",
+]
 
 #: Values for a template: positional (a list) or named (placeholder name to value).
 TemplateParameters: TypeAlias = Sequence[TemplateParameter | str] | Mapping[str, str]
@@ -80,6 +86,23 @@ def message_for(
             decision, f"a {type(message).__name__} cannot be sent outside the window"
         )
     return _template(name, parameters)
+
+
+def message_or_refusal(
+    decision: Decision, message: Message, parameters: TemplateParameters | None
+) -> tuple[Message | None, str, str]:
+    """What to send for ``decision``, or ``None`` with the rule and reason that refuse it.
+
+    A broadcast skips a refused subscriber instead of raising: the policy's
+    refusal, or the utility route without a usable template
+    (``utility_template_required``), each with its reason.
+    """
+    if not decision.allowed:
+        return None, decision.rule, decision.reason
+    try:
+        return message_for(decision, message, parameters), "", ""
+    except UtilityTemplateRequired as refused:
+        return None, "utility_template_required", str(refused)
 
 
 def sent_json(message: Message, parameters: TemplateParameters | None) -> str:
