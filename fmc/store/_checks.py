@@ -1,4 +1,4 @@
-"""The attrs validators of the store's value types (records, broadcasts, apps, deliveries)."""
+"""The store's argument checks: attrs validators of its value types, and page sizes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["aware", "aware_with_offset", "non_empty"]
+__all__ = ["aware", "aware_with_offset", "check_page_size", "non_empty"]
 
 
 def aware(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -26,3 +26,9 @@ def non_empty(_instance: object, attribute: attrs.Attribute[Any], value: Any) ->
     """A string that is not empty."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{attribute.name} must be a non-empty string")
+
+
+def check_page_size(page_size: int) -> None:
+    """Refuse a page size below one (every paged read takes one)."""
+    if page_size < 1:
+        raise ValueError(f"page_size must be at least 1, not {page_size!r}")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
+from fmc.store._checks import check_page_size
 from fmc.store._codec import ordered_unique, utc
 from fmc.store._journal_rules import LOST_IN_FLIGHT, check_reclaim, check_settle
 from fmc.store.base import BroadcastInfo
@@ -285,8 +286,7 @@ class MemoryJournal:
         page_size: int = 500,
     ) -> Iterator[JournalEntry]:
         """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+        check_page_size(page_size)
         wanted = None if states is None else frozenset(JournalState(s) for s in states)
         return self._entries(broadcast_id, wanted, page_size)
 

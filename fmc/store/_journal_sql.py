@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from fmc.models.broadcast import CLAIMED_STATES, FINAL_STATES, JournalEntry, JournalState
+from fmc.store._checks import check_page_size
 from fmc.store._codec import ordered_unique
 from fmc.store._journal_rules import LOST_IN_FLIGHT, check_reclaim, check_settle, new_run_id
 from fmc.store._journal_runs import SQLRuns
@@ -251,8 +252,7 @@ class SQLJournal(SQLRuns):
         page_size: int = 500,
     ) -> Iterator[JournalEntry]:
         """See :meth:`fmc.store.SubscriberStore.journal_entries`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+        check_page_size(page_size)
         values = None if states is None else [JournalState(s).value for s in states]
         if values == []:
             return iter(())

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import attrs
 
+from fmc.store._checks import check_page_size
 from fmc.store._codec import utc
 from fmc.store.registry import StoredAccount, StoredApp
 
@@ -75,8 +76,7 @@ class MemoryRegistry:
         self, object: str = "page", *, app_id: str | None = None, page_size: int = 500
     ) -> Iterator[StoredAccount]:
         """See :meth:`fmc.store.registry.RegistryStore.registry_accounts`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+        check_page_size(page_size)
         with self._lock:
             self._registry()
             found = sorted(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from fmc.store._checks import check_page_size
 from fmc.store._dialect import Dialect
 from fmc.store._journal_sql import Transaction
 from fmc.store.registry import StoredAccount, StoredApp
@@ -163,8 +164,12 @@ class SQLRegistry:
         self, object: str = "page", *, app_id: str | None = None, page_size: int = 500
     ) -> Iterator[StoredAccount]:
         """See :meth:`fmc.store.registry.RegistryStore.registry_accounts`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+        check_page_size(page_size)  # now, not at the first next()
+        return self._account_pages(object, app_id, page_size)
+
+    def _account_pages(
+        self, object: str, app_id: str | None, page_size: int
+    ) -> Iterator[StoredAccount]:
         where = "object = ? AND account_id > ?" + (" AND app_id = ?" if app_id else "")
         query = self._d.sql(
             f"SELECT {_ACCOUNT_COLUMNS} FROM platform_accounts WHERE {where} "

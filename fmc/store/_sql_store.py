@@ -18,6 +18,7 @@ from fmc._closing import Closing
 from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _sql_delivery as delivery
+from fmc.store._checks import check_page_size
 from fmc.store._codec import merge_events, tokens_to_data, utc
 from fmc.store._dialect import Dialect
 from fmc.store._journal_sql import SQLJournal
@@ -201,8 +202,7 @@ class SQLStore(SQLJournal, SQLRegistry, Closing):
         page_size: int = 500,
     ) -> Iterator[Subscriber]:
         """See :meth:`fmc.store.SubscriberStore.iter_subscribers`."""
-        if page_size < 1:
-            raise ValueError("page_size must be at least 1")
+        check_page_size(page_size)
         extra: tuple[str, ...] = ()
         query = self._q.subscribers_page
         if status is not None:

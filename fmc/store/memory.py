@@ -14,6 +14,7 @@ from fmc.models.outbox import OutboxItem
 from fmc.models.subscriber import NotificationToken, Subscriber, SubscriberStatus, TokenStatus
 from fmc.store import _effects as rules
 from fmc.store import _memory_effects as effects
+from fmc.store._checks import check_page_size
 from fmc.store._codec import (
     MergedEvent,
     merge_events,
@@ -28,11 +29,6 @@ from fmc.store.memory_outbox import MemoryOutbox
 __all__ = ["MemoryStore"]
 
 _PURGE_EVERY = 1000
-
-
-def _check_page_size(page_size: int) -> None:
-    if page_size < 1:
-        raise ValueError("page_size must be at least 1")
 
 
 class MemoryStore(MemoryJournal, MemoryRegistry, Closing):
@@ -205,7 +201,7 @@ class MemoryStore(MemoryJournal, MemoryRegistry, Closing):
         page_size: int = 500,
     ) -> Iterator[Subscriber]:
         """See :meth:`fmc.store.SubscriberStore.iter_subscribers`."""
-        _check_page_size(page_size)
+        check_page_size(page_size)
         return self._iter_subscribers(page_id, status, after_psid, page_size)
 
     def _iter_subscribers(

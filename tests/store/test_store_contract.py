@@ -6,6 +6,7 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -303,10 +304,20 @@ class TestCountAndIterate:
         seven.set_status(PAGE, "a", SubscriberStatus.OPTED_OUT, at=at(50))
         assert [s.psid for s in stream] == ["b", "c", "d", "e", "f", "g", "zz"]
 
-    def test_iterate_rejects_empty_pages(self, store: SubscriberStore) -> None:
-        """page_size below 1 is a ValueError."""
-        with pytest.raises(ValueError, match="page_size"):
-            store.iter_subscribers(PAGE, page_size=0)
+    @pytest.mark.parametrize(
+        "read",
+        [
+            lambda store, size: store.iter_subscribers(PAGE, page_size=size),
+            lambda store, size: store.journal_entries("b1", page_size=size),
+            lambda store, size: store.registry_accounts(page_size=size),
+        ],
+        ids=["iter_subscribers", "journal_entries", "registry_accounts"],
+    )
+    @pytest.mark.parametrize("size", [0, -1])
+    def test_paged_reads_reject_empty_pages(self, store: Any, read: Any, size: int) -> None:
+        """A page_size below 1 is a ValueError that names the argument and the value."""
+        with pytest.raises(ValueError, match=rf"page_size must be at least 1, not {size}"):
+            read(store, size)
 
     def test_psid_order_is_code_point_order(self, store: SubscriberStore) -> None:
         """PSIDs sort by code point, the same in every backend (digits, then upper, then lower)."""
