@@ -57,6 +57,9 @@ ProgressCallback = Callable[[BroadcastProgress], None]
 """What :meth:`fmc.Channel.broadcast` calls with a :class:`BroadcastProgress` as it goes."""
 
 
+#: Subscribers read from the store per query when no audience is given.
+_AUDIENCE_PAGE = 2000
+
 #: A subscriber the policy allows: the decision, the message, whether it is a resend.
 _Chosen = tuple["Decision", "Message", bool]
 
@@ -99,7 +102,7 @@ class BroadcastRun:
         wall_clock: Callable[[], datetime] = utc_now,
         chunk_size: int = 200,
         claim_size: int = 16,
-        flush_every: int = 50,
+        flush_every: int = 500,
         flush_interval: float = 0.2,
         progress_interval: float = 0.1,
     ) -> None:
@@ -129,6 +132,7 @@ class BroadcastRun:
         self._chunk_size = chunk_size
         # Batched, a claim covers four batches: fewer writes for SQLite's one writer.
         self._claim_size = max(claim_size, 4 * (batch_size or 0))
+        # Outcomes are settled before every claim anyway; the count bounds the tail.
         self._flush_every = flush_every
         self._flush_interval = flush_interval
         self._progress_interval = progress_interval
@@ -239,9 +243,11 @@ class BroadcastRun:
     def _requests(self) -> Iterator[SendRequest]:
         chunk: list[Subscriber | str] = []
         audience = self._audience
-        for item in (
-            audience if audience is not None else self._store.iter_subscribers(self._page_id)
-        ):
+        if audience is None:
+            # Each page is a round trip in which the main thread gives up the GIL
+            # and waits to get it back: few, larger pages (still bounded memory).
+            audience = self._store.iter_subscribers(self._page_id, page_size=_AUDIENCE_PAGE)
+        for item in audience:
             if self._stopping():
                 return
             chunk.append(item)
