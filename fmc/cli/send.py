@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,6 +13,7 @@ from fmc.cli.config import Config
 from fmc.cli.context import open_channel, open_store
 from fmc.errors import ConfigurationError, RecipientUnavailableError
 from fmc.models import Text
+from fmc.platform.plans import plan_page
 from fmc.policy import Purpose
 from fmc.transport import MAX_BATCH_SIZE
 
@@ -181,26 +181,14 @@ def dry_run(config: Config, purpose: Purpose, streams: Streams) -> int:
     """
     config.require("page_id")
     assert config.page_id is not None
-    policy = config.policy()
-    now = datetime.now(timezone.utc)
-    counts: Counter[tuple[bool, str]] = Counter()
-    examples: dict[tuple[bool, str], str] = {}
     with open_store(config, create=False) as store:
-        for subscriber in store.iter_subscribers(config.page_id):
-            decision = policy.decide(subscriber, purpose, now)
-            key = (decision.allowed, decision.rule)
-            counts[key] += 1
-            examples.setdefault(key, decision.reason)
-    total = sum(counts.values())
-    would_send = sum(count for (allowed, _), count in counts.items() if allowed)
-    out = streams.out
-    out.write(
-        f"dry run ({purpose.value}, nothing sent): {total} subscribers, "
-        f"{would_send} would be sent, {total - would_send} skipped\n"
-    )
-    for (allowed, rule), count in sorted(
-        counts.items(), key=lambda item: (not item[0][0], item[0][1])
-    ):
-        verb = "send" if allowed else "skip"
-        out.write(f"  {verb} {count:>6}  {rule}: e.g. {examples[(allowed, rule)]}\n")
+        plan = plan_page(
+            config.page_id,
+            store.iter_subscribers(config.page_id),
+            config.policy(),
+            purpose,
+            datetime.now(timezone.utc),
+        )
+    lines = [f"dry run ({purpose.value}, nothing sent): {plan.counts()}", *plan.rule_lines()]
+    streams.out.write("".join(line + "\n" for line in lines))
     return int(ExitCode.OK)

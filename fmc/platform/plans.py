@@ -19,10 +19,11 @@ import attrs
 from fmc.platform.broadcasts import select_pages
 
 if TYPE_CHECKING:
+    from fmc.models.subscriber import Subscriber
     from fmc.platform.platform import Platform
-    from fmc.policy import Purpose
+    from fmc.policy import MessagingPolicy, Purpose
 
-__all__ = ["PagePlan", "PlatformBroadcastPlan", "RuleCount", "plan_pages"]
+__all__ = ["PagePlan", "PlatformBroadcastPlan", "RuleCount", "plan_page", "plan_pages"]
 
 
 @attrs.frozen
@@ -64,6 +65,20 @@ class PagePlan:
         """Subscribers the policy would send to."""
         return sum(r.count for r in self.rules if r.allowed)
 
+    def counts(self) -> str:
+        """The totals in words: judged, would be sent, skipped."""
+        return (
+            f"{self.total} subscribers, {self.would_send} would be sent, "
+            f"{self.total - self.would_send} skipped"
+        )
+
+    def rule_lines(self) -> list[str]:
+        """One indented line per rule: send or skip, the count, the rule, an example reason."""
+        return [
+            f"  {'send' if r.allowed else 'skip'} {r.count:>6}  {r.rule}: e.g. {r.example}"
+            for r in self.rules
+        ]
+
 
 @attrs.frozen
 class PlatformBroadcastPlan:
@@ -88,13 +103,8 @@ class PlatformBroadcastPlan:
         """Per Page its counts and rules, then the totals (no token, no secret)."""
         lines = [f"dry run ({self.purpose.value}, nothing sent, nothing journaled):"]
         for page_id, plan in sorted(self.plans.items()):
-            lines.append(
-                f"Page {page_id}: {plan.total} subscribers, {plan.would_send} would be sent, "
-                f"{plan.total - plan.would_send} skipped"
-            )
-            for rule in plan.rules:
-                verb = "send" if rule.allowed else "skip"
-                lines.append(f"  {verb} {rule.count:>6}  {rule.rule}: e.g. {rule.example}")
+            lines.append(f"Page {page_id}: {plan.counts()}")
+            lines.extend(plan.rule_lines())
         for page_id, reason in sorted(self.not_sent.items()):
             lines.append(f"Page {page_id}: not sent ({reason})")
         lines.append(f"all Pages: {self.would_send} would be sent")
@@ -106,17 +116,40 @@ def plan_pages(
 ) -> PlatformBroadcastPlan:
     """Judge every subscriber of each chosen Page; see :meth:`Platform.plan_broadcast`."""
     records, not_sent = select_pages(platform, pages)
-    plans: dict[str, PagePlan] = {}
-    for record in records:
-        policy = platform.channel(record.id).policy
-        counts: Counter[tuple[bool, str]] = Counter()
-        examples: dict[tuple[bool, str], str] = {}
-        for subscriber in platform.store.iter_subscribers(record.id):
-            decision = policy.decide(subscriber, purpose, now)
-            key = (decision.allowed, decision.rule)
-            counts[key] += 1
-            examples.setdefault(key, decision.reason)
-        order = sorted(counts, key=lambda key: (not key[0], key[1]))
-        rules = tuple(RuleCount(a, r, counts[(a, r)], examples[(a, r)]) for a, r in order)
-        plans[record.id] = PagePlan(record.id, rules)
+    plans = {
+        record.id: plan_page(
+            record.id,
+            platform.store.iter_subscribers(record.id),
+            platform.channel(record.id).policy,
+            purpose,
+            now,
+        )
+        for record in records
+    }
     return PlatformBroadcastPlan(purpose, plans, not_sent)
+
+
+def plan_page(
+    page_id: str,
+    subscribers: Iterable[Subscriber],
+    policy: MessagingPolicy,
+    purpose: Purpose,
+    now: datetime,
+) -> PagePlan:
+    """Judge ``subscribers`` by ``policy`` and count the decisions per rule, sends first.
+
+    What ``fmc broadcast --dry-run`` prints for one Page, and what
+    :meth:`Platform.plan_broadcast <fmc.platform.Platform.plan_broadcast>`
+    does for each Page. Streams: one subscriber in memory at a time.
+    """
+    counts: Counter[tuple[bool, str]] = Counter()
+    examples: dict[tuple[bool, str], str] = {}
+    for subscriber in subscribers:
+        decision = policy.decide(subscriber, purpose, now)
+        key = (decision.allowed, decision.rule)
+        counts[key] += 1
+        examples.setdefault(key, decision.reason)
+    order = sorted(counts, key=lambda key: (not key[0], key[1]))
+    return PagePlan(
+        page_id, tuple(RuleCount(a, r, counts[(a, r)], examples[(a, r)]) for a, r in order)
+    )

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from fmc.models import Text
+from fmc.models.subscriber import Subscriber, SubscriberStatus
 from fmc.platform import App, PageStatus, Platform
-from fmc.policy import Purpose
+from fmc.platform.plans import plan_page
+from fmc.policy import MessagingPolicy, Purpose
 from fmc.testing import FakeGraphAPI
 
 BAKERY = App("1001", "bakery-secret", "bakery-verify")
@@ -116,3 +118,19 @@ class TestPlan:
         assert text.startswith("dry run (response, nothing sent, nothing journaled):")
         assert "Page 2001: 2 subscribers, 2 would be sent, 0 skipped" in text
         assert text.endswith("all Pages: 4 would be sent")
+
+
+def test_plan_page_puts_sends_first_and_words_each_rule() -> None:
+    """plan_page counts decisions per rule, sends before skips, one line per rule."""
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    people = [
+        Subscriber("1", "in-1", last_interaction_at=now - timedelta(hours=1)),
+        Subscriber("1", "in-2", last_interaction_at=now - timedelta(hours=2)),
+        Subscriber("1", "gone", SubscriberStatus.OPTED_OUT),
+    ]
+    plan = plan_page("1", people, MessagingPolicy({"pages_messaging"}), Purpose.NEWS, now)
+    assert [(r.allowed, r.count) for r in plan.rules] == [(True, 2), (False, 1)]
+    assert plan.counts() == "3 subscribers, 2 would be sent, 1 skipped"
+    send, skip = plan.rule_lines()
+    assert send.startswith("  send      2  inside_window: e.g. ")
+    assert skip.startswith("  skip      1  opted_out: e.g. ")
