@@ -71,9 +71,9 @@ class SQLRuns:
         return BroadcastInfo(row[0], row[1], row[2], row[3], created, row[5])
 
     def _one(self, what: str, statement: str, params: tuple[Any, ...]) -> bool:
-        """Run one statement in a transaction of its own; whether it changed a row."""
+        """Run one statement on its own (see ``one`` above); whether it changed a row."""
         query = self._d.sql(statement)
-        changed: bool = self._jwrite(what, lambda c: c.execute(query, params).rowcount == 1)
+        changed: bool = self._jone(what, lambda c: c.execute(query, params).rowcount == 1)
         return changed
 
     # -- broadcasts and runs -----------------------------------------------------------------
