@@ -164,17 +164,8 @@ class SQLJournal(SQLRuns):
             f"AND (? OR (state IN ({_CLAIMED}) AND run_id = ?))"
         )
         rows = [
-            (
-                JournalState(e.state).value,
-                e.message_id,
-                e.detail,
-                None if e.updated_at is None else self._t(e.updated_at, "updated_at"),
-                e.broadcast_id,
-                e.psid,
-                JournalState(e.state) in FINAL_STATES,
-                run_id,
-            )
-            for e in ordered
+            (state, message_id, detail, at, bid, psid, JournalState(state) in FINAL_STATES, run_id)
+            for bid, psid, state, message_id, detail, at in map(self._entry_row, ordered)
         ]
         changed: int = self._jwrite(
             "settle journal entries", lambda conn: changed_rows(conn, query, rows)
