@@ -41,6 +41,7 @@ import attrs
 from fmc.errors import ConfigurationError
 from fmc.models.page import Page
 from fmc.policy import MessagingPolicy, Permission, Purpose, Route
+from fmc.transport.core import DEFAULT_BASE_URL
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 DEFAULT_DB = "fmc.db"
-DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+DEFAULT_GRAPH_URL = DEFAULT_BASE_URL
 DEFAULT_PERMISSIONS = ("pages_messaging",)
 
 #: Setting name -> environment variable.

@@ -23,7 +23,7 @@ from fmc.platform.webhook import DEFAULT_PREFIX, PlatformWebhook
 from fmc.policy import MessagingPolicy
 from fmc.store.base import SubscriberStore
 from fmc.store.registry import RegistryStore
-from fmc.transport import DEFAULT_API_VERSION, RetryPolicy
+from fmc.transport import DEFAULT_API_VERSION, DEFAULT_BASE_URL, RetryPolicy
 from fmc.webhook import Forwarder
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class Platform(Closing):
         store: PlatformStore | SubscriberStore,
         *,
         keys: KeyRing | KeySource,
-        base_url: str = "https://graph.facebook.com",
+        base_url: str = DEFAULT_BASE_URL,
         api_version: str = DEFAULT_API_VERSION,
         rate_limit: float | None = None,
         retry: RetryPolicy | None = None,

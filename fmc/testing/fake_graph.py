@@ -36,6 +36,7 @@ from fmc.testing.platform_graph import PlatformGraph
 from fmc.testing.records import AcceptedSend, Ledger, RecordedRequest, Reply
 from fmc.testing.tenants_graph import TenantsGraph
 from fmc.transport.clocks import monotonic_argument
+from fmc.transport.core import DEFAULT_BASE_URL as GRAPH_BASE_URL
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -47,7 +48,8 @@ __all__ = [
     "Reply",
 ]
 
-DEFAULT_BASE_URL = "https://graph.facebook.com"
+#: What the fake intercepts by default: the clients' own default root URL.
+DEFAULT_BASE_URL = GRAPH_BASE_URL
 DEFAULT_PAGE_ID = "1234567890"
 MAX_BATCH = _wire.MAX_BATCH
 

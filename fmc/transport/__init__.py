@@ -20,7 +20,8 @@ from fmc._lazy import lazy_exports
 
 #: Each public name and the module it is loaded from, on first use.
 _EXPORTS: dict[str, str] = {
-    "DEFAULT_API_VERSION": "fmc.transport.settings",
+    "DEFAULT_API_VERSION": "fmc.transport.core",
+    "DEFAULT_BASE_URL": "fmc.transport.core",
     "DEFAULT_CONCURRENCY": "fmc.transport.client",
     "DEFAULT_IN_FLIGHT": "fmc.transport.async_client",
     "DEFAULT_PROFILE_FIELDS": "fmc.transport.profile",
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from fmc.transport.batch import BatchCall as BatchCall
     from fmc.transport.client import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
     from fmc.transport.client import Client as Client
+    from fmc.transport.core import DEFAULT_API_VERSION as DEFAULT_API_VERSION
+    from fmc.transport.core import DEFAULT_BASE_URL as DEFAULT_BASE_URL
     from fmc.transport.outcome import SendOutcome as SendOutcome
     from fmc.transport.profile import DEFAULT_PROFILE_FIELDS as DEFAULT_PROFILE_FIELDS
     from fmc.transport.profile import UserProfile as UserProfile
@@ -65,6 +68,5 @@ if TYPE_CHECKING:
     from fmc.transport.retry import RetryAttempt as RetryAttempt
     from fmc.transport.retry import RetryPolicy as RetryPolicy
     from fmc.transport.retry import is_retryable as is_retryable
-    from fmc.transport.settings import DEFAULT_API_VERSION as DEFAULT_API_VERSION
 else:
     __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -47,6 +47,8 @@ from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import BatchRound
 from fmc.transport.clocks import monotonic_argument, utc_now
 from fmc.transport.core import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
     AsyncTransport,
     GraphRequest,
     TransportError,
@@ -59,7 +61,6 @@ from fmc.transport.profile import DEFAULT_PROFILE_FIELDS, UserProfile, first_pro
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
 from fmc.transport.settings import (
-    DEFAULT_API_VERSION,
     PipelineDriver,
     check_batch_size,
     check_concurrency,
@@ -95,7 +96,7 @@ class AsyncClient(PipelineDriver):
         self,
         page: Page,
         *,
-        base_url: str = "https://graph.facebook.com",
+        base_url: str = DEFAULT_BASE_URL,
         api_version: str = DEFAULT_API_VERSION,
         timeout: Timeout = (3.05, 20.0),
         retry: RetryPolicy | None = None,

@@ -33,6 +33,8 @@ from fmc.transport.batch import BatchAnswer, BatchCall, worst_throttle
 from fmc.transport.bulk import WITHDRAWN, BeforeSend, chunked, run_bounded, send_chunk
 from fmc.transport.clocks import monotonic_argument, utc_now
 from fmc.transport.core import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
     GraphRequest,
     Transport,
     TransportError,
@@ -43,7 +45,6 @@ from fmc.transport.page_calls import PageCalls
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import Retrier, RetryPolicy
 from fmc.transport.settings import (
-    DEFAULT_API_VERSION,
     PipelineDriver,
     check_batch_size,
     check_concurrency,
@@ -101,7 +102,7 @@ class Client(PipelineDriver, PageCalls, Closing):
         self,
         page: Page,
         *,
-        base_url: str = "https://graph.facebook.com",
+        base_url: str = DEFAULT_BASE_URL,
         api_version: str = DEFAULT_API_VERSION,
         timeout: Timeout = (3.05, 20.0),
         retry: RetryPolicy | None = None,

@@ -43,6 +43,8 @@ from fmc.transport.profile import messenger_profile_body, messenger_profile_fiel
 from fmc.transport.redact import Redactor, appsecret_proof
 
 __all__ = [
+    "DEFAULT_API_VERSION",
+    "DEFAULT_BASE_URL",
     "AsyncTransport",
     "GraphCore",
     "GraphRequest",
@@ -52,6 +54,14 @@ __all__ = [
     "Transport",
     "TransportError",
 ]
+
+#: The Graph API version a client, async client and platform call unless told
+#: otherwise: the newest when this release was made (v26.0, released 2026-07-29).
+#: Pin ``api_version=`` yourself to move on your own schedule.
+DEFAULT_API_VERSION = "v26.0"
+
+#: Graph's root URL, which a client, async client and platform call unless told otherwise.
+DEFAULT_BASE_URL = "https://graph.facebook.com"
 
 _COMPACT = (",", ":")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")

@@ -22,14 +22,13 @@ from fmc.errors import ConfigurationError
 from fmc.models import Page
 from fmc.transport.batch import MAX_BATCH_SIZE
 from fmc.transport.clocks import utc_now
-from fmc.transport.core import GraphCore
+from fmc.transport.core import DEFAULT_API_VERSION, GraphCore
 from fmc.transport.gate import BackoffGate
 from fmc.transport.ratelimit import RateLimiter
 from fmc.transport.retry import RetryPolicy
 
 # utc_now lived here before fmc.transport.clocks.
 __all__ = [
-    "DEFAULT_API_VERSION",
     "Pipeline",
     "PipelineDriver",
     "check_batch_size",
@@ -37,11 +36,6 @@ __all__ = [
     "pipeline",
     "utc_now",
 ]
-
-#: The Graph API version a client, async client and platform call unless told
-#: otherwise: the newest when this release was made (v26.0, released 2026-07-29).
-#: Pin ``api_version=`` yourself to move on your own schedule.
-DEFAULT_API_VERSION = "v26.0"
 
 _API_VERSION = re.compile(r"v\d+\.\d+")
 
