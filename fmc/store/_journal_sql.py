@@ -39,6 +39,7 @@ __all__ = [
 
 _ENTRY_COLUMNS = "broadcast_id, psid, state, message_id, detail, updated_at"
 _FINAL = ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATES))
+_FINAL_VALUES = frozenset(s.value for s in FINAL_STATES)
 _CLAIMED = ", ".join(f"'{s.value}'" for s in sorted(CLAIMED_STATES))
 
 
@@ -164,7 +165,7 @@ class SQLJournal(SQLRuns):
             f"AND (? OR (state IN ({_CLAIMED}) AND run_id = ?))"
         )
         rows = [
-            (state, message_id, detail, at, bid, psid, JournalState(state) in FINAL_STATES, run_id)
+            (state, message_id, detail, at, bid, psid, state in _FINAL_VALUES, run_id)
             for bid, psid, state, message_id, detail, at in map(self._entry_row, ordered)
         ]
         changed: int = self._jwrite(
