@@ -158,23 +158,24 @@ class Client(PipelineDriver, PageCalls, Closing):
         """One Graph call through the whole pipeline: gate, limiter, transport, reading, retry."""
         return self._retrier.call(lambda: self._exchange(request), operation=request.what)
 
-    def _exchange(
-        self, request: GraphRequest, handoff: Callable[[], GraphRequest | None] | None = None
-    ) -> Any:
-        """One attempt: the rate limiter, then ``handoff`` if given, then the transport.
+    def _exchange(self, request: GraphRequest) -> Any:
+        """One attempt: the rate limiter, then the transport."""
+        return self._exchange_handed(request.tokens, lambda: request)
+
+    def _exchange_handed(self, tokens: int, handoff: Callable[[], GraphRequest | None]) -> Any:
+        """One attempt whose request ``handoff`` gives after the rate limiter.
 
         ``handoff`` runs right before the request is written and returns the
-        request to send in its place, or ``None`` to send nothing (the attempt
-        then raises :class:`~fmc.errors.SendWithdrawnError`).
+        request to send, or ``None`` to send nothing (the attempt then raises
+        :class:`~fmc.errors.SendWithdrawnError`). The request is built only
+        then, so a batch whose calls the handoff changes is encoded once.
         """
         limiter = self.rate_limiter
         if limiter is not None:
-            limiter.acquire(request.tokens)
-        if handoff is not None:
-            replaced = handoff()
-            if replaced is None:
-                raise SendWithdrawnError(WITHDRAWN)
-            request = replaced
+            limiter.acquire(tokens)
+        request = handoff()
+        if request is None:
+            raise SendWithdrawnError(WITHDRAWN)
         try:
             answer = self._transport.send(request)
         except TransportError as exc:
@@ -265,7 +266,7 @@ class Client(PipelineDriver, PageCalls, Closing):
             return graph_request if before_send([request])[0] else None
 
         data = self._retrier.call(
-            lambda: self._exchange(graph_request, None if handed else handoff),
+            lambda: self._exchange_handed(graph_request.tokens, handoff),
             operation=graph_request.what,
         )
         return read_send_result(data, message=request.message is not None)
@@ -356,13 +357,15 @@ class Client(PipelineDriver, PageCalls, Closing):
         handoff: Callable[[], list[BatchCall] | None] | None,
     ) -> Any:
         core = self._core
+        if handoff is None:
+            return self._exchange(core.batch(calls, sends_message=True))
 
         def ready() -> GraphRequest | None:
-            assert handoff is not None
             now = handoff()
             return None if now is None else core.batch(now, sends_message=True)
 
-        return self._exchange(core.batch(calls, sends_message=True), ready if handoff else None)
+        # The calls are encoded only once the handoff has said which may go.
+        return self._exchange_handed(len(calls), ready)
 
     def batch(
         self, calls: Sequence[BatchCall], *, idempotent: bool = False

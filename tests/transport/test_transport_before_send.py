@@ -63,3 +63,24 @@ def test_each_request_is_asked_once_however_often_it_is_retried(batch_size: int 
         outcomes = list(c.send_many(requests, batch_size=batch_size, before_send=gate))
     assert all(o.error is None for o in outcomes)
     assert sorted(gate.asked) == sorted(r.recipient.id for r in requests)
+
+
+def test_a_handed_off_batch_is_encoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch body is built after the handoff says which calls go, not also before it."""
+    from fmc.transport import core
+
+    encoded: list[int] = []
+    encode = core.encode_batch_form
+
+    def counting(calls: Sequence[object], **kwargs: str | None) -> dict[str, str]:
+        encoded.append(len(calls))
+        return encode(calls, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "encode_batch_form", counting)
+    requests = _requests(10)
+    gate = Gate({requests[0].recipient.id or ""})
+    fake = FakeGraphAPI(access_token=TOKEN)
+    with fake.serve() as url, Client(Page(fake.page_id, TOKEN), base_url=url) as client:
+        outcomes = list(client.send_many(requests, batch_size=5, before_send=gate))
+    assert sum(o.error is None for o in outcomes) == 9
+    assert sorted(encoded) == [4, 5]
