@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -29,13 +29,13 @@ from fmc.convert import message_from_wire, to_wire
 from fmc.errors import ConfigurationError
 from fmc.policy import Purpose
 from fmc.scale.shards import ShardSpec, part_id, plan_shards
+from fmc.store.protocols import BroadcastRecorder
 
 if TYPE_CHECKING:
     from fmc.models import Message
     from fmc.models.subscriber import Subscriber
     from fmc.policy import MessagingPolicy
     from fmc.store import SubscriberStore
-    from fmc.store.base import BroadcastInfo
     from fmc.transport import Client
 
 __all__ = [
@@ -54,23 +54,6 @@ __all__ = [
 #: worker, starts with a window of its own and no second at Meta holds more
 #: than the Page's rate.
 RATE_WINDOW = 1.05
-
-
-class BroadcastRecorder(Protocol):
-    """What :func:`begin_distributed` needs: a store, or a journal in an open transaction."""
-
-    def broadcast_begin(
-        self,
-        broadcast_id: str,
-        *,
-        page_id: str,
-        purpose: str,
-        message: str,
-        created_at: datetime,
-        fingerprint: str | None = None,
-    ) -> BroadcastInfo:
-        """See :meth:`fmc.store.SubscriberStore.broadcast_begin`."""
-        ...
 
 
 def _utcnow() -> datetime:

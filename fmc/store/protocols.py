@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from fmc.store.delivery import DeliveryResult, DeliveryWrite
 
 __all__ = [
+    "BroadcastRecorder",
     "DedupStore",
     "DeliveryStore",
     "JournalStore",
@@ -228,15 +229,11 @@ class OutboxStore(Protocol):
         ...
 
 
-@runtime_checkable
-class JournalStore(Protocol):
-    """Broadcast journals: the intent to send before each send, its outcome after.
+class BroadcastRecorder(Protocol):
+    """Records a broadcast: a store, or a journal inside an open transaction.
 
-    The journal is a monotonic state machine (``fmc.JournalState``): every
-    transition is a compare-and-set, SENT and FAILED are final, and the
-    PENDING and SENDING entries belong to the run that claimed them. A run
-    registers itself and keeps a heartbeat; entries of a run whose heartbeat
-    stopped are recovered by :meth:`journal_recover`, never those of a live run.
+    Enough for :func:`fmc.scale.begin_distributed`, which records a
+    distributed broadcast in the transaction that enqueues its shard jobs.
     """
 
     def broadcast_begin(
@@ -251,6 +248,18 @@ class JournalStore(Protocol):
     ) -> BroadcastInfo:
         """Record a broadcast, or return the existing record if the id is known."""
         ...
+
+
+@runtime_checkable
+class JournalStore(BroadcastRecorder, Protocol):
+    """Broadcast journals: the intent to send before each send, its outcome after.
+
+    The journal is a monotonic state machine (``fmc.JournalState``): every
+    transition is a compare-and-set, SENT and FAILED are final, and the
+    PENDING and SENDING entries belong to the run that claimed them. A run
+    registers itself and keeps a heartbeat; entries of a run whose heartbeat
+    stopped are recovered by :meth:`journal_recover`, never those of a live run.
+    """
 
     def broadcast_get(self, broadcast_id: str) -> BroadcastInfo | None:
         """Return a broadcast's record, or ``None``."""
