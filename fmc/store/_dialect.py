@@ -83,6 +83,10 @@ class Dialect:
     #: Run a group's compare-and-set once per PSID (primary-key lookups) rather
     #: than as one statement over the list (see the module docs).
     per_psid: bool = False
+    #: A ``RETURNING`` clause steps once per row, and each step gives up the GIL
+    #: and waits to take it back (SQLite): count a group's changes first, and
+    #: ask which rows changed only when not all of them did.
+    counts_first: bool = False
     #: Serialize the process's own journal writes on a lock (one writer at a time).
     single_writer: bool = False
     #: The driver prepares statements it sees often (psycopg), and the server
@@ -172,7 +176,12 @@ def _pg_json(value: Any) -> Any:
 
 
 SQLITE = Dialect(
-    ph="?", encode_time=to_micros, decode_time=from_micros, time_type="INTEGER", single_writer=True
+    ph="?",
+    encode_time=to_micros,
+    decode_time=from_micros,
+    time_type="INTEGER",
+    single_writer=True,
+    counts_first=True,
 )
 POSTGRES = Dialect(
     ph="%s",

@@ -26,7 +26,14 @@ from fmc.store._checks import check_page_size
 from fmc.store._codec import ordered_unique
 from fmc.store._journal_rules import LOST_IN_FLIGHT, check_reclaim, check_settle, new_run_id
 from fmc.store._journal_runs import SQLRuns
-from fmc.store._sql_groups import Transaction, changed_rows, fetchall, returned
+from fmc.store._sql_groups import (
+    PartlyChangedError,
+    Transaction,
+    all_changed,
+    changed_rows,
+    fetchall,
+    returned,
+)
 
 __all__ = [
     "LOST_IN_FLIGHT",
@@ -74,8 +81,33 @@ class SQLJournal(SQLRuns):
         if not wanted:
             return []
         query = self._d.sql(statement.format(psids=self._d.psid_match()))
-        rows = self._d.psid_params(fixed, sorted(wanted))
-        changed = {row[0] for row in self._jwrite(what, lambda c: returned(c, query, rows))}
+        return self._group(what, query, self._d.psid_params(fixed, sorted(wanted)), wanted)
+
+    def _group(
+        self,
+        what: str,
+        query: str,
+        rows: Sequence[Sequence[Any]],
+        wanted: list[str],
+        write: Transaction[Any] | None = None,
+    ) -> list[str]:
+        """Run ``query`` (ending in ``RETURNING psid``) for a group; which of ``wanted`` changed.
+
+        With the dialect's ``counts_first``, the statement first runs without
+        ``RETURNING``: when every PSID changed (the usual case) that is the
+        answer; otherwise that transaction is rolled back and the statement
+        runs again, with ``RETURNING``, in a transaction of its own.
+        """
+        if self._d.counts_first:
+            counted = query.removesuffix(" RETURNING psid")
+            try:
+                self._jwrite(what, lambda conn: all_changed(conn, counted, rows, len(wanted)))
+            except PartlyChangedError:
+                pass  # rolled back: nothing of it stands
+            else:
+                return wanted
+        run = self._jwrite if write is None else write
+        changed = {row[0] for row in run(what, lambda conn: returned(conn, query, rows))}
         return [psid for psid in wanted if psid in changed]
 
     # -- entries -----------------------------------------------------------------------------
@@ -95,9 +127,7 @@ class SQLJournal(SQLRuns):
             "ORDER BY w.psid ON CONFLICT (broadcast_id, psid) DO NOTHING RETURNING psid"
         )
         params = (broadcast_id, self._t(at, "at"), run_id, self._d.encode_psids(wanted))
-        rows = self._jone("claim journal entries", fetchall(query, params))
-        claimed = {row[0] for row in rows}
-        return [psid for psid in wanted if psid in claimed]
+        return self._group("claim journal entries", query, [params], wanted, self._jone)
 
     def journal_states(self, broadcast_id: str, psids: Sequence[str]) -> dict[str, JournalState]:
         """See :meth:`fmc.store.SubscriberStore.journal_states`."""

@@ -43,6 +43,16 @@ def changed_rows(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> int:
     return int(cursor.rowcount)
 
 
+class PartlyChangedError(Exception):
+    """Raised inside a transaction by :func:`all_changed`, to roll it back."""
+
+
+def all_changed(conn: Any, query: str, rows: Sequence[Sequence[Any]], expected: int) -> None:
+    """Run ``query`` once per row; raise :class:`PartlyChangedError` unless ``expected`` changed."""
+    if changed_rows(conn, query, rows) != expected:
+        raise PartlyChangedError
+
+
 def serialized(write: Transaction[Any], lock: threading.Lock) -> Transaction[Any]:
     """``write``, with the process's own callers taking turns on ``lock``.
 
