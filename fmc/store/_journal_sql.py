@@ -171,6 +171,8 @@ class SQLJournal(SQLRuns):
         self, broadcast_id: str, psids: Sequence[str], *, run_id: str, at: datetime
     ) -> list[str]:
         """See :meth:`fmc.store.SubscriberStore.journal_handoff`."""
+        if self._d.unnest:
+            return self._handoff_at_once(broadcast_id, psids, run_id=run_id, at=at)
         return self._changed(
             "hand journal entries to HTTP",
             "UPDATE journal SET state = 'sending', updated_at = ? WHERE broadcast_id = ? "
@@ -178,6 +180,49 @@ class SQLJournal(SQLRuns):
             (self._t(at, "at"), broadcast_id, run_id),
             psids,
         )
+
+    def _handoff_at_once(
+        self, broadcast_id: str, psids: Sequence[str], *, run_id: str, at: datetime
+    ) -> list[str]:
+        """Hand a group off as one statement, the way :meth:`_settle_at_once` settles one.
+
+        An upsert whose ``ON CONFLICT`` arbiter and scalar subquery find each
+        entry through the primary key, planned afresh: one round trip for
+        the batch instead of one statement per PSID, each of which costs the
+        sending thread the driver's work under the GIL. Only this run's
+        PENDING entries move to SENDING. An entry deleted between the check
+        and the write (by a release, or by a recovery that took the run for
+        dead) is written back as this run's SENDING: the send then goes out
+        and the journal says so; another run's claim of it fails, so nobody
+        gets it twice.
+        """
+        wanted = ordered_unique(psids)
+        if not wanted:
+            return []
+        query = self._d.sql(
+            "INSERT INTO journal AS j (broadcast_id, psid, state, updated_at, run_id) "
+            f"SELECT ?, w.psid, 'sending', ?, ? FROM {self._d.psid_rows} AS w "
+            "WHERE (SELECT k.run_id FROM journal AS k WHERE k.broadcast_id = ? "
+            "AND k.state = 'pending' AND k.psid = w.psid) = ? ORDER BY w.psid "
+            "ON CONFLICT (broadcast_id, psid) DO UPDATE SET state = 'sending', "
+            "updated_at = excluded.updated_at WHERE j.state = 'pending' AND j.run_id = ? "
+            "RETURNING j.psid"
+        )
+        params = (
+            broadcast_id,
+            self._t(at, "at"),
+            run_id,
+            self._d.encode_psids(sorted(wanted)),
+            broadcast_id,
+            run_id,
+            run_id,
+        )
+        rows = self._jone(
+            "hand journal entries to HTTP",
+            lambda conn: self._d.execute_fresh(conn, query, params).fetchall(),
+        )
+        moved = {row[0] for row in rows}
+        return [psid for psid in wanted if psid in moved]
 
     def journal_settle(self, run_id: str, entries: Sequence[JournalEntry]) -> int:
         """See :meth:`fmc.store.SubscriberStore.journal_settle`."""

@@ -189,26 +189,29 @@ class TestServer:
             status = store._pool.write("look", lambda c: c.info.transaction_status, **options)
         assert status.name == inside
 
-    def test_a_settle_is_planned_afresh_each_time(
+    def test_settles_and_handoffs_are_planned_afresh_each_time(
         self, postgres_dsn: str, postgres_schema: str
     ) -> None:
-        """No generic plan of the settle statement is kept, however often it runs."""
+        """No generic plan of the settle or handoff statement is kept, however often they run."""
         from fmc.models.broadcast import JournalEntry, JournalState
 
         at = datetime(2026, 11, 1, tzinfo=timezone.utc)
         with PostgresStore(postgres_dsn, schema=postgres_schema, max_connections=1) as store:
             store.journal_claim("b", ["a", "b"], at=at, run_id="r")
-            store.journal_handoff("b", ["a", "b"], run_id="r", at=at)
             for _ in range(8):
+                assert store.journal_handoff("b", ["a", "b"], run_id="r", at=at) == ["a", "b"]
                 outcomes = [
                     JournalEntry("b", p, JournalState.AMBIGUOUS, None, None, at) for p in "ab"
                 ]
                 store.journal_settle("r", outcomes)
+                store.journal_reclaim(
+                    "b", ["a", "b"], from_states={JournalState.AMBIGUOUS}, at=at, run_id="r"
+                )
             prepared = store._pool.read(
                 "list prepared statements",
                 lambda c: c.execute("SELECT statement FROM pg_prepared_statements").fetchall(),
             )
-        assert prepared  # psycopg does prepare the statements it sees often
+        assert prepared  # psycopg does prepare the statements it sees often (the reclaim)
         assert not [row for row in prepared if "INSERT INTO journal AS j" in row[0]]
 
     def test_deadlock_is_retried_with_the_shared_pauses(
