@@ -9,12 +9,16 @@ so a ratio compares runs made under the same load; the rows show the median of
 the rounds' ratios (broadcast / raw ≥ 0.85 on SQLite; PostgreSQL / SQLite ≥
 0.6), and the median rates.
 
+With ``--memory-store``, each round also runs the broadcast on a
+:class:`~fmc.MemoryStore` (no durable journal) and prints its ratio to raw
+without a goal: the share of the gap that SQLite's journal writes take.
+
 With ``--profile``, it runs one broadcast per store under ``cProfile`` instead
 (the main thread: it streams, decides, claims and settles; the client's
 threads hand off and send) and prints where the time went.
 
 Run: ``python benchmarks/bench_broadcast_ratio.py [--quick] [--repeat N] [--postgres DSN]
-[--profile]``.
+[--memory-store] [--profile]``.
 """
 
 from __future__ import annotations
@@ -88,6 +92,9 @@ def main() -> None:
     profile = "--profile" in argv
     if profile:
         argv.remove("--profile")
+    with_memory = "--memory-store" in argv
+    if with_memory:
+        argv.remove("--memory-store")
     args = c.parse_args(__doc__ or "", argv)
     report = c.Report("bench_broadcast_ratio (issue 14)", args)
     count = 5_000 if args.quick else 50_000
@@ -96,6 +103,7 @@ def main() -> None:
     raw: list[float] = []
     sqlite: list[float] = []
     postgres: list[float] = []
+    memory: list[float] = []
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     with contextlib.ExitStack() as stack:
         fake = stack.enter_context(c.fake_graph(0.0))
@@ -107,6 +115,10 @@ def main() -> None:
             stack.callback(_drop_schema, dsn, schema)
             pg = stack.enter_context(fmc.PostgresStore(dsn, schema=schema))
             _register(pg, count)
+        in_memory = None
+        if with_memory:
+            in_memory = fmc.MemoryStore()
+            _register(in_memory, count)
         if profile:
             for store in (lite, pg):
                 if store is not None:
@@ -117,7 +129,10 @@ def main() -> None:
             sqlite.append(_broadcast(fake.url, lite))
             if pg is not None:
                 postgres.append(_broadcast(fake.url, pg))
+            if in_memory is not None:
+                memory.append(_broadcast(fake.url, in_memory))
             shown = "" if pg is None else f", PostgreSQL {c.fmt_rate(postgres[-1])}"
+            shown += "" if in_memory is None else f", MemoryStore {c.fmt_rate(memory[-1])}"
             print(
                 f"  round {round_ + 1}: raw {c.fmt_rate(raw[-1])}, "
                 f"SQLite {c.fmt_rate(sqlite[-1])}{shown}",
@@ -153,6 +168,12 @@ def main() -> None:
         )
     else:
         print("  (no PostgreSQL: pass --postgres DSN or set FMC_TEST_POSTGRES_DSN)")
+    if memory:
+        ratios = [m / r for m, r in zip(memory, raw, strict=True)]
+        print(
+            f"  MemoryStore broadcast / raw (no goal; no durable journal): median "
+            f"{c.median(ratios):.2f}, rounds {', '.join(f'{x:.2f}' for x in ratios)}"
+        )
     c.exit_with(report)
 
 
