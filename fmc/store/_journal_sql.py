@@ -107,7 +107,13 @@ class SQLJournal(SQLRuns):
             else:
                 return wanted
         run = self._jwrite if write is None else write
-        changed = {row[0] for row in run(what, lambda conn: returned(conn, query, rows))}
+
+        def fetch(conn: Any) -> list[Any]:
+            if len(rows) == 1:  # one statement over the group: planned for the journal as it is
+                return list(self._d.execute_fresh(conn, query, rows[0]).fetchall())
+            return returned(conn, query, rows)
+
+        changed = {row[0] for row in run(what, fetch)}
         return [psid for psid in wanted if psid in changed]
 
     # -- entries -----------------------------------------------------------------------------
@@ -217,12 +223,7 @@ class SQLJournal(SQLRuns):
             run_id,
             run_id,
         )
-        rows = self._jone(
-            "hand journal entries to HTTP",
-            lambda conn: self._d.execute_fresh(conn, query, params).fetchall(),
-        )
-        moved = {row[0] for row in rows}
-        return [psid for psid in wanted if psid in moved]
+        return self._group("hand journal entries to HTTP", query, [params], wanted, self._jone)
 
     def journal_settle(self, run_id: str, entries: Sequence[JournalEntry]) -> int:
         """See :meth:`fmc.store.SubscriberStore.journal_settle`."""
