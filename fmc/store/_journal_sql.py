@@ -107,13 +107,11 @@ class SQLJournal(SQLRuns):
             else:
                 return wanted
         run = self._jwrite if write is None else write
-
-        def fetch(conn: Any) -> list[Any]:
-            if len(rows) == 1:  # one statement over the group: planned for the journal as it is
-                return list(self._d.execute_fresh(conn, query, rows[0]).fetchall())
-            return returned(conn, query, rows)
-
-        changed = {row[0] for row in run(what, fetch)}
+        execute_one = self._d.execute_fresh
+        changed = {
+            row[0]
+            for row in run(what, lambda conn: returned(conn, query, rows, execute_one=execute_one))
+        }
         return [psid for psid in wanted if psid in changed]
 
     # -- entries -----------------------------------------------------------------------------

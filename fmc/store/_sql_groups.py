@@ -6,7 +6,15 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["Transaction", "changed_rows", "fetchall", "returned", "serialized"]
+__all__ = [
+    "PartlyChangedError",
+    "Transaction",
+    "all_changed",
+    "changed_rows",
+    "fetchall",
+    "returned",
+    "serialized",
+]
 
 _T = TypeVar("_T")
 
@@ -23,10 +31,21 @@ def fetchall(query: str, params: Sequence[Any]) -> Callable[[Any], list[Any]]:
     return fetch
 
 
-def returned(conn: Any, query: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
-    """Run ``query`` (which ends in ``RETURNING``) once per row; every row it returned."""
+def returned(
+    conn: Any,
+    query: str,
+    rows: Sequence[Sequence[Any]],
+    *,
+    execute_one: Callable[[Any, str, Sequence[Any]], Any],
+) -> list[Any]:
+    """Run ``query`` (which ends in ``RETURNING``) once per row; every row it returned.
+
+    A single row, one statement over a whole group, runs through
+    ``execute_one`` (the dialect's ``execute_fresh``: planned for the journal
+    as it is now); more rows go in one ``executemany``.
+    """
     if len(rows) == 1:
-        return list(conn.execute(query, rows[0]).fetchall())
+        return list(execute_one(conn, query, rows[0]).fetchall())
     cursor = conn.cursor()
     cursor.executemany(query, rows, returning=True)
     back: list[Any] = []
