@@ -190,10 +190,12 @@ class SQLJournal(SQLRuns):
     ) -> list[str]:
         """Hand a group off as one statement, the way :meth:`_settle_at_once` settles one.
 
-        An upsert whose ``ON CONFLICT`` arbiter and scalar subquery find each
-        entry through the primary key, planned afresh: one round trip for
-        the batch instead of one statement per PSID, each of which costs the
-        sending thread the driver's work under the GIL. Only this run's
+        An upsert, planned afresh: its ``ON CONFLICT`` arbiter finds each entry
+        by the primary key, and its scalar subquery (never flattened into a
+        join) names broadcast, state and PSID, an exact match in the primary
+        key and in ``journal_state`` alike, whatever the statistics say. One
+        round trip for the batch instead of one statement per PSID, each of
+        which costs the sending thread the driver's work under the GIL. Only this run's
         PENDING entries move to SENDING. An entry deleted between the check
         and the write (by a release, or by a recovery that took the run for
         dead) is written back as this run's SENDING: the send then goes out
@@ -216,7 +218,7 @@ class SQLJournal(SQLRuns):
             broadcast_id,
             self._t(at, "at"),
             run_id,
-            self._d.encode_psids(sorted(wanted)),
+            self._d.encode_psids(wanted),  # rows go in PSID order (ORDER BY), as in a claim
             broadcast_id,
             run_id,
             run_id,
