@@ -276,7 +276,12 @@ def test_a_long_throttle_pauses_the_broadcast_and_no_request_goes_out_during_it(
     store = fmc.MemoryStore()
     ds.register(store, everyone)
     throttled = Fault.rate_limit(retry_after=600, usage=True, psids=[everyone[300]], times=1)
-    fake = FakeGraphAPI(access_token=ds.PAGE_TOKEN, app_secret=ds.APP_SECRET, faults=[throttled])
+    # With answers that take a while, the later sends in flight are still
+    # waiting when the throttled answer is read, however busy the machine; at
+    # 0 ms a descheduled thread let others send on (seen under load, old code too).
+    fake = FakeGraphAPI(
+        access_token=ds.PAGE_TOKEN, app_secret=ds.APP_SECRET, faults=[throttled], latency=0.02
+    )
     slow = ds.client  # the drills' client never really sleeps; max_pause bounds the wait
     with FakeGraphServer(fake) as server, slow(server.url, concurrency=8, max_pause=5.0) as client:
         report = ds.channel(client, store).broadcast(
